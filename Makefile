@@ -1,0 +1,40 @@
+# Every target bootstraps .venv itself: on a fresh machine `make demo` and
+# `make test` are the only commands anyone needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export OPENBLAS_NUM_THREADS ?= 1
+export NUMBA_CACHE_DIR ?= $(CURDIR)/.venv/numba-cache
+
+.PHONY: demo test lint bench bench-quick clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/buddymatch validate sample_data/profiles.csv -c constraints/mentoring.yaml
+	$(BIN)/buddymatch match sample_data/profiles.csv -c constraints/mentoring.yaml \
+		-o demo-output/mentoring --force --seed 1
+	$(BIN)/buddymatch match sample_data/profiles.csv -c constraints/peer.yaml \
+		-o demo-output/peer --force --seed 1
+	$(BIN)/buddymatch match sample_data/profiles.csv -c constraints/cohorts.yaml \
+		-o demo-output/cohorts --force --seed 1 --quiet
+	@echo "Results written to demo-output/ (open matches.csv, groups.csv, unmatched.csv, summary.json)"
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest -n 2 -q -m "not slow"
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

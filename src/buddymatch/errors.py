@@ -1,0 +1,80 @@
+"""One exception tree for the whole package.
+
+The CLI translates every :class:`BuddymatchError` into ``Error: ...`` lines and
+the exception's ``exit_code``; anything else escaping is a bug.  Messages never
+carry names or e-mails: only file names, row numbers, column headings and the
+ids the user supplied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in the input, located as precisely as we can.
+
+    ``row`` is the 1-based line number a spreadsheet user sees (the header is
+    row 1, the first person is row 2).
+    """
+
+    message: str
+    file: str | None = None
+    row: int | None = None
+    column: str | None = None
+    fix: str | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.file:
+            where.append(self.file)
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        head = " ".join(where)
+        if self.column is not None:
+            head = f'{head}, column "{self.column}"' if head else f'column "{self.column}"'
+        text = f"{head}: {self.message}" if head else self.message
+        if self.fix:
+            text = f"{text} — {self.fix}"
+        return text
+
+
+class BuddymatchError(Exception):
+    """Base of every error the user can cause or act on."""
+
+    exit_code = 2
+
+    def __init__(self, message: str | None = None, issues: Iterable[Issue] = ()) -> None:
+        self.issues: tuple[Issue, ...] = tuple(issues)
+        if message is None:
+            message = "\n".join(str(i) for i in self.issues)
+        super().__init__(message)
+
+    @property
+    def lines(self) -> list[str]:
+        """The message split into the lines the CLI prints, one per problem."""
+        if self.issues:
+            return [str(i) for i in self.issues]
+        return str(self).splitlines() or [type(self).__name__]
+
+
+class InputError(BuddymatchError):
+    """Profiles or other data files are unreadable or inconsistent."""
+
+
+class ConfigError(BuddymatchError):
+    """The scheme file (or options) is invalid."""
+
+
+class InfeasibleError(BuddymatchError):
+    """The rules cannot all be met; the message says which and why."""
+
+    exit_code = 1
+
+
+class SolverError(BuddymatchError):
+    """The solver failed, or its result failed the independent check (a bug)."""
+
+    exit_code = 1

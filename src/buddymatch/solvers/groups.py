@@ -1,0 +1,403 @@
+"""Cohort grouping: partition a pool into groups of bounded size maximising in-group benefit.
+
+This is the Maximally Diverse Grouping Problem (MDGP) with composition rules.  The method:
+
+1. counting checks (:func:`check_composition`) prove the obvious infeasibilities with
+   sentences a coordinator can act on;
+2. small pools (``n <= EXACT_MAX_N``) are solved exactly by branch and bound and reported
+   ``OPTIMAL`` (or ``INFEASIBLE``, proven);
+3. otherwise a memetic search: a population of feasible starts, each improved by tabu
+   search over one-moves and swaps with O(1) gains from the maintained person-to-group
+   benefit matrix; each generation crosses two parents group by group (or perturbs one
+   when the child breaks a rule), improves the child by tabu search and replaces the
+   worst member.  Very large pools (``n > TABU_MAX_N``) use shorter tabu runs.
+
+Every move keeps every rule, lock, keep-together and keep-apart set, so every returned
+assignment is valid.  Keep-together sets are placed whole by the start and then stay put.
+With ``iterations`` and no ``time_limit`` the result depends only on the inputs and seed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from buddymatch.solvers import Status
+from buddymatch.solvers import groups_kernel as K
+from buddymatch.solvers.groups_rules import (
+    Classes,
+    CountRule,
+    check_composition,
+    compile_classes,
+    group_bounds,
+)
+from buddymatch.solvers.groups_start import construct, cpsat_start
+
+EXACT_MAX_N = 12
+"""Pools up to this size are solved exactly (branch and bound)."""
+
+EXACT_NODE_LIMIT = 50_000_000
+TABU_MAX_N = 1500
+"""Above this size a tabu iteration (O(n^2)) is too slow; tabu runs are kept short."""
+
+__all__ = [
+    "CountRule",
+    "GroupOutcome",
+    "check_composition",
+    "group_bounds",
+    "solve_groups",
+]
+
+
+@dataclass(frozen=True)
+class GroupOutcome:
+    """Result of :func:`solve_groups`; ``assignment`` is -1 for everyone when none was found."""
+
+    status: Status
+    assignment: np.ndarray
+    objective: float
+    bound: float | None
+    reasons: tuple[str, ...] = ()
+    stats: dict[str, float | int | str] = field(default_factory=dict)
+
+
+@dataclass
+class _Problem:
+    """Arrays the kernels take, in one place."""
+
+    D: np.ndarray
+    lo: np.ndarray
+    up: np.ndarray
+    classes: Classes
+    movable: np.ndarray
+    locked: np.ndarray | None
+    blocks: list[np.ndarray]
+
+    @property
+    def n(self) -> int:
+        return int(self.D.shape[0])
+
+    @property
+    def G(self) -> int:
+        return int(self.lo.shape[0])
+
+
+def _merge_blocks(n: int, together: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Union of overlapping keep-together sets, each as a sorted index array (size >= 2)."""
+    parent = np.arange(n)
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = int(parent[i])
+        return i
+
+    for s in together:
+        s = np.asarray(s, dtype=np.int64)
+        for j in s[1:]:
+            parent[root(int(j))] = root(int(s[0]))
+    groups: dict[int, list[int]] = {}
+    for s in together:
+        for i in np.asarray(s, dtype=np.int64):
+            groups.setdefault(root(int(i)), []).append(int(i))
+    return [np.unique(v) for v in groups.values() if len(set(v)) > 1]
+
+
+def upper_bound(D: np.ndarray, up: np.ndarray) -> float:
+    """Each person gains at most its ``max(up) - 1`` largest positive benefits; halve the sum."""
+    k = int(up.max()) - 1
+    if k <= 0:
+        return 0.0
+    pos = np.maximum(D, 0.0)
+    top = -np.partition(-pos, min(k, pos.shape[1] - 1), axis=1)[:, :k]
+    return float(top.sum() / 2.0)
+
+
+def _objective(D: np.ndarray, a: np.ndarray) -> float:
+    same = a[:, None] == a[None, :]
+    return float(np.triu(D * same, 1).sum())
+
+
+def _outcome(
+    status: Status,
+    a: np.ndarray,
+    D: np.ndarray,
+    bound: float | None,
+    stats: dict[str, float | int | str],
+    reasons: Sequence[str] = (),
+) -> GroupOutcome:
+    placed = bool(np.all(a >= 0))
+    obj = _objective(D, a) if placed else 0.0
+    return GroupOutcome(status, a.astype(np.int64), obj, bound, tuple(reasons), stats)
+
+
+def _exact(p: _Problem, stats: dict[str, float | int | str]) -> GroupOutcome | None:
+    """Branch and bound; None when the node limit stopped it."""
+    n, G = p.n, p.G
+    allowed = np.ones((n, G), np.bool_)
+    if p.locked is not None:
+        for i in np.flatnonzero(p.locked >= 0):
+            allowed[i, :] = False
+            allowed[i, p.locked[i]] = True
+    tie = np.full(n, -1, np.int64)
+    for blk in p.blocks:
+        tie[blk[1:]] = blk[0]
+    sym_prev = np.full(G, -1, np.int64)
+    if p.locked is None or not np.any(p.locked >= 0):
+        for g in range(G):
+            for h in range(g - 1, -1, -1):
+                if p.lo[h] == p.lo[g] and p.up[h] == p.up[g]:
+                    sym_prev[g] = h
+                    break
+    c = p.classes
+    a, best, complete = K.enumerate_exact(
+        p.D,
+        p.lo,
+        p.up,
+        c.ptr,
+        c.idx,
+        c.cmin,
+        c.cmax,
+        allowed,
+        tie,
+        sym_prev,
+        -np.inf,
+        EXACT_NODE_LIMIT,
+    )
+    stats["method"] = "branch and bound"
+    if not complete:
+        return None
+    if np.all(a < 0):
+        return _outcome(
+            Status.INFEASIBLE,
+            a,
+            p.D,
+            None,
+            stats,
+            ["no grouping meets every rule at once (checked exhaustively)"],
+        )
+    return _outcome(Status.OPTIMAL, a, p.D, float(best), stats)
+
+
+class _Search:
+    """Memetic search state: population, budgets, progress reporting."""
+
+    def __init__(self, p: _Problem, seed: int) -> None:
+        self.p = p
+        self.rng_state = np.array([np.uint64(0x9E3779B97F4A7C15) ^ np.uint64(seed + 1)], np.uint64)
+        K.rand_u64(self.rng_state)
+        n, G = p.n, p.G
+        self.small = n <= TABU_MAX_N
+        self.max_stall = max(200, 10 * n) if self.small else 50
+        self.max_iter = 10**9 if self.small else 200
+        self.tt_min = max(2, n // 20) if self.small else 5
+        self.tt_rand = max(2, G) if self.small else 5
+        self.strength = max(2, n // 10)
+        self.tabu_iterations = 0
+
+    def improve(self, a: np.ndarray) -> tuple[np.ndarray, float]:
+        """Tabu search from ``a`` (feasible); returns the best assignment and its value."""
+        p, c = self.p, self.p.classes
+        a = a.copy()
+        M, sizes, cnt, f = K.build_state(p.D, a, p.G, c.ptr, c.idx, c.count)
+        best_a = np.empty_like(a)
+        best_f, it = K.tabu_search(
+            p.D,
+            a,
+            M,
+            sizes,
+            cnt,
+            f,
+            p.lo,
+            p.up,
+            c.ptr,
+            c.idx,
+            c.cmin,
+            c.cmax,
+            p.movable,
+            self.max_iter,
+            self.max_stall,
+            self.tt_min,
+            self.tt_rand,
+            self.rng_state,
+            best_a,
+        )
+        self.tabu_iterations += int(it)
+        return best_a, float(best_f)
+
+    def perturbed(self, a: np.ndarray) -> np.ndarray:
+        p, c = self.p, self.p.classes
+        a = a.copy()
+        M, sizes, cnt, f = K.build_state(p.D, a, p.G, c.ptr, c.idx, c.count)
+        K.perturb(
+            p.D,
+            a,
+            M,
+            sizes,
+            cnt,
+            f,
+            c.ptr,
+            c.idx,
+            c.cmin,
+            c.cmax,
+            p.movable,
+            self.strength,
+            self.rng_state,
+        )
+        return a
+
+    def feasible(self, a: np.ndarray) -> bool:
+        p, c = self.p, self.p.classes
+        if np.any(a < 0):
+            return False
+        sizes = np.bincount(a, minlength=p.G)
+        if np.any(sizes < p.lo) or np.any(sizes > p.up):
+            return False
+        cnt = np.zeros((c.count, p.G), np.int64)
+        for i in range(p.n):
+            cnt[c.idx[c.ptr[i] : c.ptr[i + 1]], a[i]] += 1
+        return bool(np.all(cnt >= c.cmin[:, None]) and np.all(cnt <= c.cmax[:, None]))
+
+    def child(self, pa: np.ndarray, pb: np.ndarray) -> np.ndarray:
+        p = self.p
+        kid = K.crossover(p.D, pa, pb, p.G, p.lo, p.up, p.movable, self.rng_state)
+        if self.p.classes.count and not self.feasible(kid):
+            return self.perturbed(pa)
+        return kid
+
+
+def solve_groups(
+    benefit: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    *,
+    rules: Sequence[CountRule] = (),
+    locked: np.ndarray | None = None,
+    together: Sequence[np.ndarray] = (),
+    apart: Sequence[np.ndarray] = (),
+    time_limit: float | None = None,
+    iterations: int | None = None,
+    seed: int = 0,
+    callback: Callable[[dict[str, float | int | str]], None] | None = None,
+) -> GroupOutcome:
+    """Groups maximising the summed benefit of same-group pairs under every hard rule.
+
+    ``iterations`` counts generations of the memetic search (one tabu run each); with it
+    and no ``time_limit`` the result is fully deterministic.  With neither, 30 generations.
+    ``callback`` receives ``{"elapsed", "best", "iteration"}`` at most 5 times a second.
+    Status: OPTIMAL (proven, small pools), FEASIBLE, INFEASIBLE (with ``reasons``) or
+    UNKNOWN (no valid grouping found in time).
+    """
+    t0 = time.perf_counter()
+    D = np.array(benefit, dtype=np.float64, copy=True)
+    n = int(D.shape[0])
+    if D.shape != (n, n) or not np.allclose(D, D.T):
+        raise ValueError("benefit must be a square symmetric matrix")
+    np.fill_diagonal(D, 0.0)
+    lo = np.asarray(lower, dtype=np.int64)
+    up = np.asarray(upper, dtype=np.int64)
+    G = int(lo.shape[0])
+    lk = None if locked is None else np.asarray(locked, dtype=np.int64)
+    stats: dict[str, float | int | str] = {"n": n, "groups": G, "seed": seed}
+    none = np.full(n, -1, np.int64)
+    reasons = check_composition(lo, up, rules, lk, together, apart, n)
+    if reasons:
+        stats["method"] = "counting check"
+        return _outcome(Status.INFEASIBLE, none, D, None, stats, reasons)
+    blocks = _merge_blocks(n, together)
+    movable = np.ones(n, np.bool_)
+    if lk is not None:
+        movable &= lk < 0
+    for blk in blocks:
+        movable[blk] = False
+    p = _Problem(D, lo, up, compile_classes(n, rules, apart), movable, lk, blocks)
+    bound = upper_bound(D, up)
+    if n <= EXACT_MAX_N:
+        exact = _exact(p, stats)
+        if exact is not None:
+            stats["runtime_s"] = time.perf_counter() - t0
+            return exact
+    rng = np.random.default_rng(seed)
+    search = _Search(p, seed)
+    start = None
+    for _ in range(5):
+        start = construct(n, lo, up, p.classes, lk, blocks, rng)
+        if start is not None:
+            break
+    if start is None:
+        budget = 10.0 if time_limit is None else max(1.0, time_limit / 2)
+        start, proven = cpsat_start(n, lo, up, p.classes, lk, blocks, budget, seed)
+        if start is None:
+            stats["method"] = "CP-SAT feasibility"
+            status = Status.INFEASIBLE if proven else Status.UNKNOWN
+            why = (
+                "no grouping meets every rule at once (proven by CP-SAT)"
+                if proven
+                else "no grouping meeting every rule was found in the time allowed"
+            )
+            return _outcome(status, none, D, None, stats, [why])
+        stats["start"] = "cp-sat"
+    if iterations is None and time_limit is None:
+        iterations = 30
+    deadline = None if time_limit is None else t0 + time_limit
+
+    def out_of_budget(gen: int) -> bool:
+        if deadline is not None and time.perf_counter() >= deadline:
+            return True
+        return iterations is not None and gen >= iterations
+
+    last_report = [0.0]
+
+    def report(gen: int, best: float) -> None:
+        now = time.perf_counter()
+        if callback is not None and now - last_report[0] >= 0.2:
+            last_report[0] = now
+            callback({"elapsed": now - t0, "best": best, "iteration": gen})
+
+    pop_size = 8 if n <= 600 else (4 if search.small else 2)
+    pop: list[np.ndarray] = []
+    fit: list[float] = []
+    a, f = search.improve(start)
+    pop.append(a)
+    fit.append(f)
+    best_a, best_f = a, f
+    gen = 0
+    while len(pop) < pop_size and not out_of_budget(gen):
+        s = construct(n, lo, up, p.classes, lk, blocks, rng)
+        s = search.perturbed(pop[0]) if s is None else s
+        a, f = search.improve(s)
+        pop.append(a)
+        fit.append(f)
+        if f > best_f:
+            best_a, best_f = a, f
+        report(gen, best_f)
+    while not out_of_budget(gen):
+        gen += 1
+        if len(pop) >= 2:
+            i, j = rng.choice(len(pop), size=2, replace=False)
+            kid = search.child(pop[i], pop[j])
+        else:
+            kid = search.perturbed(pop[0])
+        a, f = search.improve(kid)
+        if f > best_f + 1e-9:
+            best_a, best_f = a, f
+        worst = int(np.argmin(fit))
+        if f > fit[worst] + 1e-9 and all(abs(f - x) > 1e-9 for x in fit):
+            pop[worst] = a
+            fit[worst] = f
+        elif len(pop) >= 2:
+            # stagnation guard: replace a random non-best member by a perturbed copy of it
+            k = int(rng.integers(len(pop)))
+            if fit[k] < max(fit):
+                pop[k], fit[k] = search.improve(search.perturbed(pop[k]))
+        report(gen, best_f)
+    stats.update(
+        method="memetic tabu search",
+        generations=gen,
+        tabu_iterations=search.tabu_iterations,
+        runtime_s=time.perf_counter() - t0,
+    )
+    return _outcome(Status.FEASIBLE, best_a, D, bound, stats)

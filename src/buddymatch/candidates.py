@@ -1,0 +1,181 @@
+"""Hard rules -> which pairs are allowed, integer weights, and why pairs were cut.
+
+The rule semantics (repeated in the user docs):
+
+- ``different: A``: the two must not share a value of A (multi-valued: no
+  common value).  A blank value never blocks.
+- ``same: A``: both must have the same value (blank blocks).
+- ``gap: {attribute, min, max}``: mentoring bounds mentor − mentee; peer and
+  cohorts bound |a − b|; in scale steps (ordinal) or units (numeric).  A blank
+  value blocks (the rule cannot be shown to hold).
+- ``forbid``: listed pairs never meet (either order).
+- nobody is paired with themselves (a mentoring ``both`` person appears on
+  both sides).
+- history: pairs that met within ``cooldown`` rounds are not allowed; older
+  meetings cost ``penalty`` points of score.
+- ``min_score``: pairs scoring below it are not made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import AttributeData, Problem
+from .scoring import score_matrix
+from .solvers import NOT_ALLOWED, WEIGHT_SCALE
+
+
+@dataclass(frozen=True)
+class RuleCut:
+    """One hard rule as a vectorised predicate over the pair space."""
+
+    label: str  # e.g. "different organisation", "band gap 1–3"
+
+
+def _take(values: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:
+    v = values[index]
+    return v[:, None] if axis == 0 else v[None, :]
+
+
+def _ordinal_values(att: AttributeData) -> np.ndarray:
+    if att.kind == "numeric":
+        return att.values.astype(np.float64)
+    v = att.values.astype(np.float64)
+    v[att.values < 0] = np.nan
+    return v
+
+
+def rule_label(problem: Problem, rule) -> str:  # type: ignore[no-untyped-def]
+    """Short human name of a rule for explanations."""
+    if rule.kind == "different":
+        return f"different {rule.attribute}"
+    if rule.kind == "same":
+        return f"same {rule.attribute}"
+    if rule.kind == "gap":
+        lo = "" if rule.min is None else f"{rule.min:g}"
+        hi = "" if rule.max is None else f"{rule.max:g}"
+        who = "gap (mentor minus mentee)" if problem.scheme.scheme == "mentoring" else "difference"
+        bounds = f"{lo}–{hi}" if lo and hi else (f"≥ {lo}" if lo else f"≤ {hi}")
+        return f"{rule.attribute} {who} {bounds}"
+    return str(rule.kind)
+
+
+def rule_masks(
+    problem: Problem, rows: np.ndarray, cols: np.ndarray
+) -> Iterator[tuple[str, np.ndarray]]:
+    """(label, allowed-mask) per hard rule over rows × cols, in scheme order.
+
+    Mentoring: rows are mentees, columns mentors.
+    """
+    mentoring = problem.scheme.scheme == "mentoring"
+    for rule in problem.scheme.rules:
+        if rule.kind in ("different", "same"):
+            att = problem.attributes[rule.attribute]
+            if att.kind == "multi":
+                A = att.values
+                common = (A[rows].astype(np.float32) @ A[cols].astype(np.float32).T) > 0
+                has = np.asarray(A.any(axis=1))
+                present = _take(has, rows, 0) & _take(has, cols, 1)
+            else:
+                x, y = _take(att.values, rows, 0), _take(att.values, cols, 1)
+                present = att.present()
+                present = _take(present, rows, 0) & _take(present, cols, 1)
+                common = (x == y) & present
+            yield rule_label(problem, rule), (~common if rule.kind == "different" else common)
+        elif rule.kind == "gap":
+            v = _ordinal_values(problem.attributes[rule.attribute])
+            x, y = _take(v, rows, 0), _take(v, cols, 1)
+            d = (y - x) if mentoring else np.abs(x - y)
+            ok = ~np.isnan(d)
+            if rule.min is not None:
+                ok &= d >= rule.min - 1e-9
+            if rule.max is not None:
+                ok &= d <= rule.max + 1e-9
+            yield rule_label(problem, rule), ok
+    if len(problem.forbidden):
+        yield "forbidden pair", ~_pair_mask(problem.forbidden, rows, cols)
+    same_person = rows[:, None] == cols[None, :]
+    if same_person.any():
+        yield "same person", ~same_person
+    spec = problem.scheme.history
+    if spec is not None and len(problem.history.pairs):
+        recent = problem.history.pairs[problem.history.rounds_ago <= spec.cooldown]
+        if len(recent):
+            yield f"met within the last {spec.cooldown} round(s)", ~_pair_mask(recent, rows, cols)
+
+
+def _pair_mask(pairs: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """rows × cols mask of the (unordered) pairs listed."""
+    mask = np.zeros((len(rows), len(cols)), dtype=bool)
+    pos_r = np.full(
+        int(max(rows.max(initial=-1), cols.max(initial=-1), pairs.max(initial=-1))) + 1, -1
+    )
+    pos_c = pos_r.copy()
+    pos_r[rows] = np.arange(len(rows))
+    pos_c[cols] = np.arange(len(cols))
+    for a, b in ((pairs[:, 0], pairs[:, 1]), (pairs[:, 1], pairs[:, 0])):
+        r, c = pos_r[a], pos_c[b]
+        keep = (r >= 0) & (c >= 0)
+        mask[r[keep], c[keep]] = True
+    return mask
+
+
+def allowed_matrix(problem: Problem, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """rows × cols boolean: the pair passes every hard rule (min_score aside)."""
+    allowed = np.ones((len(rows), len(cols)), dtype=bool)
+    for _, mask in rule_masks(problem, rows, cols):
+        allowed &= mask
+    return allowed
+
+
+def rule_cut_counts(
+    problem: Problem, person: int, others: np.ndarray, *, person_is_row: bool
+) -> list[tuple[str, int, int]]:
+    """For one person: (rule, candidates it removes alone, removed given earlier rules).
+
+    Used to explain why someone has nobody: rules are applied in scheme order
+    and each is credited with the candidates it removed from those still left.
+    """
+    me = np.array([person])
+    rows, cols = (me, others) if person_is_row else (others, me)
+    remaining = np.ones(len(others), dtype=bool)
+    out = []
+    for label, mask in rule_masks(problem, rows, cols):
+        m = mask.reshape(-1)
+        out.append((label, int((~m).sum()), int((remaining & ~m).sum())))
+        remaining &= m
+    return out
+
+
+def weight_matrix(
+    problem: Problem,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    *,
+    extra_forbidden: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(int32 weights with NOT_ALLOWED, float32 scores) over rows × cols.
+
+    Weights are ``round(score × WEIGHT_SCALE)`` minus history penalties
+    (floored at 0); pairs cut by a hard rule, by ``min_score`` or listed in
+    ``extra_forbidden`` (pairs already used in earlier rounds) are NOT_ALLOWED.
+    """
+    scores = score_matrix(problem, rows, cols)
+    allowed = allowed_matrix(problem, rows, cols)
+    if problem.scheme.min_score is not None:
+        allowed &= scores >= np.float32(problem.scheme.min_score) - np.float32(1e-4)
+    if extra_forbidden is not None and len(extra_forbidden):
+        allowed &= ~_pair_mask(extra_forbidden, rows, cols)
+    weights = np.rint(scores * np.float32(WEIGHT_SCALE)).astype(np.int32)
+    spec = problem.scheme.history
+    if spec is not None and spec.penalty > 0 and len(problem.history.pairs):
+        older = problem.history.pairs[problem.history.rounds_ago > spec.cooldown]
+        if len(older):
+            met = _pair_mask(older, rows, cols)
+            penalty = np.int32(round(spec.penalty * WEIGHT_SCALE))
+            weights = np.where(met, np.maximum(weights - penalty, 0), weights).astype(np.int32)
+    weights[~allowed] = NOT_ALLOWED
+    return weights, scores

@@ -1,0 +1,441 @@
+"""Scheme files (YAML or TOML) -> a validated :class:`~buddymatch.model.Scheme`.
+
+Every problem is collected and reported at once, each with its key path
+(``rules[1].gap.max``) and, for a misspelt key or value, the closest valid one.
+YAML is parsed with ``yaml.safe_load`` only: tags such as ``!!python/object``
+are rejected, never executed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, get_args
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import ConfigError, Issue
+from .model import (
+    CRITERION_KINDS,
+    RULE_KINDS,
+    SCHEMES,
+    Criterion,
+    Rule,
+    Scheme,
+    criterion_name,
+)
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+MAX_SCHEME_BYTES = 1024 * 1024
+
+# Valid placeholders for items already reported, so the rest still gets validated.
+_SKIP = {
+    "rules": {"kind": "exclude", "attribute": "", "values": ()},
+    "criteria": {"kind": "same", "attribute": ""},
+}
+_ALL_RULE_KINDS = sorted({k for kinds in RULE_KINDS.values() for k in kinds})
+_ALL_CRITERION_KINDS = sorted({k for kinds in CRITERION_KINDS.values() for k in kinds})
+# Shorthand: `- different: organisation` means {attribute: organisation}.
+_SHORTHAND = {"different": "attribute", "same": "attribute", "keep_together": "sets"}
+_SHORTHAND.update({"keep_apart": "sets", "place": "members"})
+
+
+def load_scheme(source: str | Path | Mapping[str, Any]) -> tuple[Scheme, Path | None]:
+    """Load and validate a scheme from a file path or an already-parsed mapping.
+
+    Returns the scheme and the folder relative to which files it names
+    (``forbid: {file: ...}``, ``history: {file: ...}``) are resolved.
+    """
+    if isinstance(source, Mapping):
+        return validate_scheme(source, label="scheme"), None
+    path = Path(source)
+    data = read_scheme_file(path)
+    return validate_scheme(data, label=str(source)), path.parent
+
+
+def read_scheme_file(path: Path) -> dict[str, Any]:
+    label = str(path)
+    if not path.exists():
+        raise ConfigError(issues=[Issue("file not found", file=label, fix="check the path")])
+    if path.is_dir():
+        raise ConfigError(issues=[Issue("is a folder, not a scheme file", file=label)])
+    if path.stat().st_size > MAX_SCHEME_BYTES:
+        raise ConfigError(
+            issues=[
+                Issue("scheme file is larger than 1 MiB", file=label, fix="is it the right file?")
+            ]
+        )
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ConfigError(
+            issues=[Issue("is not UTF-8 text", file=label, fix="save the scheme file as UTF-8")]
+        ) from None
+    suffix = path.suffix.lower()
+    if suffix == ".toml":
+        try:
+            data: Any = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(issues=[Issue(f"invalid TOML: {exc}", file=label)]) from None
+    elif suffix in (".yaml", ".yml"):
+        try:
+            data = yaml.safe_load(text)
+        except yaml.constructor.ConstructorError as exc:
+            mark = exc.problem_mark
+            line = f" (line {mark.line + 1})" if mark is not None else ""
+            raise ConfigError(
+                issues=[
+                    Issue(
+                        f"YAML tag not allowed{line}: {exc.problem}",
+                        file=label,
+                        fix="scheme files hold plain data only; remove the tag",
+                    )
+                ]
+            ) from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(exc, "problem", None) or "syntax error"
+            raise ConfigError(
+                issues=[Issue(f"invalid YAML{line}: {problem}", file=label)]
+            ) from None
+    else:
+        raise ConfigError(
+            issues=[
+                Issue(
+                    f'unsupported scheme file type "{suffix or "(none)"}"',
+                    file=label,
+                    fix="use .yaml, .yml or .toml",
+                )
+            ]
+        )
+    if data is None:
+        raise ConfigError(
+            issues=[Issue("scheme file is empty", file=label, fix="see constraints/")]
+        )
+    if not isinstance(data, dict):
+        raise ConfigError(
+            issues=[
+                Issue("must be a mapping of keys (version, scheme, participants, ...)", file=label)
+            ]
+        )
+    return data
+
+
+def validate_scheme(data: Mapping[str, Any], *, label: str = "scheme") -> Scheme:
+    """Validate a parsed scheme; raise one ConfigError listing every problem."""
+    issues: list[Issue] = []
+    normalised = _normalise(dict(data), issues, label)
+    try:
+        scheme = Scheme.model_validate(normalised)
+    except ValidationError as exc:
+        raise ConfigError(issues=issues + _issues_from_pydantic(exc, normalised, label)) from None
+    if issues:
+        raise ConfigError(issues=issues)
+    issues.extend(_cross_check(scheme, label))
+    if issues:
+        raise ConfigError(issues=issues)
+    return scheme
+
+
+def scheme_hash(scheme: Scheme) -> str:
+    """Stable hash of the validated scheme (for summary.json)."""
+    blob = json.dumps(scheme.model_dump(mode="json"), sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+# --- normalisation: list-of-single-key-mappings -> tagged dicts ---------------
+
+
+def _normalise(data: dict[str, Any], issues: list[Issue], label: str) -> dict[str, Any]:
+    for key, kinds in (("rules", _ALL_RULE_KINDS), ("criteria", _ALL_CRITERION_KINDS)):
+        items = data.get(key)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            issues.append(_key_issue(label, key, "must be a list of items like `- kind: {...}`"))
+            continue
+        tagged = [_tag(item, f"{key}[{i}]", kinds, issues, label) for i, item in enumerate(items)]
+        # Items that could not be tagged are reported already; validate the rest.
+        data[key] = [t if isinstance(t, dict) and "kind" in t else _SKIP[key] for t in tagged]
+    return data
+
+
+def _tag(item: Any, path: str, kinds: list[str], issues: list[Issue], label: str) -> Any:
+    if not isinstance(item, dict) or len(item) != 1:
+        issues.append(
+            _key_issue(
+                label, path, "each item is one kind with its settings, e.g. `- same: region`"
+            )
+        )
+        return item
+    ((kind, value),) = item.items()
+    if kind not in kinds:
+        issues.append(_key_issue(label, path, f'unknown kind "{kind}"', _suggest(str(kind), kinds)))
+        return item
+    if isinstance(value, dict):
+        return {"kind": kind, **value}
+    if kind in _SHORTHAND:
+        return {"kind": kind, _SHORTHAND[kind]: value}
+    issues.append(_key_issue(label, f"{path}.{kind}", "expects settings, e.g. {attribute: ...}"))
+    return item
+
+
+# --- pydantic errors -> issues ---------------------------------------------------
+
+
+def _issues_from_pydantic(exc: ValidationError, data: Any, label: str) -> list[Issue]:
+    issues = []
+    seen = set()
+    for err in exc.errors():
+        loc = _readable_loc(err["loc"], data)
+        kind = err["type"]
+        fix = None
+        if kind == "extra_forbidden":
+            message = "unknown key"
+            fix = _suggest(str(err["loc"][-1]), _allowed_keys(err["loc"][:-1], data))
+        elif kind == "missing":
+            message = "required key is missing"
+        elif kind == "literal_error":
+            expected = err.get("ctx", {}).get("expected", "")
+            message = f"{_short(err.get('input'))} is not allowed; expected {expected}"
+            options = [o.strip(" '") for o in str(expected).replace(" or ", ",").split(",")]
+            fix = _suggest(str(err.get("input")), [o for o in options if o])
+        elif kind == "value_error":
+            message = str(err["msg"]).removeprefix("Value error, ")
+        else:
+            message = f"{err['msg'][0].lower()}{err['msg'][1:]} (got {_short(err.get('input'))})"
+        key = (loc, message)
+        if key in seen:
+            continue
+        seen.add(key)
+        issues.append(_key_issue(label, loc, message, fix))
+    return issues
+
+
+def _readable_loc(loc: Sequence[Any], data: Any) -> str:
+    parts: list[str] = []
+    node = data
+    skip_next = False
+    for i, part in enumerate(loc):
+        if skip_next:
+            skip_next = False
+            continue
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            # discriminated unions add the tag next: show it as the kind key
+            nxt = loc[i + 1] if i + 1 < len(loc) else None
+            if isinstance(node, dict) and nxt == node.get("kind"):
+                parts.append(f".{nxt}")
+                skip_next = True
+            continue
+        parts.append(f".{part}" if parts else str(part))
+        node = node.get(part) if isinstance(node, dict) else None
+    return "".join(parts)
+
+
+def _allowed_keys(loc: Sequence[Any], data: Any) -> list[str]:
+    """Field names of the model found at ``loc`` (for "did you mean")."""
+    model: Any = Scheme
+    node: Any = data
+    for part in loc:
+        if isinstance(part, int):
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            if isinstance(node, dict) and "kind" in node:
+                model = _model_for_kind(model, node["kind"])
+            continue
+        if isinstance(node, dict) and part == node.get("kind"):
+            continue
+        node = node.get(part) if isinstance(node, dict) else None
+        model = _field_model(model, part)
+        if model is None:
+            return []
+    if model is None or not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return []
+    return [k for k in model.model_fields if k != "kind"]
+
+
+def _field_model(model: Any, name: str) -> Any:
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return None
+    field = model.model_fields.get(name)
+    if field is None:
+        return None
+    return _unwrap(field.annotation)
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The model class inside Optional[...], tuple[...], dict[str, ...] or a union."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    args = get_args(annotation)
+    for arg in reversed(args):
+        found = _unwrap(arg)
+        if found is not None:
+            return found if not get_args(arg) or found is not None else None
+    if args and annotation in (Rule, Criterion):  # pragma: no cover - handled by kind
+        return None
+    return annotation if args else None
+
+
+def _model_for_kind(container: Any, kind: str) -> Any:
+    for union in (Rule, Criterion):
+        for member in get_args(get_args(union)[0]):
+            field = member.model_fields.get("kind")
+            if field is not None and kind in get_args(field.annotation):
+                return member
+    return None
+
+
+# --- cross-field checks ------------------------------------------------------------
+
+
+def _cross_check(scheme: Scheme, label: str) -> list[Issue]:
+    issues: list[Issue] = []
+    attrs = scheme.participants.attributes
+    names = sorted(attrs)
+    kind = scheme.scheme
+
+    def need(path: str, attr: str | None, kinds: tuple[str, ...] | None = None) -> None:
+        if attr is None:
+            return
+        if attr not in attrs:
+            issues.append(
+                _key_issue(
+                    label,
+                    path,
+                    f'unknown attribute "{attr}"; attributes are defined under '
+                    f"participants.attributes ({', '.join(names) or 'none yet'})",
+                    _suggest(attr, names),
+                )
+            )
+        elif kinds is not None and attrs[attr].kind not in kinds:
+            issues.append(
+                _key_issue(
+                    label,
+                    path,
+                    f'attribute "{attr}" is {attrs[attr].kind}; this needs {" or ".join(kinds)}',
+                )
+            )
+
+    if kind == "mentoring" and scheme.participants.role is None:
+        issues.append(
+            _key_issue(
+                label,
+                "participants.role",
+                "mentoring needs a role: {column: ..., mentor: [...], mentee: [...]} "
+                "or files: {pattern: mentor|mentee}",
+            )
+        )
+    for i, rule in enumerate(scheme.rules):
+        path = f"rules[{i}].{rule.kind}"
+        if rule.kind not in RULE_KINDS[kind]:
+            issues.append(
+                _key_issue(
+                    label, path, f"not a rule of the {kind} scheme ({', '.join(RULE_KINDS[kind])})"
+                )
+            )
+            continue
+        if rule.kind == "gap":
+            need(path + ".attribute", rule.attribute, ("ordinal", "numeric"))
+        elif rule.kind in ("different", "same", "exclude", "at_least", "at_most", "exactly"):
+            need(path + ".attribute", rule.attribute)
+        if rule.kind in ("at_least", "exactly") and rule.value is None:
+            issues.append(_key_issue(label, path + ".value", f"{rule.kind} needs a value"))
+    seen_names: set[str] = set()
+    for i, crit in enumerate(scheme.criteria):
+        path = f"criteria[{i}].{crit.kind}"
+        if crit.kind not in CRITERION_KINDS[kind]:
+            allowed = ", ".join(CRITERION_KINDS[kind])
+            issues.append(
+                _key_issue(label, path, f"not a criterion of the {kind} scheme ({allowed})")
+            )
+            continue
+        name = criterion_name(crit)
+        if name in seen_names:
+            issues.append(
+                _key_issue(label, path, f'duplicate criterion "{name}"', "give one of them a name:")
+            )
+        seen_names.add(name)
+        if crit.kind == "overlap":
+            if crit.attribute is None and kind != "mentoring":
+                issues.append(
+                    _key_issue(label, path, "directional overlap is for mentoring; use attribute:")
+                )
+            need(path + ".mentee", crit.mentee, ("multi",))
+            need(path + ".mentor", crit.mentor, ("multi",))
+            need(path + ".attribute", crit.attribute, ("multi",))
+        elif crit.kind == "closeness":
+            need(path + ".attribute", crit.attribute, ("ordinal", "numeric"))
+        elif crit.kind == "availability":
+            need(path + ".attribute", crit.attribute, ("multi",))
+        elif crit.kind == "preference":
+            if crit.like is None and crit.dislike is None:
+                issues.append(_key_issue(label, path, "give like, dislike or both"))
+            need(path + ".like", crit.like, ("multi", "categorical"))
+            need(path + ".dislike", crit.dislike, ("multi", "categorical"))
+        elif crit.kind == "diversity":
+            for j, a in enumerate(crit.attributes):
+                need(f"{path}.attributes[{j}]", a)
+        elif crit.kind == "balance":
+            need(path + ".attribute", crit.attribute, ("ordinal", "numeric"))
+        elif crit.kind in ("same", "similarity"):
+            need(path + ".attribute", crit.attribute)
+    if kind == "cohorts" and scheme.groups is None:
+        issues.append(
+            _key_issue(
+                label, "groups", "cohorts need groups: {size: {min: 6, max: 8}} or {count: N}"
+            )
+        )
+    if kind != "cohorts" and scheme.groups is not None:
+        issues.append(
+            _key_issue(label, "groups", f"groups apply to the cohorts scheme, not {kind}")
+        )
+    if scheme.group_size is not None and kind != "peer":
+        issues.append(_key_issue(label, "group_size", "group_size applies to the peer scheme"))
+    if kind == "peer" and scheme.group_size not in (None, 2):
+        issues.append(
+            _key_issue(
+                label,
+                "group_size",
+                f"peer schemes make pairs (and one trio for odd numbers); for groups of "
+                f"{scheme.group_size} use scheme: cohorts with groups: "
+                f"{{size: {{min: {scheme.group_size}, max: {scheme.group_size}}}}}",
+            )
+        )
+    return issues
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def _key_issue(label: str, path: str, message: str, fix: str | None = None) -> Issue:
+    return Issue(f'key "{path}": {message}', file=label, fix=fix)
+
+
+def _suggest(word: str, options: Sequence[str]) -> str | None:
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    if close:
+        return f'did you mean "{close[0]}"?'
+    if options and len(options) <= 12:
+        return "expected one of: " + ", ".join(options)
+    return None
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else f'"{value}"'
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+__all__ = ["SCHEMES", "load_scheme", "read_scheme_file", "scheme_hash", "validate_scheme"]

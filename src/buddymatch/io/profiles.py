@@ -1,0 +1,537 @@
+"""Profile tables + a scheme -> an encoded :class:`~buddymatch.model.Problem`.
+
+This is where the scheme's column mapping meets messy spreadsheets: headings
+are matched ignoring case and spacing, values are normalised ("north west " is
+"North West"), and every problem of every row is collected before one
+:class:`InputError` is raised.  Messages name file, row and column; they quote
+category values (e.g. an off-scale band) but never ids, names or e-mails.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..config import scheme_hash
+from ..errors import InputError, Issue
+from ..model import (
+    BOTH,
+    MENTEE,
+    MENTOR,
+    NO_ROLE,
+    AttributeData,
+    AttributeSpec,
+    History,
+    Problem,
+    Scheme,
+)
+from .readers import Table, read_table
+
+MAX_ISSUES_PER_COLUMN = 20
+
+
+def _key(text: str) -> str:
+    """Normal form used to compare user text: spacing collapsed, case folded."""
+    return " ".join(str(text).split()).casefold()
+
+
+def _keys(series: pd.Series) -> pd.Series:
+    return series.astype(str).str.split().str.join(" ").str.casefold()
+
+
+class _Collector:
+    """Collects issues, capping repeats of one problem in one column."""
+
+    def __init__(self) -> None:
+        self.issues: list[Issue] = []
+        self._counts: dict[tuple[str | None, str | None], int] = {}
+
+    def add(self, issue: Issue) -> None:
+        k = (issue.file, issue.column)
+        self._counts[k] = self._counts.get(k, 0) + 1
+        if self._counts[k] <= MAX_ISSUES_PER_COLUMN:
+            self.issues.append(issue)
+        elif self._counts[k] == MAX_ISSUES_PER_COLUMN + 1:
+            self.issues.append(
+                Issue(
+                    "more problems like the above in this column",
+                    file=issue.file,
+                    column=issue.column,
+                )
+            )
+
+
+def build_problem(
+    tables: Sequence[Table], scheme: Scheme, *, base_dir: Path | None = None
+) -> Problem:
+    """Map the scheme's columns onto the tables and encode every participant."""
+    issues = _Collector()
+    spec = scheme.participants
+    files = tuple(t.file for t in tables)
+    frames = []
+    for fi, table in enumerate(tables):
+        frame = _resolve_columns(table, scheme, issues)
+        frame["__file"] = fi
+        frame["__row"] = table.rows
+        frames.append(frame)
+    if issues.issues:
+        raise InputError(issues=issues.issues)
+    data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if len(data) == 0:
+        raise InputError(
+            issues=[
+                Issue(
+                    "no participants in the profile files", fix="check the files are the right ones"
+                )
+            ]
+        )
+    file_index = data["__file"].to_numpy(dtype=np.int64)
+    rows = data["__row"].to_numpy(dtype=np.int64)
+
+    def where(mask: np.ndarray) -> list[tuple[str, int]]:
+        return [(files[int(f)], int(r)) for f, r in zip(file_index[mask], rows[mask], strict=True)]
+
+    ids = _read_ids(data, spec.id, where, issues)
+    role = _read_roles(data, scheme, files, file_index, where, issues)
+    capacity = _read_count(data, "capacity", scheme, where, issues)
+    wants = _read_count(data, "wants", scheme, where, issues)
+    attributes = {
+        name: _encode_attribute(name, a, data[f"attr:{name}"], where, issues)
+        for name, a in spec.attributes.items()
+    }
+    if issues.issues:
+        raise InputError(issues=issues.issues)
+
+    lookup = {_key(v): i for i, v in enumerate(ids)}
+    excluded = np.zeros(len(ids), dtype=bool)
+    forbidden: list[tuple[int, int]] = []
+    locked: list[tuple[int, int]] = []
+    placed = None
+    together: list[np.ndarray] = []
+    apart: list[np.ndarray] = []
+    for i, rule in enumerate(scheme.rules):
+        path = f"rules[{i}].{rule.kind}"
+        if rule.kind == "exclude":
+            att = attributes[rule.attribute]
+            excluded |= _matches_values(att, rule.values)
+        elif rule.kind in ("forbid", "lock"):
+            pairs = _read_pairs(rule, path, lookup, base_dir, issues)
+            (forbidden if rule.kind == "forbid" else locked).extend(pairs)
+        elif rule.kind in ("keep_together", "keep_apart"):
+            for j, members in enumerate(rule.sets):
+                idx = _ids_to_index(members, f"{path}.sets[{j}]", lookup, issues)
+                (together if rule.kind == "keep_together" else apart).append(idx)
+        elif rule.kind == "place":
+            placed = np.full(len(ids), -1, dtype=np.int64)
+            for member, group in rule.members.items():
+                idx = _ids_to_index([member], f"{path}.members", lookup, issues)
+                if len(idx) and group < 1:
+                    issues.add(Issue(f'key "{path}.members": group numbers start at 1'))
+                elif len(idx):
+                    placed[idx[0]] = group - 1
+
+    def _where(i: int) -> str:
+        return f"{files[int(file_index[i])]} row {int(rows[i])}"
+
+    if scheme.scheme == "mentoring":
+        for a, b in locked:
+            if role[a] not in (MENTOR, BOTH) or role[b] not in (MENTEE, BOTH):
+                issues.add(
+                    Issue(
+                        f"locked pair ({_where(a)}, {_where(b)}) is not (mentor, mentee)",
+                        fix="list the mentor's id first, the mentee's second",
+                    )
+                )
+    history = _read_history(scheme, lookup, base_dir, issues)
+    if issues.issues:
+        raise InputError(issues=issues.issues)
+    carry = data[[f"carry:{c}" for c in spec.carry]].copy() if spec.carry else None
+    if carry is not None:
+        carry.columns = list(spec.carry)
+        carry.index = pd.RangeIndex(len(carry))
+    return Problem(
+        scheme=scheme,
+        ids=tuple(ids),
+        role=role,
+        capacity=capacity,
+        wants=wants,
+        attributes=attributes,
+        files=files,
+        file_index=file_index,
+        rows=rows,
+        forbidden=_pair_array(forbidden),
+        locked=_pair_array(locked),
+        excluded=excluded,
+        history=history,
+        placed=placed,
+        together=tuple(together),
+        apart=tuple(apart),
+        carry=carry,
+        input_hash=_hash_frames(tables),
+        config_hash=scheme_hash(scheme),
+    )
+
+
+# --- columns -----------------------------------------------------------------------
+
+
+def _mapped_columns(scheme: Scheme) -> list[tuple[str, str, bool]]:
+    """(internal name, heading, required) for every column the scheme names."""
+    spec = scheme.participants
+    cols = [("id", spec.id, True)]
+    if spec.role is not None and spec.role.column is not None:
+        cols.append(("role", spec.role.column, True))
+    for what in ("capacity", "wants"):
+        count = getattr(spec, what)
+        if count.column is not None:
+            cols.append((what, count.column, False))
+    cols += [(f"attr:{n}", a.column, True) for n, a in spec.attributes.items()]
+    cols += [(f"carry:{c}", c, True) for c in spec.carry]
+    return cols
+
+
+def _resolve_columns(table: Table, scheme: Scheme, issues: _Collector) -> pd.DataFrame:
+    headers = [str(c) for c in table.frame.columns]
+    by_key: dict[str, str] = {}
+    for h in headers:
+        by_key.setdefault(_key(h), h)
+    out = {}
+    for name, heading, required in _mapped_columns(scheme):
+        found = heading if heading in headers else by_key.get(_key(heading))
+        if found is None:
+            if required:
+                issues.add(_missing_column_issue(table.file, heading, headers))
+            out[name] = pd.Series([""] * len(table.frame), dtype=object)
+        else:
+            out[name] = table.frame[found].astype(str).reset_index(drop=True)
+    return pd.DataFrame(out, index=pd.RangeIndex(len(table.frame)))
+
+
+def _missing_column_issue(file: str, heading: str, headers: list[str]) -> Issue:
+    import difflib
+
+    close = difflib.get_close_matches(_key(heading), [_key(h) for h in headers], n=1, cutoff=0.5)
+    fix = None
+    if close:
+        match = next(h for h in headers if _key(h) == close[0])
+        fix = f'did you mean "{match}"?'
+    shown = ", ".join(f'"{h}"' for h in headers[:15]) + (" ..." if len(headers) > 15 else "")
+    fix = f"{fix + ' ' if fix else ''}The file has: {shown}"
+    return Issue(f'column "{heading}" named in the scheme is not in the file', file=file, fix=fix)
+
+
+# --- fields ----------------------------------------------------------------------------
+
+
+def _read_ids(data: pd.DataFrame, heading: str, where, issues: _Collector) -> list[str]:  # type: ignore[no-untyped-def]
+    raw = data["id"].astype(str).str.strip()
+    keys = _keys(raw)
+    blank = (raw == "").to_numpy()
+    for f, r in where(blank):
+        issues.add(
+            Issue("id is blank", file=f, row=r, column=heading, fix="every person needs an id")
+        )
+    dup = keys.duplicated(keep=False).to_numpy() & ~blank
+    if dup.any():
+        first: dict[str, tuple[str, int]] = {}
+        for k, (f, r) in zip(keys[dup], where(dup), strict=True):
+            if k in first:
+                f0, r0 = first[k]
+                issues.add(
+                    Issue(
+                        f"duplicate id (same as {f0} row {r0})",
+                        file=f,
+                        row=r,
+                        column=heading,
+                        fix="each person once; remove or merge the duplicate row",
+                    )
+                )
+            else:
+                first[k] = (f, r)
+    return raw.tolist()
+
+
+def _read_roles(  # type: ignore[no-untyped-def]
+    data: pd.DataFrame,
+    scheme: Scheme,
+    files: tuple[str, ...],
+    file_index: np.ndarray,
+    where,
+    issues,
+) -> np.ndarray:
+    n = len(data)
+    spec = scheme.participants.role
+    role = np.full(n, NO_ROLE, dtype=np.int8)
+    if scheme.scheme != "mentoring" or spec is None:
+        return role
+    codes = {"mentor": MENTOR, "mentee": MENTEE, "both": BOTH}
+    if spec.files is not None:
+        for fi, file in enumerate(files):
+            name = Path(file).name.casefold()
+            hit = [r for pat, r in spec.files.items() if fnmatch.fnmatch(name, pat.casefold())]
+            if not hit:
+                issues.add(
+                    Issue(
+                        "file matches none of participants.role.files",
+                        file=file,
+                        fix="patterns: " + ", ".join(spec.files),
+                    )
+                )
+            else:
+                role[file_index == fi] = codes[hit[0]]
+        return role
+    lookup = {_key(v): MENTOR for v in spec.mentor}
+    lookup.update({_key(v): MENTEE for v in spec.mentee})
+    lookup.update({_key(v): BOTH for v in spec.both})
+    keys = _keys(data["role"])
+    mapped = keys.map(lookup)
+    bad = mapped.isna().to_numpy()
+    role[~bad] = mapped[~bad].astype(np.int8).to_numpy()
+    allowed = [*spec.mentor, *spec.mentee, *spec.both]
+    for (f, r), k in zip(where(bad), keys[bad], strict=True):
+        what = "role is blank" if k == "" else "role is not one of the scheme's role answers"
+        issues.add(
+            Issue(
+                what,
+                file=f,
+                row=r,
+                column=spec.column,
+                fix="use one of: " + ", ".join(f'"{a}"' for a in allowed),
+            )
+        )
+    return role
+
+
+def _read_count(data: pd.DataFrame, what: str, scheme: Scheme, where, issues) -> np.ndarray:  # type: ignore[no-untyped-def]
+    spec = getattr(scheme.participants, what)
+    n = len(data)
+    if spec.column is None or what not in data:
+        return np.full(n, spec.default, dtype=np.int64)
+    raw = data[what].astype(str).str.strip()
+    blank = (raw == "").to_numpy()
+    num = pd.to_numeric(raw.where(~blank, "0"), errors="coerce").to_numpy(dtype=float)
+    bad = ~blank & (np.isnan(num) | (num < 0) | (num != np.floor(num)) | (num > spec.max))
+    for f, r in where(bad):
+        issues.add(
+            Issue(
+                f"{what} must be a whole number from 0 to {spec.max}",
+                file=f,
+                row=r,
+                column=spec.column,
+                fix=f"leave blank for the default ({spec.default})",
+            )
+        )
+    out = np.where(blank, spec.default, np.nan_to_num(num)).astype(np.int64)
+    return np.where(bad, 0, out)
+
+
+def _encode_attribute(  # type: ignore[no-untyped-def]
+    name: str, spec: AttributeSpec, raw: pd.Series, where, issues: _Collector
+) -> AttributeData:
+    raw = raw.astype(str)
+    aliases = {_key(k): v for k, v in spec.aliases.items()}
+    if spec.kind == "numeric":
+        text = raw.str.strip().str.replace(",", ".", regex=False)
+        if aliases:
+            text = text.map(lambda v: aliases.get(_key(v), v))
+        blank = (text == "").to_numpy()
+        num = pd.to_numeric(text.where(~blank, "nan"), errors="coerce").to_numpy(dtype=float)
+        bad = ~blank & ~np.isfinite(num)
+        for (f, r), v in zip(where(bad), text[bad], strict=True):
+            issues.add(Issue(f'"{_clip(v)}" is not a number', file=f, row=r, column=spec.column))
+        return AttributeData(name, "numeric", np.where(bad, np.nan, num), ())
+    if spec.kind == "multi":
+        return _encode_multi(name, spec, raw, aliases)
+    display = raw.str.strip()
+    if aliases:
+        display = display.map(lambda v: aliases.get(_key(v), v))
+    keys = _keys(display)
+    if spec.kind == "ordinal":
+        assert spec.scale is not None
+        scale = {_key(v): i for i, v in enumerate(spec.scale)}
+        codes = keys.map(scale)
+        blank = (keys == "").to_numpy()
+        bad = codes.isna().to_numpy() & ~blank
+        shown = f"({spec.scale[0]} … {spec.scale[-1]})"
+        for (f, r), v in zip(where(bad), display[bad], strict=True):
+            issues.add(
+                Issue(
+                    f'"{_clip(v)}" is not on the scale {shown}',
+                    file=f,
+                    row=r,
+                    column=spec.column,
+                    fix="use one of: " + ", ".join(spec.scale),
+                )
+            )
+        values = codes.fillna(-1).to_numpy(dtype=np.int32)
+        return AttributeData(name, "ordinal", values, tuple(spec.scale))
+    # categorical: the label of a value is the first spelling seen of its normal form
+    present = (keys != "").to_numpy()
+    codes_arr, uniques = pd.factorize(keys[present], sort=True)
+    first = pd.Series(display[present].to_numpy()).groupby(codes_arr).first()
+    labels = [str(first.iat[i]) for i in range(len(uniques))]
+    values = np.full(len(raw), -1, dtype=np.int32)
+    values[present] = codes_arr
+    return AttributeData(name, "categorical", values.astype(np.int32), tuple(labels))
+
+
+def _encode_multi(
+    name: str, spec: AttributeSpec, raw: pd.Series, aliases: dict[str, str]
+) -> AttributeData:
+    assert spec.multi is not None
+    sep = re.escape(spec.multi)
+    items = raw.reset_index(drop=True).str.split(sep, regex=True).explode().str.strip()
+    if aliases:
+        items = items.map(lambda v: aliases.get(_key(v), v))
+    keys = _keys(items)
+    keep = (keys != "").to_numpy()
+    owner = items.index.to_numpy()[keep]
+    keys = keys[keep]
+    codes, uniques = pd.factorize(keys, sort=True)
+    first = pd.Series(items[keep].to_numpy()).groupby(codes).first()
+    labels = tuple(str(first.get(i, u)) for i, u in enumerate(uniques))
+    values = np.zeros((len(raw), len(labels)), dtype=bool)
+    values[owner, codes] = True
+    return AttributeData(name, "multi", values, labels)
+
+
+def _matches_values(att: AttributeData, values: Sequence[str]) -> np.ndarray:
+    wanted = {_key(v) for v in values}
+    if att.kind == "multi":
+        cols = [i for i, lab in enumerate(att.labels) if _key(lab) in wanted]
+        return np.asarray(att.values[:, cols].any(axis=1))
+    if att.kind == "numeric":
+        nums = {float(v) for v in values if _is_number(v)}
+        return np.isin(att.values, list(nums))
+    codes = [i for i, lab in enumerate(att.labels) if _key(lab) in wanted]
+    return np.isin(att.values, codes)
+
+
+def _is_number(v: str) -> bool:
+    try:
+        float(v)
+    except ValueError:
+        return False
+    return True
+
+
+# --- rule files ------------------------------------------------------------------------------
+
+
+def _resolve(base_dir: Path | None, file: str) -> Path:
+    p = Path(file)
+    return p if p.is_absolute() or base_dir is None else base_dir / p
+
+
+def _read_pairs(rule, path: str, lookup: dict[str, int], base_dir, issues) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+    pairs: list[tuple[int, int]] = []
+    for j, (a, b) in enumerate(rule.pairs):
+        idx = _ids_to_index([a, b], f"{path}.pairs[{j}]", lookup, issues)
+        if len(idx) == 2:
+            pairs.append((int(idx[0]), int(idx[1])))
+    if rule.file is None:
+        return pairs
+    try:
+        table = read_table(_resolve(base_dir, rule.file))
+    except InputError as exc:
+        for issue in exc.issues:
+            issues.add(issue)
+        return pairs
+    if table.frame.shape[1] < 2:
+        issues.add(Issue("needs two id columns (one pair per row)", file=table.file))
+        return pairs
+    first, second = table.frame.columns[:2]
+    for a, b, row in zip(table.frame[first], table.frame[second], table.rows, strict=True):
+        ia, ib = lookup.get(_key(a)), lookup.get(_key(b))
+        for value, index, col in ((a, ia, first), (b, ib, second)):
+            if index is None:
+                what = "id is blank" if not str(value).strip() else "id is not in the profiles"
+                issues.add(Issue(what, file=table.file, row=int(row), column=str(col)))
+        if ia is not None and ib is not None:
+            if ia == ib:
+                issues.add(Issue("pairs a person with themselves", file=table.file, row=int(row)))
+            else:
+                pairs.append((ia, ib))
+    return pairs
+
+
+def _ids_to_index(members, path: str, lookup: dict[str, int], issues) -> np.ndarray:  # type: ignore[no-untyped-def]
+    out = []
+    for j, m in enumerate(members):
+        i = lookup.get(_key(m))
+        if i is None:
+            issues.add(Issue(f'key "{path}": item {j + 1} is not an id in the profiles'))
+        else:
+            out.append(i)
+    return np.asarray(out, dtype=np.int64)
+
+
+def _read_history(scheme: Scheme, lookup: dict[str, int], base_dir, issues) -> History:  # type: ignore[no-untyped-def]
+    spec = scheme.history
+    if spec is None:
+        return History()
+    try:
+        table = read_table(_resolve(base_dir, spec.file))
+    except InputError as exc:
+        for issue in exc.issues:
+            issues.add(issue)
+        return History()
+    frame = table.frame
+    cols = {_key(c): c for c in frame.columns}
+    id_cols = [
+        cols[k] for k in ("mentor_id", "mentee_id", "member_a", "member_b", "member_c") if k in cols
+    ]
+    if "round" not in cols or len(id_cols) < 2:
+        issues.add(
+            Issue(
+                "history needs a round column and the id columns of matches.csv",
+                file=table.file,
+                fix="use a previous run's matches.csv (round, member_a, member_b[, member_c])",
+            )
+        )
+        return History()
+    rounds = pd.to_numeric(frame[cols["round"]], errors="coerce").to_numpy(dtype=float)
+    latest = np.nanmax(rounds) if np.isfinite(rounds).any() else 0
+    pairs: list[tuple[int, int]] = []
+    ago: list[int] = []
+    for k, row in enumerate(table.rows):
+        if not np.isfinite(rounds[k]):
+            issues.add(
+                Issue("round is not a number", file=table.file, row=int(row), column=cols["round"])
+            )
+            continue
+        members = [
+            lookup.get(_key(str(frame[c].iat[k]))) for c in id_cols if str(frame[c].iat[k]).strip()
+        ]
+        known = [m for m in members if m is not None]  # people who left are simply ignored
+        for x in range(len(known)):
+            for y in range(x + 1, len(known)):
+                pairs.append((min(known[x], known[y]), max(known[x], known[y])))
+                ago.append(int(latest - rounds[k]) + 1)
+    return History(_pair_array(pairs), np.asarray(ago, dtype=np.int64), int(latest))
+
+
+# --- misc ---------------------------------------------------------------------------------------
+
+
+def _pair_array(pairs: list[tuple[int, int]]) -> np.ndarray:
+    return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _hash_frames(tables: Sequence[Table]) -> str:
+    h = hashlib.sha256()
+    for t in tables:
+        h.update(Path(t.file).name.encode())
+        h.update(pd.util.hash_pandas_object(t.frame, index=False).to_numpy().tobytes())
+        h.update("\x1f".join(map(str, t.frame.columns)).encode())
+    return h.hexdigest()[:16]

@@ -1,0 +1,77 @@
+"""MatchResult: what a run produced, as pandas tables plus a summary.
+
+The tables and their columns are the output contract of DESIGN.md; writers
+save them unchanged, so a Python caller and a CLI user see the same data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .model import Problem
+
+
+@dataclass
+class MatchResult:
+    """The outcome of :func:`buddymatch.match`.
+
+    ``tables`` holds ``matches`` (mentoring, peer) or ``groups`` and
+    ``group_summary`` (cohorts), and ``unmatched``; ``summary`` is what
+    ``summary.json`` holds.
+    """
+
+    problem: Problem
+    tables: dict[str, pd.DataFrame]
+    summary: dict[str, Any]
+    _explainer: Callable[[str, str], str] | None = field(default=None, repr=False)
+
+    @property
+    def scheme(self) -> str:
+        return self.problem.scheme.scheme
+
+    @property
+    def status(self) -> str:
+        return str(self.summary["status"])
+
+    @property
+    def matches(self) -> pd.DataFrame:
+        """One row per pair or trio (mentoring, peer); empty for cohorts."""
+        return self.tables.get("matches", pd.DataFrame())
+
+    @property
+    def groups(self) -> pd.DataFrame:
+        """One row per member (cohorts); empty otherwise."""
+        return self.tables.get("groups", pd.DataFrame())
+
+    @property
+    def unmatched(self) -> pd.DataFrame:
+        """One row per person left out, with the concrete reason."""
+        return self.tables["unmatched"]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The main table: matches, or groups for cohorts."""
+        return self.groups if self.scheme == "cohorts" else self.matches
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data: the summary and every table as records."""
+        return {
+            "summary": dict(self.summary),
+            **{name: t.to_dict(orient="records") for name, t in self.tables.items()},
+        }
+
+    def explain(self, a: str, b: str) -> str:
+        """Why the pair (a, b) was or was not made, with its score breakdown."""
+        if self._explainer is None:
+            raise NotImplementedError("explain is not available for this scheme")
+        return self._explainer(a, b)
+
+    def write(self, out_dir: str | Path, *, fmt: str = "csv", force: bool = False) -> list[Path]:
+        """Write the output folder atomically (see :mod:`buddymatch.io.writers`)."""
+        from .io.writers import write_results
+
+        return write_results(out_dir, self.tables, self.summary, fmt=fmt, force=force)

@@ -1,0 +1,1 @@
+"""One module per scheme: orchestrates scoring, rules, a solver, check and explain."""

@@ -1,0 +1,58 @@
+"""Pieces every scheme's orchestration shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import InputError, Issue
+from ..model import Problem
+
+
+@dataclass(frozen=True)
+class RoundOutcome:
+    """What the solver proved for one round (goes into summary.json)."""
+
+    status: str
+    objective_value: float
+    bound: float | None
+    units: int
+    solver: str
+    repeats: int = 0
+
+    @property
+    def gap(self) -> float | None:
+        if self.bound is None:
+            return None
+        if self.bound == 0:
+            return 0.0
+        return max(0.0, (self.bound - self.objective_value) / abs(self.bound))
+
+
+def round_numbers(problem: Problem) -> list[int]:
+    """Round labels: continue the history's numbering so files can be appended."""
+    start = problem.history.latest_round + 1
+    return list(range(start, start + problem.scheme.rounds))
+
+
+def lookup_id(problem: Problem, value: str) -> int:
+    """Index of a user-supplied id (case and spacing ignored)."""
+    key = " ".join(str(value).split()).casefold()
+    for i, v in enumerate(problem.ids):
+        if " ".join(v.split()).casefold() == key:
+            return i
+    raise InputError(
+        issues=[Issue("an id given is not in the profiles", fix="check the spelling of the id")]
+    )
+
+
+def excluded_reason(problem: Problem, i: int) -> str:
+    """Which exclude rule took person i out."""
+    for rule in problem.scheme.rules:
+        if rule.kind == "exclude":
+            att = problem.attributes[rule.attribute]
+            shown = att.display(i)
+            wanted = {" ".join(v.split()).casefold() for v in rule.values}
+            values = {v.strip().casefold() for v in shown.split(";")} if shown else set()
+            if values & wanted:
+                return f"excluded by rule: {rule.attribute} is {shown}"
+    return "excluded from matching"

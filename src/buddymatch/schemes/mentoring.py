@@ -1,0 +1,305 @@
+"""The mentoring scheme: mentees (rows) × mentors (columns) with capacities.
+
+Each round: weights from scoring and hard rules, the exact assignment solver,
+the independent check, then explanations.  Later rounds forbid pairs already
+made.  Locked pairs apply to the first round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..candidates import allowed_matrix, weight_matrix
+from ..check import check_pairs, pair_violations
+from ..errors import InfeasibleError, InputError, Issue
+from ..explain import no_partner_reason, pair_sentence
+from ..model import BOTH, MENTEE, MENTOR, Problem, criterion_name
+from ..scoring import pair_layers, pair_scores, total_weight
+from ..solvers import NOT_ALLOWED, Status
+from ..solvers.assignment import solve_assignment
+from .common import RoundOutcome, excluded_reason, lookup_id, round_numbers
+
+
+@dataclass(frozen=True)
+class MentoringRun:
+    tables: dict[str, pd.DataFrame]
+    rounds: list[RoundOutcome]
+    explain: Callable[[str, str], str]
+
+
+def run(problem: Problem, *, time_limit: float | None) -> MentoringRun:
+    scheme = problem.scheme
+    mentees, mentors = problem.mentees(), problem.mentors()
+    used = np.zeros((0, 2), dtype=np.int64)
+    outcomes: list[RoundOutcome] = []
+    made: list[np.ndarray] = []  # per round: (k, 2) global (mentor, mentee)
+    for r in range(scheme.rounds):
+        weights, _ = weight_matrix(problem, mentees, mentors, extra_forbidden=used)
+        locked = _local_locks(problem, mentees, mentors, weights) if r == 0 else None
+        out = solve_assignment(
+            weights,
+            problem.wants[mentees],
+            problem.capacity[mentors],
+            objective=scheme.objective,
+            locked=locked,
+            time_limit=time_limit,
+        )
+        if out.status in (Status.INFEASIBLE, Status.UNKNOWN):
+            reason = str(out.stats.get("reason", "the solver found no valid result"))
+            raise InfeasibleError(f"round {r + 1}: {reason}")
+        pairs = np.stack([mentors[out.pairs[:, 1]], mentees[out.pairs[:, 0]]], axis=1).reshape(
+            -1, 2
+        )
+        made.append(pairs)
+        used = np.concatenate([used, pairs])
+        outcomes.append(
+            RoundOutcome(
+                status=out.status.value,
+                objective_value=float(out.objective),
+                bound=None if out.bound is None else float(out.bound),
+                units=len(pairs),
+                solver=str(out.stats.get("solver", "min-cost-flow")),
+            )
+        )
+    scores = [pair_scores(problem, p[:, 1], p[:, 0]) for p in made]
+    check_pairs(
+        problem,
+        [[tuple(x) for x in p.tolist()] for p in made],
+        scores=[s.tolist() for s in scores],
+    )
+    tables = {
+        "matches": _matches_table(problem, made, scores),
+        "unmatched": _unmatched_table(problem, made, mentees, mentors),
+    }
+    return MentoringRun(tables, outcomes, lambda a, b: explain_pair(problem, made, a, b))
+
+
+def _local_locks(
+    problem: Problem, mentees: np.ndarray, mentors: np.ndarray, weights: np.ndarray
+) -> np.ndarray | None:
+    if not len(problem.locked):
+        return None
+    pos_e = {int(x): k for k, x in enumerate(mentees)}
+    pos_o = {int(x): k for k, x in enumerate(mentors)}
+    issues = []
+    local = []
+    for mentor, mentee in problem.locked.tolist():
+        i, j = pos_e.get(mentee), pos_o.get(mentor)
+        who = f"locked pair ({problem.where(mentor)}, {problem.where(mentee)})"
+        if i is None or j is None:
+            issues.append(Issue(f"{who} involves someone excluded from matching"))
+            continue
+        if weights[i, j] == NOT_ALLOWED:
+            why = pair_violations(problem, mentor, mentee) or ["is below the minimum score"]
+            issues.append(Issue(f"{who} {'; '.join(why)}", fix="unlock it or relax the rule"))
+            continue
+        local.append((i, j))
+    if issues:
+        raise InputError(issues=issues)
+    return np.asarray(local, dtype=np.int64).reshape(-1, 2)
+
+
+def _people_columns(problem: Problem, idx: np.ndarray, prefix: str) -> dict[str, Any]:
+    cols: dict[str, Any] = {}
+    if problem.carry is not None:
+        for c in problem.carry.columns:
+            cols[f"{prefix}_{c}"] = problem.carry[c].to_numpy()[idx]
+    return cols
+
+
+def _matches_table(
+    problem: Problem, made: list[np.ndarray], scores: list[np.ndarray]
+) -> pd.DataFrame:
+    names = [criterion_name(c) for c in problem.scheme.criteria]
+    frames = []
+    locked = {tuple(x) for x in problem.locked.tolist()}
+    for r, (pairs, score) in enumerate(zip(made, scores, strict=True)):
+        mentor, mentee = pairs[:, 0], pairs[:, 1]
+        layers = pair_layers(problem, mentee, mentor)
+        data: dict[str, Any] = {
+            "round": round_numbers(problem)[r],
+            "mentor_id": [problem.ids[i] for i in mentor],
+            "mentee_id": [problem.ids[i] for i in mentee],
+            "score": np.round(score, 2),
+        }
+        for name in names:
+            data[name] = np.round(layers[name].astype(np.float64), 3)
+        data["locked"] = [r == 0 and (int(a), int(b)) in locked for a, b in pairs]
+        data["explanation"] = [
+            pair_sentence(problem, int(b), int(a), {n: float(layers[n][k]) for n in names})
+            for k, (a, b) in enumerate(pairs)
+        ]
+        data.update(_people_columns(problem, mentor, "mentor"))
+        data.update(_people_columns(problem, mentee, "mentee"))
+        frames.append(pd.DataFrame(data))
+    columns = ["round", "mentor_id", "mentee_id", "score", *names, "locked", "explanation"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _unmatched_table(
+    problem: Problem, made: list[np.ndarray], mentees: np.ndarray, mentors: np.ndarray
+) -> pd.DataFrame:
+    rows = []
+    objective = problem.scheme.objective
+    numbers = round_numbers(problem)
+    for i in np.flatnonzero(problem.excluded).tolist():
+        rows.append((numbers[0], problem.ids[i], _role(problem, i), excluded_reason(problem, i)))
+    for r, pairs in enumerate(made):
+        got_mentors = np.bincount(pairs[:, 1], minlength=problem.n)
+        got_mentees = np.bincount(pairs[:, 0], minlength=problem.n)
+        earlier = np.concatenate(made[:r]) if r else np.zeros((0, 2), dtype=np.int64)
+        for i in mentees:
+            if problem.role[i] == BOTH and got_mentees[i] > 0:
+                continue  # acting as a mentor this round
+            if got_mentors[i] >= problem.wants[i]:
+                continue
+            if problem.wants[i] == 0:
+                if problem.role[i] == MENTEE:
+                    rows.append(
+                        (numbers[r], problem.ids[i], "mentee", "wants no mentor (0 requested)")
+                    )
+                continue
+            reason = _reason(problem, int(i), mentors, True, "mentor", pairs, earlier, objective)
+            if got_mentors[i] > 0:
+                reason = f"got {got_mentors[i]} of {problem.wants[i]} mentors wanted: {reason}"
+            rows.append((numbers[r], problem.ids[i], _role(problem, int(i)), reason))
+        for j in mentors:
+            if got_mentees[j] > 0 or (problem.role[j] == BOTH and got_mentors[j] > 0):
+                continue
+            if problem.role[j] == BOTH and j in set(mentees.tolist()):
+                continue  # already reported from the mentee side
+            if problem.capacity[j] == 0:
+                reason = "capacity is 0: takes no mentees this time"
+            else:
+                reason = _reason(
+                    problem, int(j), mentees, False, "mentee", pairs, earlier, objective
+                )
+            rows.append((numbers[r], problem.ids[j], "mentor", reason))
+    return pd.DataFrame(rows, columns=["round", "participant_id", "role", "reason"])
+
+
+def _role(problem: Problem, i: int) -> str:
+    return {MENTOR: "mentor", MENTEE: "mentee", BOTH: "both"}.get(int(problem.role[i]), "member")
+
+
+def _reason(
+    problem: Problem,
+    person: int,
+    others: np.ndarray,
+    person_is_row: bool,
+    other_role: str,
+    pairs: np.ndarray,
+    earlier: np.ndarray,
+    objective: str,
+) -> str:
+    """The concrete reason a person has no (or too few) partners this round."""
+    others = others[others != person]
+    hard = no_partner_reason(
+        problem, person, others, person_is_row=person_is_row, other_role=other_role
+    )
+    if hard is not None:
+        return hard
+    me = np.array([person])
+    rows, cols = (me, others) if person_is_row else (others, me)
+    eligible = others[allowed_matrix(problem, rows, cols).reshape(-1)]
+    met_before = {frozenset(p) for p in earlier.tolist()}
+    fresh = np.array(
+        [o for o in eligible if frozenset((int(o), person)) not in met_before], dtype=np.int64
+    )
+    if len(fresh) == 0:
+        return f"all {len(eligible)} eligible {other_role}s were already met in earlier rounds"
+    min_score = problem.scheme.min_score
+    if min_score is not None:
+        first, second = (
+            (np.full(len(fresh), person), fresh)
+            if person_is_row
+            else (fresh, np.full(len(fresh), person))
+        )
+        s = pair_scores(problem, first, second)
+        good = fresh[s >= min_score - 1e-4]
+        if len(good) == 0:
+            return (
+                f"all {len(fresh)} eligible {other_role}s score below the minimum score "
+                f"{min_score:g} (best {s.max():.1f})"
+            )
+        fresh = good
+    if person_is_row:  # a mentee: are the eligible mentors full?
+        load = np.bincount(pairs[:, 0], minlength=problem.n)
+        spare = [o for o in fresh if load[o] < problem.capacity[o]]
+        if not spare:
+            plural = "s are" if len(fresh) != 1 else " is"
+            return (
+                f"all {len(fresh)} eligible mentor{plural} at full capacity "
+                f"(objective {objective}: their places went where they matched more people "
+                "or scored higher)"
+            )
+        return f"not chosen: the objective {objective} gains nothing from the pairs still open"
+    taken = np.bincount(pairs[:, 1], minlength=problem.n)
+    if all(taken[o] >= problem.wants[o] for o in fresh):
+        plural = "s have" if len(fresh) != 1 else " has"
+        return f"all {len(fresh)} eligible mentee{plural} the mentors they wanted"
+    return f"not chosen: the objective {objective} gains nothing from the pairs still open"
+
+
+def explain_pair(problem: Problem, made: list[np.ndarray], a: str, b: str) -> str:
+    """Why (a, b) was or was not made: rules, score breakdown, competition."""
+    ia, ib = lookup_id(problem, a), lookup_id(problem, b)
+    if problem.role[ia] in (MENTOR, BOTH) and problem.role[ib] in (MENTEE, BOTH):
+        mentor, mentee = ia, ib
+    else:
+        mentor, mentee = ib, ia
+    lines = [f"Mentor {problem.ids[mentor]}, mentee {problem.ids[mentee]}"]
+    numbers = round_numbers(problem)
+    rounds_made = [
+        numbers[r] for r, p in enumerate(made) if ((p[:, 0] == mentor) & (p[:, 1] == mentee)).any()
+    ]
+    score = float(pair_scores(problem, np.array([mentee]), np.array([mentor]))[0])
+    layers = pair_layers(problem, np.array([mentee]), np.array([mentor]))
+    total = total_weight(problem)
+    lines.append(f"Score {score:.2f} of 100:")
+    for crit in problem.scheme.criteria:
+        name = criterion_name(crit)
+        value = float(layers[name][0])
+        points = 100 * crit.weight * value / total if total else 0.0
+        lines.append(f"  {name}: {value:.3f} × weight {crit.weight:g} = {points:.2f} points")
+    if problem.role[mentor] not in (MENTOR, BOTH) or problem.role[mentee] not in (MENTEE, BOTH):
+        lines.append("Not made: these two are not a mentor and a mentee.")
+        return "\n".join(lines)
+    if rounds_made:
+        lines.append("Made in round " + ", ".join(map(str, rounds_made)) + ".")
+        return "\n".join(lines)
+    why = pair_violations(problem, mentor, mentee)
+    if problem.excluded[mentor] or problem.excluded[mentee]:
+        why.append("one of them is excluded from matching")
+    if problem.scheme.min_score is not None and score < problem.scheme.min_score:
+        why.append(f"score is below the minimum score {problem.scheme.min_score:g}")
+    if why:
+        lines.append("Not allowed: " + "; ".join(why) + ".")
+        return "\n".join(lines)
+    first = made[0] if made else np.zeros((0, 2), dtype=np.int64)
+    theirs = first[first[:, 1] == mentee][:, 0]
+    load = first[first[:, 0] == mentor][:, 1]
+    parts = []
+    if len(theirs):
+        s = pair_scores(problem, np.full(len(theirs), mentee), theirs)
+        parts.append(
+            f"the mentee has {len(theirs)} mentor(s) already (wanted {problem.wants[mentee]}), "
+            f"scoring {', '.join(f'{x:.2f}' for x in s)}"
+        )
+    if len(load) >= problem.capacity[mentor]:
+        s = pair_scores(problem, load, np.full(len(load), mentor))
+        parts.append(
+            f"the mentor is at capacity {problem.capacity[mentor]} with mentees scoring "
+            f"{', '.join(f'{x:.2f}' for x in s) or 'nothing'}"
+        )
+    if not parts:
+        parts.append(f"the objective {problem.scheme.objective} preferred other pairs")
+    lines.append("Allowed but not made: " + "; ".join(parts) + ".")
+    return "\n".join(lines)

@@ -1,0 +1,299 @@
+"""One solve of "disjoint pairs plus at most one trio" on a view of the weight matrix.
+
+:func:`solve_view` is the engine behind :func:`buddymatch.solvers.pairing.solve_pairing`.
+It works on *doubled* integer values so everything stays exact:
+
+* pair value2 ``= 2 w'_ij`` with ``w'_ij = w_ij + pen_i + pen_j``;
+* trio value2 ``= w'_ab + w'_ac + w'_bc - 2 (tp_a + tp_b + tp_c)``;
+* ``card`` (max-matched / fair) ranks structures by people placed first, then
+  value2; otherwise by value2 only.
+
+Method.  Small graphs (``<= FULL_EDGE_LIMIT`` allowed pairs) use every allowed
+pair; larger ones start from each person's best ``TOP_K`` partners and add
+pairs that violate the fractional-matching LP dual (priced over the whole
+dense matrix) until none does.  Pools up to ``EXACT_NODE_LIMIT`` people are
+then matched exactly (blossom) on the candidate graph; larger pools take the
+LP's integral edges and match the rest exactly.  The trio is chosen by
+branch and bound: a triangle ``T`` can only beat the incumbent if
+``Y2 - (r_ab + r_ac + r_bc) / 2 > best`` where ``r`` are the LP reduced costs,
+so triangles are evaluated (trio + exact matching of everybody else) in order
+of ``r`` until that bound fails.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from buddymatch.solvers.pairing_graph import (
+    Edges,
+    all_edges,
+    count_allowed,
+    edge_values,
+    exact_matching,
+    lp_dual,
+    repair_dual,
+    top_k_edges,
+    union_edges,
+    violating_edges,
+)
+
+FULL_EDGE_LIMIT = 20_000
+"""Graphs with at most this many allowed pairs are solved on all of them."""
+EXACT_NODE_LIMIT = 6_000
+"""Pools up to this size get an exact blossom matching on the candidate graph."""
+TOP_K = 6
+"""Initial candidate partners per person on large graphs."""
+MAX_PRICING_ROUNDS = 12
+MAX_TRIO_EVALUATIONS = 400
+EXHAUSTIVE_TRIANGLES = 3_000
+
+
+@dataclass(frozen=True)
+class View:
+    """Which part of the dense matrix a solve sees (nothing is copied)."""
+
+    w: np.ndarray
+    active: np.ndarray  # bool (n,)
+    pen: np.ndarray  # int64 (n,), bonus for placing i (= penalty for leaving i out)
+    trio_pen: np.ndarray  # int64 (n,), cost of putting i in the trio
+    t_min: int
+    card: bool
+    trio: bool
+
+
+@dataclass
+class CoreResult:
+    pairs: Edges
+    trio: tuple[int, int, int] | None
+    people: int
+    value2: int
+    bound2: int  # certified upper bound on value2 of any structure
+    people_bound: int
+    proven: bool
+    stats: dict[str, float | int | str] = field(default_factory=dict)
+
+
+def _key(people: int, value2: int, card: bool) -> tuple[int, int]:
+    return (people, value2) if card else (0, value2)
+
+
+class _Solver:
+    def __init__(self, view: View, deadline: float | None) -> None:
+        self.v = view
+        self.deadline = deadline
+        self.n = view.w.shape[0]
+        self.stats: dict[str, float | int | str] = {}
+        self.proven = True
+
+    def timed_out(self) -> bool:
+        return self.deadline is not None and time.perf_counter() > self.deadline
+
+    # ---- candidate graph and certificate -------------------------------------------------
+    def build(self) -> None:
+        v = self.v
+        n_allowed = count_allowed(v.w, v.active, v.t_min)
+        self.stats["allowed_pairs"] = n_allowed
+        act_pen = v.pen[v.active]
+        wmax = int(v.w.max()) if self.n else 0
+        pmax = int(act_pen.max()) if len(act_pen) else 0
+        self.wmax2 = 2 * (max(wmax, 0) + 2 * max(pmax, 0))
+        # Even LP shift that makes covering people worth more than any pair's value.
+        self.c_lp = (self.wmax2 // 2 + 1) * 2 if v.card else 0
+        pen_lp = v.pen + self.c_lp // 2
+        self.full_graph = n_allowed <= FULL_EDGE_LIMIT
+        if self.full_graph:
+            self.edges = all_edges(v.w, v.active, v.t_min)
+        else:
+            self.edges = top_k_edges(v.w, v.active, pen_lp, v.t_min, TOP_K)
+        rounds = 0
+        while True:
+            y2, x = lp_dual(self.n, self.edges, edge_values(v.w, pen_lp, self.edges))
+            rounds += 1
+            if self.full_graph:
+                break
+            new, _ = violating_edges(v.w, v.active, pen_lp, v.t_min, y2)
+            before = len(self.edges[0])
+            self.edges = union_edges(self.edges, new, self.n)
+            if len(self.edges[0]) == before or rounds >= MAX_PRICING_ROUNDS or self.timed_out():
+                break
+        self.x = x if len(x) == len(self.edges[0]) else None
+        self.stats["lp_rounds"] = rounds
+        self.stats["candidate_pairs"] = len(self.edges[0])
+        y2v = np.maximum(y2 - self.c_lp, 0)
+        y2v[~v.active] = 0
+        self.y2 = repair_dual(v.w, v.active, v.pen, v.t_min, y2v)
+        self.bound2 = int(self.y2[v.active].sum())
+        self.ev2 = 2 * edge_values(v.w, v.pen, self.edges)  # doubled pair values
+        k = self.n * (self.wmax2 + 1) + 1 if v.card else 0
+        self.oracle_w = [k + int(e) for e in self.ev2.tolist()]
+        deg = np.zeros(self.n, dtype=np.int64)
+        np.add.at(deg, self.edges[0], 1)
+        np.add.at(deg, self.edges[1], 1)
+        self.non_isolated = int((deg > 0).sum())
+
+    # ---- matchings ------------------------------------------------------------------------
+    def match(self, drop: frozenset[int] = frozenset()) -> tuple[Edges, int]:
+        if self.n > 0 and int(self.v.active.sum()) > EXACT_NODE_LIMIT and not drop:
+            pairs = self._match_large()
+        else:
+            pairs = exact_matching(self.edges, self.oracle_w, drop)
+        value2 = int(2 * edge_values(self.v.w, self.v.pen, pairs).sum()) if len(pairs[0]) else 0
+        return pairs, value2
+
+    def _match_large(self) -> Edges:
+        """LP integral edges + exact matching of the rest (pools beyond EXACT_NODE_LIMIT)."""
+        self.stats["method"] = "lp-rounding+blossom"
+        assert self.x is not None
+        a, b = self.edges
+        sure = self.x > 0.75
+        used = np.zeros(self.n, dtype=bool)
+        keep = []
+        for e in np.flatnonzero(sure).tolist():
+            i, j = int(a[e]), int(b[e])
+            if not used[i] and not used[j]:
+                used[i] = used[j] = True
+                keep.append(e)
+        rest = ~used[a] & ~used[b]
+        sub = (a[rest], b[rest])
+        sub_w = [w for w, r in zip(self.oracle_w, rest.tolist(), strict=True) if r]
+        pa, pb = exact_matching(sub, sub_w)
+        ka, kb = a[keep], b[keep]
+        ra = np.concatenate([ka, pa])
+        rb = np.concatenate([kb, pb])
+        order = np.lexsort((rb, ra))
+        return ra[order], rb[order]
+
+    # ---- trio -----------------------------------------------------------------------------
+    def trio_value2(self, t: tuple[int, int, int]) -> int:
+        a, b, c = t
+        w, pen = self.v.w, self.v.pen
+        s = int(w[a, b]) + int(w[a, c]) + int(w[b, c]) + 2 * int(pen[a] + pen[b] + pen[c])
+        return s - 2 * int(self.v.trio_pen[a] + self.v.trio_pen[b] + self.v.trio_pen[c])
+
+    def allowed(self, i: int, j: int) -> bool:
+        return int(self.v.w[i, j]) >= max(self.v.t_min, 0)
+
+    def best_attachment(self, pairs: Edges, value2: int) -> tuple[int, tuple[int, int, int]] | None:
+        placed = np.zeros(self.n, dtype=bool)
+        placed[pairs[0]] = True
+        placed[pairs[1]] = True
+        out = np.flatnonzero(self.v.active & ~placed).tolist()
+        best: tuple[int, tuple[int, int, int]] | None = None
+        if not out or not len(pairs[0]):
+            return None
+        pa, pb = pairs
+        w = self.v.w
+        thr = max(self.v.t_min, 0)
+        for u in out:
+            ok = (w[u, pa] >= thr) & (w[u, pb] >= thr)
+            for e in np.flatnonzero(ok).tolist():
+                i, j = int(pa[e]), int(pb[e])
+                t = tuple(sorted((u, i, j)))
+                val = value2 - 2 * int(w[i, j] + self.v.pen[i] + self.v.pen[j])
+                val += self.trio_value2(t)  # type: ignore[arg-type]
+                if best is None or val > best[0]:
+                    best = (val, t)  # type: ignore[assignment]
+        return best
+
+    def triangles(self, budget: int | None) -> list[tuple[int, tuple[int, int, int]]]:
+        """Allowed triangles with reduced-cost sum < budget (all if None), cheapest first."""
+        a, b = self.edges
+        r2 = self.y2[a] + self.y2[b] - self.ev2
+        keep = np.ones(len(a), dtype=bool) if budget is None else r2 < budget
+        adj: dict[int, dict[int, int]] = {}
+        for i, j, r in zip(a[keep].tolist(), b[keep].tolist(), r2[keep].tolist(), strict=True):
+            adj.setdefault(i, {})[j] = r
+            adj.setdefault(j, {})[i] = r
+        found: list[tuple[int, tuple[int, int, int]]] = []
+        for i in sorted(adj):
+            ni = adj[i]
+            for j in sorted(k for k in ni if k > i):
+                nj = adj[j]
+                for k in sorted(k for k in ni if k > j and k in nj):
+                    s = ni[j] + ni[k] + nj[k]
+                    if budget is None or s < budget:
+                        found.append((s, (i, j, k)))
+        found.sort()
+        return found
+
+    def solve(self) -> CoreResult:
+        self.build()
+        v = self.v
+        pairs, value2 = self.match()
+        people = 2 * len(pairs[0])
+        nu0 = len(pairs[0])
+        large = int(v.active.sum()) > EXACT_NODE_LIMIT
+        trio: tuple[int, int, int] | None = None
+        evals = 0
+        if v.trio:
+            best_key = _key(people, value2, v.card)
+            att = self.best_attachment(pairs, value2)
+            cand: list[tuple[tuple[int, int], Edges, tuple[int, int, int] | None]] = []
+            if att is not None and _key(people + 1, att[0], v.card) > best_key:
+                t = att[1]
+                keep = ~np.isin(pairs[0], t) & ~np.isin(pairs[1], t)
+                cand.append(((people + 1, att[0]), (pairs[0][keep], pairs[1][keep]), t))
+            if cand:
+                (people, value2), pairs, trio = cand[0][0], cand[0][1], cand[0][2]
+            settled = not v.card or (trio is not None)  # people tier: 2*nu + 1 is the maximum
+            tri_list: list[tuple[int, tuple[int, int, int]]]
+            if large:
+                tri_list = []
+            elif settled:
+                tri_list = self.triangles(2 * (self.bound2 - value2))
+            elif self.full_graph:
+                tri_list = self.triangles(None)
+                if len(tri_list) > EXHAUSTIVE_TRIANGLES:
+                    tri_list = tri_list[:EXHAUSTIVE_TRIANGLES]
+                    self.proven = False
+            else:
+                tri_list = []
+                self.proven = False
+            for s, t in tri_list:
+                if settled and 2 * (self.bound2 - value2) <= s:
+                    break
+                if evals >= MAX_TRIO_EVALUATIONS or self.timed_out():
+                    self.proven = False
+                    break
+                if t == trio:
+                    continue
+                evals += 1
+                sub, sub_v = self.match(frozenset(t))
+                cand_people = 3 + 2 * len(sub[0])
+                cand_v = sub_v + self.trio_value2(t)
+                if _key(cand_people, cand_v, v.card) > _key(people, value2, v.card):
+                    people, value2, pairs, trio = cand_people, cand_v, sub, t
+                    if v.card and not settled and people == 2 * nu0 + 1:
+                        settled = True
+        self.stats["trio_evaluations"] = evals
+        people_bound = self.people_bound(people)
+        closes = value2 >= self.bound2 and people >= people_bound
+        if large or not self.full_graph:
+            # Exact (or near) on the candidate graph only: proven if the certificate closes.
+            self.proven = closes
+        elif v.trio and not self.proven:
+            self.proven = closes
+        return CoreResult(
+            pairs=pairs,
+            trio=trio,
+            people=people,
+            value2=value2,
+            bound2=value2 if self.proven else max(self.bound2, value2),
+            people_bound=people if self.proven else people_bound,
+            proven=self.proven,
+            stats=self.stats,
+        )
+
+    def people_bound(self, people: int) -> int:
+        nb = self.non_isolated
+        if not self.v.trio and nb % 2 == 1:
+            nb -= 1
+        return max(nb, people)
+
+
+def solve_view(view: View, deadline: float | None = None) -> CoreResult:
+    """Best structure (pairs + at most one trio when ``view.trio``) on ``view``."""
+    return _Solver(view, deadline).solve()

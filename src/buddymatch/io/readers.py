@@ -197,6 +197,10 @@ def _read_csv(p: Path, label: str, head: bytes, limits: ReadLimits) -> Table:
         )
     if not text.strip():
         raise _Failed([Issue("file is empty (no headings)", label, fix="export the sheet again")])
+    lead = re.match(r"(?:[ \t]*(?:\r\n|\n|\r))*", text)  # blank lines above the headings
+    prefix = lead.group(0) if lead else ""
+    skipped = len(re.findall(r"\r\n|\n|\r", prefix))
+    text = text[len(prefix) :]
     delimiter = _sniff(text)
     utf8 = text.encode("utf-8")
     del data
@@ -215,18 +219,15 @@ def _read_csv(p: Path, label: str, head: bytes, limits: ReadLimits) -> Table:
             nrows=limits.max_rows + 2,
         )
     except pd.errors.ParserError as e:
-        raise _Failed(_diagnose_csv(text, delimiter, label, str(e))) from None
+        raise _Failed(_diagnose_csv(text, delimiter, label, str(e), skipped)) from None
     except pd.errors.EmptyDataError:
         raise _Failed([Issue("file is empty (no headings)", label)]) from None
     del utf8, text
     if len(raw) - 1 > limits.max_rows:
         raise _Failed([_too_many_rows(label, limits)])
-    start = 0  # skip blank lines above the headings
-    while start < len(raw) - 1 and not any(raw.iloc[start].tolist()):
-        start += 1
-    header = [str(h) for h in raw.iloc[start].tolist()]
-    body = raw.iloc[start + 1 :].reset_index(drop=True)
-    rows = np.arange(start + 2, start + 2 + len(body), dtype=np.int64)
+    header = [str(h) for h in raw.iloc[0].tolist()]
+    body = raw.iloc[1:].reset_index(drop=True)
+    rows = np.arange(skipped + 2, skipped + 2 + len(body), dtype=np.int64)
     return _finish(header, body, rows, label)
 
 
@@ -286,14 +287,14 @@ def _sniff(text: str) -> str:
     return best
 
 
-def _diagnose_csv(text: str, delimiter: str, label: str, detail: str) -> list[Issue]:
+def _diagnose_csv(text: str, delimiter: str, label: str, detail: str, skipped: int) -> list[Issue]:
     """Explain a parse failure: list ragged rows, or an unclosed quote, by row number."""
     issues: list[Issue] = []
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     width = 0
     extra = 0
-    for number, record in enumerate(reader, start=1):
-        if number == 1:
+    for number, record in enumerate(reader, start=skipped + 1):
+        if number == skipped + 1:
             width = len(record)
             issues.extend(_duplicate_headings([h.strip() for h in record], label))
         elif len(record) > width:
@@ -321,7 +322,7 @@ def _diagnose_csv(text: str, delimiter: str, label: str, detail: str) -> list[Is
             Issue(
                 "a quoted value starting on this row is never closed",
                 label,
-                row=int(quote.group(1)) + 1,
+                row=int(quote.group(1)) + 1 + skipped,
                 fix='check for a stray double quote (")',
             ),
         ]
@@ -525,10 +526,16 @@ def _has_dtd(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
     return False
 
 
-def _unreadable_book(label: str, error: Exception) -> Issue:
+def _unreadable_book(label: str, error: BaseException) -> Issue:
+    """Name the failure by exception type only: openpyxl messages may quote cell text."""
+    from defusedxml import DefusedXmlException
+
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, DefusedXmlException):
+            return Issue("contains unsafe XML (entities or a DTD)", label, fix=_SAVE_AS)
+        cause = cause.__cause__ or cause.__context__
     name = type(error).__name__
-    if "Entities" in name or "DTD" in name or "ExternalReference" in name:
-        return Issue("contains unsafe XML (entities or a DTD)", label, fix=_SAVE_AS)
     return Issue(f"cannot be read as an Excel workbook ({name})", label, fix=_SAVE_AS)
 
 

@@ -76,7 +76,10 @@ ORG_TYPES = (
 )
 # Share of organisations of each type, and the typical head-count weight of one.
 _ORG_SHARE = np.array([0.50, 0.07, 0.05, 0.05, 0.08, 0.12, 0.10, 0.03])
-_ORG_WEIGHT = np.array([4.0, 40.0, 15.0, 15.0, 12.0, 2.5, 1.5, 6.0])
+_ORG_WEIGHT = np.array([5.0, 40.0, 15.0, 15.0, 12.0, 2.5, 1.5, 6.0])
+# Cap on the Zipf-like spread within a type: a big trust may be 25x a typical one,
+# a GP practice or patient group only a few times its typical size.
+_ORG_SPREAD = np.array([3.0, 25.0, 10.0, 10.0, 10.0, 6.0, 3.0, 6.0])
 
 ROLES = ("Mentor", "Mentee", "Either")
 _ROLE_P = np.array([0.30, 0.60, 0.10])
@@ -105,7 +108,7 @@ PROFESSIONS = (
 # P(profession | organisation type); rows follow ORG_TYPES, columns PROFESSIONS.
 _PROF_W = np.array(
     [
-        [50, 20, 9, 4, 0, 11, 0, 1, 5],  # GP practice
+        [55, 18, 8, 4, 0, 10, 0, 1, 4],  # GP practice
         [0, 35, 8, 17, 1, 17, 22, 0, 0],  # Acute trust
         [1, 40, 6, 25, 3, 15, 2, 0, 8],  # Community trust
         [0, 35, 5, 15, 12, 15, 12, 1, 5],  # Mental health trust
@@ -454,7 +457,7 @@ def _organisations(
     alloc = np.maximum(alloc, 1)
     org_type = rng.permutation(np.repeat(np.arange(len(ORG_TYPES)), alloc))
     count = len(org_type)
-    weight = _ORG_WEIGHT[org_type] * np.minimum(rng.pareto(1.3, count) + 1.0, 25.0)
+    weight = _ORG_WEIGHT[org_type] * np.minimum(rng.pareto(1.3, count) + 1.0, _ORG_SPREAD[org_type])
     region = _choice(rng, _REGION_P, count)
 
     names = np.empty(count, dtype=object)

@@ -245,7 +245,8 @@ def sample_profiles(scheme: str, size: int, seed: int) -> pd.DataFrame:
     years = _years(rng, band, role)
 
     width = max(5, len(str(n)))
-    ids = np.char.zfill(np.arange(1, n + 1).astype(str), width)
+    numbers = np.arange(1, n + 1).astype(str)
+    ids = np.char.zfill(numbers, width) if n else numbers
     emails = np.char.add(np.char.add("p", ids), "@example.nhs.uk").astype(object)
     full = _lookup([f"{f} {s}" for f in _FIRST for s in _LAST])
     names = full[_choice(rng, np.full(len(full), 1 / len(full)), n)]

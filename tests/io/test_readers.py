@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,7 @@ def lines_of(path: str | Path, **kwargs: object) -> list[str]:
     return caught.value.lines
 
 
-def write_xlsx(path: Path, rows: list[list[object]], title: str = "Sheet1") -> Path:
+def write_xlsx(path: Path, rows: Sequence[Sequence[object]], title: str = "Sheet1") -> Path:
     book = openpyxl.Workbook()
     ws = book.active
     assert ws is not None

@@ -247,3 +247,9 @@ def _outcome(
     if not proven:
         stats["gap"] = (bound - objective) / max(abs(bound), 1e-9)
     return PairingOutcome(status, pairs, trios, float(objective), float(bound), stats)
+
+
+# Re-exported so callers find the whole one-pool API in one module.
+from buddymatch.solvers.pairing_rounds import solve_rounds  # noqa: E402
+
+__all__ = ["PairingOutcome", "solve_pairing", "solve_rounds"]

@@ -1,0 +1,126 @@
+"""Several rounds (rotations) of peer pairing with no repeats while avoidable.
+
+Rules, in order of priority, for each round ``r``:
+
+1. Pairs that met within ``cooldown`` rounds (``1 <= last_met <= cooldown``,
+   counting earlier rounds of this run as 1, 2, ... rounds ago) are
+   NOT_ALLOWED.  Pairs that met in an earlier round of this run are also
+   NOT_ALLOWED at first.
+2. If that leaves fewer people placed than the round could place with
+   this run's earlier pairs allowed again, the round is re-solved with them
+   allowed as a last resort, ranked *people placed, then fewest repeats, then
+   value*; ``stats["repeated_pairs"]`` lists the pairs that repeated.
+3. Older meetings (``last_met > cooldown``) stay allowed but cost
+   ``repeat_penalty`` weight (a penalty, not a wall; floored at weight 0).
+4. Fairness: everyone left out in earlier rounds gets an exclude penalty of
+   ``ROTATE_PENALTY`` per time left out, and everyone who was in a trio a trio
+   penalty of ``ROTATE_PENALTY`` per time, so the leftover and the trio rotate.
+   ``stats["left_out_spread"]`` / ``stats["trio_spread"]`` (max - min count
+   per person so far) report how even the rotation is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from buddymatch.solvers import NOT_ALLOWED, WEIGHT_SCALE
+from buddymatch.solvers.pairing import PairingOutcome, solve_pairing
+
+DEFAULT_REPEAT_PENALTY = 20 * WEIGHT_SCALE
+ROTATE_PENALTY = 5 * WEIGHT_SCALE
+
+
+def _met_pairs(out: PairingOutcome) -> list[tuple[int, int]]:
+    met = [(int(a), int(b)) for a, b in out.pairs.tolist()]
+    for a, b, c in out.trios.tolist():
+        met += [(a, b), (a, c), (b, c)]
+    return met
+
+
+def solve_rounds(
+    weights: np.ndarray,
+    rounds: int,
+    *,
+    objective: str = "max-matched",
+    leftover: str = "trio",
+    last_met: np.ndarray | None = None,
+    cooldown: int = 0,
+    repeat_penalty: int = DEFAULT_REPEAT_PENALTY,
+    seed: int = 0,
+    time_limit: float | None = None,
+) -> list[PairingOutcome]:
+    """One :class:`PairingOutcome` per round (see the module docstring for the rules).
+
+    ``last_met[i, j]`` is how many rounds ago ``i`` and ``j`` last met before
+    this run (0 = never).  ``time_limit`` is per round.  Deterministic.
+    """
+    w0 = np.asarray(weights)
+    n = w0.shape[0]
+    if rounds < 0:
+        raise ValueError("rounds must be >= 0")
+    ago = np.zeros((n, n), dtype=np.int64) if last_met is None else np.array(last_met, np.int64)
+    if ago.shape != (n, n):
+        raise ValueError("last_met must have shape (n, n)")
+    left_out = np.zeros(n, dtype=np.int64)
+    in_trio = np.zeros(n, dtype=np.int64)
+    met_in_run = np.zeros((n, n), dtype=bool)
+    outcomes: list[PairingOutcome] = []
+    for _ in range(rounds):
+        w = w0.astype(np.int64)
+        old = (ago > cooldown) & (w >= 0)
+        w[old] = np.maximum(w[old] - repeat_penalty, 0)
+        w[(ago >= 1) & (ago <= cooldown)] = NOT_ALLOWED
+        fresh = w.copy()
+        fresh[met_in_run] = NOT_ALLOWED
+        kwargs = dict(
+            objective=objective,
+            leftover=leftover,
+            exclude_penalty=left_out * ROTATE_PENALTY,
+            trio_penalty=in_trio * ROTATE_PENALTY,
+            time_limit=time_limit,
+            seed=seed,
+        )
+        out = solve_pairing(fresh, **kwargs)  # type: ignore[arg-type]
+        repeated: list[tuple[int, int]] = []
+        can_repeat = bool((met_in_run & (w >= 0)).any())
+        if can_repeat and int(out.stats["people_placed"]) < n:
+            alt = _with_repeats(w, met_in_run, kwargs)
+            if int(alt.stats["people_placed"]) > int(out.stats["people_placed"]):
+                out = alt
+                repeated = [p for p in _met_pairs(out) if met_in_run[p]]
+        out.stats["repeated_pairs"] = ";".join(f"{a}-{b}" for a, b in repeated)
+        out.stats["repeats"] = len(repeated)
+        placed = np.zeros(n, dtype=bool)
+        now = np.zeros((n, n), dtype=bool)
+        for a, b in _met_pairs(out):
+            placed[a] = placed[b] = True
+            now[a, b] = now[b, a] = True
+        met_in_run |= now
+        left_out += ~placed
+        in_trio[out.trios.ravel()] += 1
+        out.stats["left_out_spread"] = int(left_out.max() - left_out.min()) if n else 0
+        out.stats["trio_spread"] = int(in_trio.max() - in_trio.min()) if n else 0
+        outcomes.append(out)
+        # Everyone's meetings age by one round; this round's become "1 round ago".
+        ago = np.where(ago > 0, ago + 1, 0)
+        ago[now] = 1
+    return outcomes
+
+
+def _with_repeats(w: np.ndarray, met: np.ndarray, kwargs: dict[str, object]) -> PairingOutcome:
+    """Re-solve allowing this run's earlier pairs, preferring fresh pairs lexicographically."""
+    n = w.shape[0]
+    bonus = (n // 2 + 2) * (int(w.max(initial=0)) + 1)
+    ww = w.copy()
+    ok = (ww >= 0) & ~met
+    ww[ok] += bonus
+    out = solve_pairing(ww, **kwargs)  # type: ignore[arg-type]
+    # Report the objective in the caller's weights (without the fresh-pair bonus).
+    fresh_pairs = sum(1 for p in _met_pairs(out) if not met[p])
+    trio_fresh = sum(1 for a, b, c in out.trios.tolist() for p in ((a, b), (a, c), (b, c)) if not met[p])
+    pair_fresh = fresh_pairs - trio_fresh
+    shift = bonus * (pair_fresh + trio_fresh / 2)
+    stats = dict(out.stats)
+    stats["repeat_fallback"] = 1
+    # The solve's bound is for the bonus-weighted problem; it does not carry over.
+    return PairingOutcome(out.status, out.pairs, out.trios, out.objective - shift, None, stats)

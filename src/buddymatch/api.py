@@ -251,6 +251,7 @@ def _summary(
         "matched": len(matched),
         "unmatched": int(unmatched["participant_id"].nunique()) if len(unmatched) else 0,
         "units": int(sum(o.units for o in outcomes)),
+        "total_score": round(float(scores.sum()), 4),
         "mean_score": None if scores.empty else round(float(scores.mean()), 4),
         "lowest_score": None if scores.empty else round(float(scores.min()), 4),
         "rounds": [
@@ -337,3 +338,56 @@ def _top_mask(scores: np.ndarray, k: int) -> np.ndarray:
         np.put_along_axis(sel, idx, True, axis=1)
         keep |= sel if axis == 1 else sel.T
     return keep & np.isfinite(scores)
+
+
+def explain(
+    output: str | Path,
+    a: str,
+    b: str,
+    *,
+    profiles: Profiles | None = None,
+    scheme: SchemeSource | None = None,
+) -> str:
+    """Explain a pair against a results folder written by ``match``.
+
+    The profiles and scheme default to those recorded in ``summary.json``; the
+    profiles must be unchanged since the run (their hash is compared).
+    """
+    from .errors import InputError
+    from .io.writers import read_results
+
+    tables, summary = read_results(output)
+    inputs = summary.get("inputs") or {}
+    profiles = profiles or inputs.get("profiles")
+    scheme = scheme or inputs.get("scheme")
+    if not profiles or not scheme:
+        raise InputError(
+            issues=[
+                Issue(
+                    f'"{output}" does not record its inputs',
+                    fix="pass the profile files with --profiles and the scheme with -c",
+                )
+            ]
+        )
+    problem = load_problem(profiles, scheme)
+    if summary.get("input_hash") and summary["input_hash"] != problem.input_hash:
+        raise InputError(
+            issues=[
+                Issue(
+                    "the profiles have changed since this run (input hash differs)",
+                    fix="explain against the files the run used, or run match again",
+                )
+            ]
+        )
+    kind = problem.scheme.scheme
+    if kind == "mentoring":
+        from .schemes import mentoring
+
+        return mentoring.explain_pair(problem, mentoring.made_from_table(problem, tables), a, b)
+    if kind == "peer":
+        from .schemes import peer
+
+        return peer.explain_pair(problem, peer.made_from_table(problem, tables), a, b)
+    from .schemes import cohorts
+
+    return cohorts.explain_pair(problem, tables, a, b)

@@ -20,13 +20,15 @@ def pair_sentence(problem: Problem, first: int, second: int, layers: dict[str, f
     """One sentence for a pair.  Mentoring: first = mentee, second = mentor."""
     atts = problem.attributes
     parts: list[str] = []
+    close_attrs = {c.attribute for c in problem.scheme.criteria if c.kind == "closeness"}
+    arrow = "→" if problem.scheme.scheme == "mentoring" else "/"
     for rule in problem.scheme.rules:
         if rule.kind == "different":
             att = atts[rule.attribute]
             a, b = att.display(first), att.display(second)
             if a and b:
-                parts.append(f"different {rule.attribute} ({b} → {a})")
-        elif rule.kind == "gap":
+                parts.append(f"different {rule.attribute} ({b} {arrow} {a})")
+        elif rule.kind == "gap" and rule.attribute not in close_attrs:
             att = atts[rule.attribute]
             parts.append(f"{rule.attribute} {att.display(second)} → {att.display(first)}")
     for crit in problem.scheme.criteria:
@@ -61,7 +63,7 @@ def pair_sentence(problem: Problem, first: int, second: int, layers: dict[str, f
         elif crit.kind == "closeness":
             att = atts[crit.attribute]
             parts.append(
-                f"{crit.attribute} {att.display(second)} / {att.display(first)} "
+                f"{crit.attribute} {att.display(second)} {arrow} {att.display(first)} "
                 f"(closeness {value:.2f})"
             )
         elif crit.kind == "availability":
@@ -70,7 +72,9 @@ def pair_sentence(problem: Problem, first: int, second: int, layers: dict[str, f
             y = set(att.display(second).split("; ")) - {""}
             common = sorted(x & y)
             parts.append(
-                f"{len(common)} shared {crit.attribute} slot(s)" if common else "no shared slot"
+                f"{len(common)} shared {crit.attribute} slot{'s' if len(common) > 1 else ''}"
+                if common
+                else "no shared slot"
             )
         elif crit.kind == "preference":
             if value >= 1:

@@ -437,11 +437,8 @@ def _read_pairs(rule, path: str, lookup: dict[str, int], base_dir, issues) -> li
             pairs.append((int(idx[0]), int(idx[1])))
     if rule.file is None:
         return pairs
-    try:
-        table = read_table(_resolve(base_dir, rule.file))
-    except InputError as exc:
-        for issue in exc.issues:
-            issues.add(issue)
+    table = _read_side_file(_resolve(base_dir, rule.file), issues)
+    if table is None:
         return pairs
     if table.frame.shape[1] < 2:
         issues.add(Issue("needs two id columns (one pair per row)", file=table.file))
@@ -461,6 +458,18 @@ def _read_pairs(rule, path: str, lookup: dict[str, int], base_dir, issues) -> li
     return pairs
 
 
+def _read_side_file(path: Path, issues: _Collector) -> Table | None:
+    """Read a forbid/lock/history file; one with headings and no rows is simply empty."""
+    try:
+        return read_table(path)
+    except InputError as exc:
+        if all(i.message == "has headings but no rows of data" for i in exc.issues):
+            return None
+        for issue in exc.issues:
+            issues.add(issue)
+        return None
+
+
 def _ids_to_index(members, path: str, lookup: dict[str, int], issues) -> np.ndarray:  # type: ignore[no-untyped-def]
     out = []
     for j, m in enumerate(members):
@@ -476,11 +485,8 @@ def _read_history(scheme: Scheme, lookup: dict[str, int], base_dir, issues) -> H
     spec = scheme.history
     if spec is None:
         return History()
-    try:
-        table = read_table(_resolve(base_dir, spec.file))
-    except InputError as exc:
-        for issue in exc.issues:
-            issues.add(issue)
+    table = _read_side_file(_resolve(base_dir, spec.file), issues)
+    if table is None:
         return History()
     frame = table.frame
     cols = {_key(c): c for c in frame.columns}

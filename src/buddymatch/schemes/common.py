@@ -34,12 +34,17 @@ def round_numbers(problem: Problem) -> list[int]:
     return list(range(start, start + problem.scheme.rounds))
 
 
-def lookup_id(problem: Problem, value: str) -> int:
+def id_lookup(problem: Problem) -> dict[str, int]:
+    """Normalised id -> participant index (case and spacing ignored)."""
+    return {" ".join(v.split()).casefold(): i for i, v in enumerate(problem.ids)}
+
+
+def lookup_id(problem: Problem, value: str, lookup: dict[str, int] | None = None) -> int:
     """Index of a user-supplied id (case and spacing ignored)."""
     key = " ".join(str(value).split()).casefold()
-    for i, v in enumerate(problem.ids):
-        if " ".join(v.split()).casefold() == key:
-            return i
+    found = (lookup if lookup is not None else id_lookup(problem)).get(key)
+    if found is not None:
+        return found
     raise InputError(
         issues=[Issue("an id given is not in the profiles", fix="check the spelling of the id")]
     )

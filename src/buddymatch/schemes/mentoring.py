@@ -20,9 +20,9 @@ from ..errors import InfeasibleError, InputError, Issue
 from ..explain import no_partner_reason, pair_sentence
 from ..model import BOTH, MENTEE, MENTOR, Problem, criterion_name
 from ..scoring import pair_layers, pair_scores, total_weight
-from ..solvers import NOT_ALLOWED, Status
+from ..solvers import NOT_ALLOWED, WEIGHT_SCALE, Status
 from ..solvers.assignment import solve_assignment
-from .common import RoundOutcome, excluded_reason, lookup_id, round_numbers
+from .common import RoundOutcome, excluded_reason, id_lookup, lookup_id, round_numbers
 
 
 @dataclass(frozen=True)
@@ -57,11 +57,13 @@ def run(problem: Problem, *, time_limit: float | None) -> MentoringRun:
         )
         made.append(pairs)
         used = np.concatenate([used, pairs])
+        # max-score is in weight units (score × WEIGHT_SCALE); the others count people.
+        unit = WEIGHT_SCALE if scheme.objective == "max-score" else 1
         outcomes.append(
             RoundOutcome(
                 status=out.status.value,
-                objective_value=float(out.objective),
-                bound=None if out.bound is None else float(out.bound),
+                objective_value=float(out.objective) / unit,
+                bound=None if out.bound is None else float(out.bound) / unit,
                 units=len(pairs),
                 solver=str(out.stats.get("solver", "min-cost-flow")),
             )
@@ -303,3 +305,19 @@ def explain_pair(problem: Problem, made: list[np.ndarray], a: str, b: str) -> st
         parts.append(f"the objective {problem.scheme.objective} preferred other pairs")
     lines.append("Allowed but not made: " + "; ".join(parts) + ".")
     return "\n".join(lines)
+
+
+def made_from_table(problem: Problem, tables: dict[str, pd.DataFrame]) -> list[np.ndarray]:
+    """Per-round (mentor, mentee) index arrays from a written matches table."""
+    matches = tables.get("matches", pd.DataFrame())
+    numbers = round_numbers(problem)
+    out = []
+    lookup = id_lookup(problem)
+    for r in numbers:
+        rows = matches[matches["round"].astype(int) == r] if len(matches) else matches
+        pairs = [
+            (lookup_id(problem, str(m), lookup), lookup_id(problem, str(e), lookup))
+            for m, e in zip(rows.get("mentor_id", []), rows.get("mentee_id", []), strict=True)
+        ]
+        out.append(np.asarray(pairs, dtype=np.int64).reshape(-1, 2))
+    return out

@@ -1,0 +1,344 @@
+"""Thin Click layer: parse options, call one ``api`` function, write, report.
+
+Every :class:`~buddymatch.errors.BuddymatchError` becomes ``Error: ...`` lines
+on stderr and its exit code (2 bad input or usage, 1 infeasible or unsolved);
+no traceback for anything a user can cause.  Logs (``-v``) carry counts and
+timings only, never names or e-mails.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__, api
+from .errors import BuddymatchError, InputError
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("buddymatch")
+
+
+def _fail(exc: BuddymatchError) -> None:
+    for line in exc.lines:
+        click.echo(f"Error: {line}", err=True)
+    sys.exit(exc.exit_code)
+
+
+def handle_errors(func: F) -> F:
+    """Translate the project's errors once, for every command."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except BuddymatchError as exc:
+            _fail(exc)
+        except KeyboardInterrupt:
+            click.echo("Error: interrupted; nothing was written", err=True)
+            sys.exit(130)
+        except Exception as exc:  # a bug: say so plainly, keep personal data out
+            if os.environ.get("BUDDYMATCH_DEBUG"):
+                raise
+            click.echo(
+                f"Error: internal error ({type(exc).__name__}); nothing was written. "
+                "Please report it; set BUDDYMATCH_DEBUG=1 to see the traceback.",
+                err=True,
+            )
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def profiles_and_scheme(func: F) -> F:
+    """The shared PROFILES... -c SCHEME arguments."""
+    func = click.option(
+        "-c",
+        "--scheme",
+        "scheme",
+        required=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Scheme file (YAML or TOML): rules, criteria, capacities.",
+    )(func)
+    return click.argument("profiles", nargs=-1, required=True, type=click.Path(path_type=Path))(
+        func
+    )
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="buddymatch")
+@click.option("-v", "--verbose", count=True, help="Log progress (counts and timings only).")
+def cli(verbose: int) -> None:
+    """Explainable mentoring pairs, buddy pairs and cohorts across organisations.
+
+    \b
+    Start with:
+      buddymatch validate sample_data/profiles.csv -c constraints/mentoring.yaml
+      buddymatch match sample_data/profiles.csv -c constraints/mentoring.yaml -o out
+    """
+    _setup_logging(verbose)
+
+
+@cli.command()
+@profiles_and_scheme
+@handle_errors
+def validate(profiles: tuple[Path, ...], scheme: Path) -> None:
+    """Check profiles against a scheme: every problem at once, then a summary.
+
+    \b
+    Example:
+      buddymatch validate mentors.csv mentees.csv -c constraints/mentoring.yaml
+    """
+    started = time.perf_counter()
+    result = api.validate(list(profiles), scheme)
+    log.info("validated %d participants in %.2fs", result.problem.n, time.perf_counter() - started)
+    click.echo("OK: no problems found.")
+    click.echo(result.text())
+
+
+@cli.command()
+@profiles_and_scheme
+@click.option(
+    "-o", "--output", required=True, type=click.Path(path_type=Path), help="Output folder."
+)
+@click.option("--seed", type=int, default=None, help="Random seed (default: the scheme's, else 0).")
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds for searches that have a limit (cohorts).",
+)
+@click.option(
+    "--iterations",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Search budget independent of time (cohorts): fully reproducible.",
+)
+@click.option("--objective", type=click.Choice(["max-matched", "max-score", "fair"]), default=None)
+@click.option("--rounds", type=click.IntRange(min=1), default=None, help="Rotations in one run.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True
+)
+@click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
+@click.option("--quiet", is_flag=True, help="No progress bar or summary line.")
+@click.option(
+    "--timings",
+    is_flag=True,
+    help="Record runtime_s in summary.json (outputs then differ between runs).",
+)
+@handle_errors
+def match(
+    profiles: tuple[Path, ...],
+    scheme: Path,
+    output: Path,
+    seed: int | None,
+    time_limit: float | None,
+    iterations: int | None,
+    objective: str | None,
+    rounds: int | None,
+    fmt: str,
+    force: bool,
+    quiet: bool,
+    timings: bool,
+) -> None:
+    """Build the pairs or groups and write them with reasons.
+
+    \b
+    Writes OUTPUT/matches.csv (or groups.csv), unmatched.csv, summary.json.
+    Example:
+      buddymatch match sample_data/profiles.csv -c constraints/mentoring.yaml -o out --seed 1
+    """
+    _refuse_existing(output, force)
+    with _progress(quiet) as progress:
+        result = api.match(
+            list(profiles),
+            scheme,
+            seed=seed,
+            time_limit=time_limit,
+            iterations=iterations,
+            objective=objective,
+            rounds=rounds,
+            progress=progress,
+            record_time=timings,
+        )
+    result.summary["inputs"] = {
+        "profiles": [str(p.resolve()) for p in profiles],
+        "scheme": str(scheme.resolve()),
+    }
+    result.write(output, fmt=fmt, force=force)
+    s = result.summary
+    log.info("wrote %s (%d units, status %s)", output, s["units"], s["status"])
+    if not quiet:
+        unit = "groups" if s["scheme"] == "cohorts" else "pairs"
+        click.echo(
+            f"{s['status']}: {s['matched']} of {s['participants']} participants matched "
+            f"in {s['units']} {unit}; {s['unmatched']} unmatched (reasons in "
+            f"{output / ('results.xlsx' if fmt == 'xlsx' else 'unmatched.csv')})."
+        )
+
+
+def _refuse_existing(output: Path, force: bool) -> None:
+    """Fail before solving, not after, when the folder would be refused."""
+    if output.exists() and not force and (output.is_file() or any(output.iterdir())):
+        raise InputError(
+            f'Output folder "{output}" already exists and is not empty — choose another folder '
+            "or pass --force to replace it"
+        )
+
+
+class _progress:
+    """A rich progress line for long searches, only on a terminal."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.enabled = not quiet and sys.stderr.isatty()
+        self._bar: Any = None
+
+    def __enter__(self) -> Callable[[dict[str, Any]], None] | None:
+        if not self.enabled:
+            return None
+        from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
+        self._bar = Progress(
+            TextColumn("searching"),
+            TimeElapsedColumn(),
+            TextColumn("best {task.fields[best]}"),
+            transient=True,
+        )
+        self._bar.start()
+        task = self._bar.add_task("search", total=None, best="-")
+
+        def update(info: dict[str, Any]) -> None:
+            best = info.get("best")
+            self._bar.update(task, best=f"{best:.4g}" if isinstance(best, float) else str(best))
+
+        return update
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+@cli.command()
+@profiles_and_scheme
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV file for the allowed pairs.",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Keep each person's K best pairs (large inputs).",
+)
+@click.option("--force", is_flag=True, help="Replace an existing file.")
+@handle_errors
+def score(
+    profiles: tuple[Path, ...], scheme: Path, output: Path, top: int | None, force: bool
+) -> None:
+    """Export every allowed pair with its score and criterion breakdown.
+
+    \b
+    Example:
+      buddymatch score sample_data/profiles.csv -c constraints/mentoring.yaml -o pairs.csv --top 5
+    """
+    from .io.writers import write_csv
+
+    if output.exists() and not force:
+        raise InputError(f'File "{output}" already exists — choose another name or pass --force')
+    frame = api.score(list(profiles), scheme, top=top)
+    write_csv(output, frame)
+    click.echo(f"{len(frame)} allowed pairs written to {output}.")
+
+
+@cli.command()
+@click.argument("output", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--pair", nargs=2, required=True, help="Two participant ids.")
+@click.option(
+    "--profiles",
+    "profiles",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Profile files (default: those recorded in OUTPUT/summary.json).",
+)
+@click.option(
+    "-c",
+    "--scheme",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Scheme file (default: the one recorded in OUTPUT/summary.json).",
+)
+@handle_errors
+def explain(
+    output: Path, pair: tuple[str, str], profiles: tuple[Path, ...], scheme: Path | None
+) -> None:
+    """Why a pair was (or was not) made, with what its score would be.
+
+    \b
+    Example:
+      buddymatch explain out --pair p00017@example.nhs.uk p00102@example.nhs.uk
+    """
+    text = api.explain(output, pair[0], pair[1], profiles=list(profiles) or None, scheme=scheme)
+    click.echo(text)
+
+
+@cli.command()
+@click.argument("output", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "-o", "--out", "target", required=True, type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option("--force", is_flag=True, help="Replace an existing file.")
+@handle_errors
+def report(output: Path, target: Path, force: bool) -> None:
+    """Write a self-contained HTML report of a results folder.
+
+    \b
+    Example:
+      buddymatch report out -o report.html
+    """
+    from .report import write_report
+
+    path = write_report(output, target, force=force)
+    click.echo(f"Report written to {path}.")
+
+
+@cli.command()
+@click.option(
+    "--scheme", "kind", required=True, type=click.Choice(["mentoring", "peer", "cohorts"])
+)
+@click.option("--size", required=True, type=click.IntRange(min=1, max=10_000_000))
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace existing files.")
+@handle_errors
+def sample(kind: str, size: int, seed: int, output: Path, force: bool) -> None:
+    """Write realistic synthetic profiles and a matching scheme file.
+
+    \b
+    Example:
+      buddymatch sample --scheme mentoring --size 500 --seed 7 -o cohort
+    """
+    from .sample import write_sample
+
+    paths = write_sample(kind, size, seed, output, force=force)
+    click.echo("Wrote " + ", ".join(str(p) for p in paths) + ".")
+
+
+def main() -> None:  # pragma: no cover - console entry point alias
+    cli()

@@ -1,0 +1,288 @@
+"""The cohorts scheme: groups of bounded size with composition rules, in rounds.
+
+The pair scores of the shared scoring module become the benefit matrix of the
+grouping solver (a group's score is the sum over its pairs), composition rules
+become count rules, and later rounds penalise pairs who already shared a group
+so that, as far as the rules allow, nobody meets the same person twice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..check import check_groups
+from ..errors import InfeasibleError, InputError, Issue
+from ..model import AttributeData, Problem, criterion_name
+from ..scoring import pair_layers, pair_scores, score_matrix
+from ..solvers import Status
+from ..solvers.groups import CountRule, group_bounds, solve_groups
+from .common import RoundOutcome, excluded_reason, id_lookup, lookup_id, round_numbers
+
+REPEAT_PENALTY = 1000.0
+"""Score points a pair loses for sharing a group again (pair scores are at most 100)."""
+
+
+@dataclass(frozen=True)
+class CohortRun:
+    tables: dict[str, pd.DataFrame]
+    rounds: list[RoundOutcome]
+
+
+def _key(text: str) -> str:
+    return " ".join(str(text).split()).casefold()
+
+
+def count_rules(problem: Problem, pool: np.ndarray) -> list[CountRule]:
+    """The scheme's at_least / at_most / exactly rules over the pool."""
+    rules = []
+    for rule in problem.scheme.rules:
+        if rule.kind not in ("at_least", "at_most", "exactly"):
+            continue
+        att = problem.attributes[rule.attribute]
+        labels, value, names = _labels(att, rule.value, pool)
+        lo = rule.count if rule.kind in ("at_least", "exactly") else 0
+        hi = rule.count if rule.kind in ("at_most", "exactly") else None
+        shown = f"{rule.attribute}={rule.value}" if rule.value is not None else rule.attribute
+        rules.append(CountRule(labels, value, lo, hi, shown, names))
+    return rules
+
+
+def _labels(
+    att: AttributeData, value: str | None, pool: np.ndarray
+) -> tuple[np.ndarray, int | None, tuple[str, ...]]:
+    if att.kind == "multi":
+        if value is None:
+            raise InputError(
+                issues=[
+                    Issue(f'a count rule on the multi-valued attribute "{att.name}" needs a value')
+                ]
+            )
+        cols = [k for k, lab in enumerate(att.labels) if _key(lab) == _key(value)]
+        has = att.values[pool][:, cols].any(axis=1) if cols else np.zeros(len(pool), bool)
+        return np.where(has, 1, -1).astype(np.int64), 1, ()
+    if att.kind == "numeric":
+        raise InputError(
+            issues=[Issue(f'count rules need a categorical attribute; "{att.name}" is numeric')]
+        )
+    labels = att.values[pool].astype(np.int64)
+    if value is None:
+        return labels, None, tuple(att.labels)
+    code = next((k for k, lab in enumerate(att.labels) if _key(lab) == _key(value)), -2)
+    return labels, int(code), tuple(att.labels)
+
+
+def run(problem: Problem, *, progress: Callable[[dict[str, Any]], None] | None) -> CohortRun:
+    scheme = problem.scheme
+    pool = problem.pool()
+    groups = scheme.groups
+    assert groups is not None  # config guarantees it for cohorts
+    size = groups.size
+    try:
+        lower, upper = group_bounds(
+            len(pool),
+            count=groups.count,
+            min_size=None if size is None else size.min,
+            max_size=None if size is None else size.max,
+        )
+    except ValueError as exc:
+        raise InfeasibleError(f"groups: {exc}") from None
+    rules = count_rules(problem, pool)
+    pos = np.full(problem.n, -1, dtype=np.int64)
+    pos[pool] = np.arange(len(pool))
+    locked = None
+    if problem.placed is not None:
+        locked = problem.placed[pool].copy()
+        too_high = locked >= len(lower)
+        if too_high.any():
+            raise InputError(
+                issues=[
+                    Issue(
+                        f"rule place: group {int(locked.max()) + 1} does not exist; "
+                        f"there are {len(lower)} groups"
+                    )
+                ]
+            )
+    together = [pos[s][pos[s] >= 0] for s in problem.together]
+    apart = [pos[s][pos[s] >= 0] for s in problem.apart]
+    benefit = score_matrix(problem, pool, pool).astype(np.float64)
+    np.fill_diagonal(benefit, 0.0)
+    benefit -= _history_penalty(problem, pool)
+    solver = scheme.solver
+    assignments: list[np.ndarray] = []
+    outcomes: list[RoundOutcome] = []
+    shared = np.zeros((len(pool), len(pool)), dtype=bool)
+    for r in range(scheme.rounds):
+        out = solve_groups(
+            benefit - REPEAT_PENALTY * shared,
+            lower,
+            upper,
+            rules=rules,
+            locked=locked if r == 0 else None,
+            together=together,
+            apart=apart,
+            time_limit=solver.time_limit,
+            iterations=solver.iterations,
+            seed=solver.seed + r,
+            callback=progress,
+        )
+        if out.status == Status.INFEASIBLE:
+            raise InfeasibleError("\n".join(out.reasons) or "the composition rules cannot all hold")
+        if out.status == Status.UNKNOWN:
+            raise InfeasibleError(
+                "no grouping meeting every rule was found in the time or iterations given; "
+                "allow more (--time-limit / --iterations) or relax a rule"
+            )
+        local = out.assignment
+        same = local[:, None] == local[None, :]
+        np.fill_diagonal(same, False)
+        repeats = int((same & shared).sum() // 2)
+        shared |= same
+        full = np.full(problem.n, -1, dtype=np.int64)
+        full[pool] = local
+        assignments.append(full)
+        outcomes.append(
+            RoundOutcome(
+                status=out.status.value,
+                objective_value=float(out.objective),
+                bound=None if out.bound is None else float(out.bound),
+                units=len(lower),
+                solver=str(out.stats.get("method", "memetic tabu search")),
+                repeats=repeats,
+            )
+        )
+    spec = [
+        (rule.kind, rule.attribute, rule.value, rule.count)
+        for rule in scheme.rules
+        if rule.kind in ("at_least", "at_most", "exactly")
+    ]
+    check_groups(problem, assignments, lower, upper, spec)
+    tables = {
+        "groups": _groups_table(problem, assignments),
+        "group_summary": _summary_table(problem, assignments, outcomes),
+        "unmatched": _unmatched_table(problem),
+    }
+    return CohortRun(tables, outcomes)
+
+
+def _history_penalty(problem: Problem, pool: np.ndarray) -> np.ndarray:
+    penalty = np.zeros((len(pool), len(pool)))
+    spec = problem.scheme.history
+    if spec is None or not len(problem.history.pairs):
+        return penalty
+    pos = np.full(problem.n, -1, dtype=np.int64)
+    pos[pool] = np.arange(len(pool))
+    for (a, b), ago in zip(
+        problem.history.pairs.tolist(), problem.history.rounds_ago.tolist(), strict=True
+    ):
+        i, j = pos[a], pos[b]
+        if i >= 0 and j >= 0:
+            p = REPEAT_PENALTY if ago <= spec.cooldown else spec.penalty
+            penalty[i, j] = penalty[j, i] = max(penalty[i, j], p)
+    return penalty
+
+
+def _used_attributes(problem: Problem) -> list[str]:
+    names: list[str] = []
+    for rule in problem.scheme.rules:
+        attr = getattr(rule, "attribute", None)
+        if attr and attr not in names:
+            names.append(attr)
+    for crit in problem.scheme.criteria:
+        for attr in getattr(crit, "attributes", None) or [getattr(crit, "attribute", None)]:
+            if attr and attr not in names:
+                names.append(attr)
+    return names
+
+
+def _groups_table(problem: Problem, assignments: list[np.ndarray]) -> pd.DataFrame:
+    numbers = round_numbers(problem)
+    attrs = _used_attributes(problem)
+    records = []
+    for r, assignment in enumerate(assignments):
+        order = sorted(np.flatnonzero(assignment >= 0).tolist(), key=lambda i: (assignment[i], i))
+        for i in order:
+            rec: dict[str, Any] = {
+                "round": numbers[r],
+                "group": int(assignment[i]) + 1,
+                "participant_id": problem.ids[i],
+            }
+            for name in attrs:
+                rec[name] = problem.attributes[name].display(i)
+            if problem.carry is not None:
+                for c in problem.carry.columns:
+                    rec[c] = problem.carry[c].iat[i]
+            records.append(rec)
+    columns = ["round", "group", "participant_id", *attrs]
+    return pd.DataFrame(records, columns=None if records else columns)
+
+
+def _summary_table(
+    problem: Problem, assignments: list[np.ndarray], outcomes: list[RoundOutcome]
+) -> pd.DataFrame:
+    numbers = round_numbers(problem)
+    names = [criterion_name(c) for c in problem.scheme.criteria]
+    records = []
+    for r, assignment in enumerate(assignments):
+        for g in range(int(assignment.max()) + 1):
+            members = np.flatnonzero(assignment == g)
+            rec: dict[str, Any] = {"round": numbers[r], "group": g + 1, "size": len(members)}
+            a, b = np.triu_indices(len(members), k=1)
+            first, second = members[a], members[b]
+            scores = pair_scores(problem, first, second)
+            rec["score"] = round(float(scores.mean()), 2) if len(scores) else 0.0
+            layers = pair_layers(problem, first, second)
+            for name in names:
+                values = layers[name].astype(np.float64)
+                rec[name] = round(float(values.mean()), 3) if len(values) else 0.0
+            for rule in problem.scheme.rules:
+                if rule.kind not in ("at_least", "at_most", "exactly"):
+                    continue
+                att = problem.attributes[rule.attribute]
+                shown = [att.display(m) for m in members.tolist()]
+                if rule.value is not None:
+                    hits = sum(
+                        _key(rule.value) in {_key(v) for v in s.split(";")} for s in shown if s
+                    )
+                    rec[f"{rule.attribute}={rule.value}"] = hits
+                else:
+                    counts = Counter(_key(s) for s in shown if s)
+                    rec[f"max per {rule.attribute}"] = max(counts.values(), default=0)
+            rec["rules_met"] = "all"
+            records.append(rec)
+    return pd.DataFrame(records)
+
+
+def _unmatched_table(problem: Problem) -> pd.DataFrame:
+    numbers = round_numbers(problem)
+    rows = [
+        (numbers[0], problem.ids[i], "member", excluded_reason(problem, i))
+        for i in np.flatnonzero(problem.excluded).tolist()
+    ]
+    return pd.DataFrame(rows, columns=["round", "participant_id", "role", "reason"])
+
+
+def explain_pair(problem: Problem, tables: dict[str, pd.DataFrame], a: str, b: str) -> str:
+    """Whether two people share a group, and what their pair contributes."""
+    ia, ib = lookup_id(problem, a), lookup_id(problem, b)
+    score = float(pair_scores(problem, np.array([ia]), np.array([ib]))[0])
+    lines = [f"Members {problem.ids[ia]} and {problem.ids[ib]}: pair score {score:.2f} of 100"]
+    groups = tables.get("groups", pd.DataFrame())
+    lookup = id_lookup(problem)
+    where: dict[tuple[int, int], int] = {}
+    for rec in groups.to_dict(orient="records"):
+        where[(int(rec["round"]), lookup_id(problem, str(rec["participant_id"]), lookup))] = int(
+            rec["group"]
+        )
+    for r in round_numbers(problem):
+        ga, gb = where.get((r, ia)), where.get((r, ib))
+        if ga is not None and ga == gb:
+            lines.append(f"Round {r}: together in group {ga}.")
+        else:
+            lines.append(f"Round {r}: groups {ga or '-'} and {gb or '-'}.")
+    return "\n".join(lines)

@@ -1,0 +1,276 @@
+"""The peer (buddy) scheme: one pool, pairs plus one trio for odd numbers, in rounds.
+
+Each round is an exact (or certified) maximum-weight pairing.  Pairs made in
+earlier rounds of the run are not allowed again; history pairs within the
+cooldown are cut and older ones penalised by ``candidates.weight_matrix``.
+Whoever sat out or was in the trio last round is pushed down the queue for
+that next time, so nobody is always the odd one out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..candidates import allowed_matrix, weight_matrix
+from ..check import check_pairs, pair_violations
+from ..errors import InfeasibleError, InputError, Issue
+from ..explain import no_partner_reason, pair_sentence
+from ..model import Problem, criterion_name
+from ..scoring import pair_layers, pair_scores, total_weight
+from ..solvers import NOT_ALLOWED, WEIGHT_SCALE, Status
+from ..solvers.pairing import solve_pairing
+from .common import RoundOutcome, excluded_reason, id_lookup, lookup_id, round_numbers
+
+ROTATION_PENALTY = 5 * WEIGHT_SCALE  # 5 score points: who sat out / was trio'd last time
+
+
+@dataclass(frozen=True)
+class PeerRun:
+    tables: dict[str, pd.DataFrame]
+    rounds: list[RoundOutcome]
+    explain: Callable[[str, str], str]
+
+
+def run(problem: Problem, *, time_limit: float | None) -> PeerRun:
+    scheme = problem.scheme
+    pool = problem.pool()
+    base, _ = weight_matrix(problem, pool, pool)
+    locked = _local_locks(problem, pool, base)
+    weights = base.copy()
+    sat_out = np.zeros(len(pool), dtype=np.int64)
+    in_trio = np.zeros(len(pool), dtype=np.int64)
+    units_per_round: list[list[tuple[int, ...]]] = []
+    outcomes: list[RoundOutcome] = []
+    for r in range(scheme.rounds):
+        out = solve_pairing(
+            weights,
+            objective=scheme.objective,
+            locked=locked if r == 0 else None,
+            leftover=scheme.leftover,
+            exclude_penalty=sat_out * ROTATION_PENALTY,
+            trio_penalty=in_trio * ROTATION_PENALTY,
+            time_limit=time_limit,
+            seed=scheme.solver.seed,
+        )
+        if out.status in (Status.INFEASIBLE, Status.UNKNOWN):
+            raise InfeasibleError(f"round {r + 1}: {out.stats.get('reason', 'no valid pairing')}")
+        local_units = [tuple(int(x) for x in u) for u in (*out.pairs.tolist(), *out.trios.tolist())]
+        local_units.sort()
+        placed = np.zeros(len(pool), dtype=bool)
+        for unit in local_units:
+            placed[list(unit)] = True
+            for i in unit:
+                for j in unit:
+                    if i != j:
+                        weights[i, j] = NOT_ALLOWED  # no repeats within the run
+        sat_out += ~placed & _has_partner(base)
+        for trio in out.trios.tolist():
+            in_trio[trio] += 1
+        units_per_round.append([tuple(int(pool[i]) for i in u) for u in local_units])
+        outcomes.append(
+            RoundOutcome(
+                status=out.status.value,
+                objective_value=float(out.objective) / WEIGHT_SCALE,
+                bound=None if out.bound is None else float(out.bound) / WEIGHT_SCALE,
+                units=len(local_units),
+                solver=str(out.stats.get("method", "blossom")),
+            )
+        )
+    scores = [[_unit_score(problem, u) for u in units] for units in units_per_round]
+    check_pairs(problem, units_per_round, scores=scores)
+    tables = {
+        "matches": _matches_table(problem, units_per_round, scores),
+        "unmatched": _unmatched_table(problem, pool, units_per_round),
+    }
+    return PeerRun(tables, outcomes, lambda a, b: explain_pair(problem, units_per_round, a, b))
+
+
+def _has_partner(weights: np.ndarray) -> np.ndarray:
+    return np.asarray((weights != NOT_ALLOWED).any(axis=1))
+
+
+def _local_locks(problem: Problem, pool: np.ndarray, weights: np.ndarray) -> np.ndarray | None:
+    if not len(problem.locked):
+        return None
+    pos = {int(x): k for k, x in enumerate(pool)}
+    issues, local = [], []
+    for a, b in problem.locked.tolist():
+        who = f"locked pair ({problem.where(a)}, {problem.where(b)})"
+        i, j = pos.get(a), pos.get(b)
+        if i is None or j is None:
+            issues.append(Issue(f"{who} involves someone excluded from matching"))
+        elif weights[i, j] == NOT_ALLOWED:
+            why = pair_violations(problem, a, b) or ["is below the minimum score or met recently"]
+            issues.append(Issue(f"{who} {'; '.join(why)}", fix="unlock it or relax the rule"))
+        else:
+            local.append((i, j))
+    if issues:
+        raise InputError(issues=issues)
+    return np.asarray(local, dtype=np.int64).reshape(-1, 2)
+
+
+def _unit_pairs(unit: tuple[int, ...]) -> list[tuple[int, int]]:
+    return [(unit[i], unit[j]) for i in range(len(unit)) for j in range(i + 1, len(unit))]
+
+
+def _unit_score(problem: Problem, unit: tuple[int, ...]) -> float:
+    """A pair's score; a trio's is the mean of its three pair scores."""
+    pairs = np.asarray(_unit_pairs(unit), dtype=np.int64)
+    return float(pair_scores(problem, pairs[:, 0], pairs[:, 1]).mean())
+
+
+def _matches_table(
+    problem: Problem, rounds: list[list[tuple[int, ...]]], scores: list[list[float]]
+) -> pd.DataFrame:
+    names = [criterion_name(c) for c in problem.scheme.criteria]
+    numbers = round_numbers(problem)
+    records: list[dict[str, Any]] = []
+    for r, units in enumerate(rounds):
+        for unit, score in zip(units, scores[r], strict=True):
+            pairs = np.asarray(_unit_pairs(unit), dtype=np.int64)
+            layers = pair_layers(problem, pairs[:, 0], pairs[:, 1])
+            record: dict[str, Any] = {
+                "round": numbers[r],
+                "member_a": problem.ids[unit[0]],
+                "member_b": problem.ids[unit[1]],
+                "member_c": problem.ids[unit[2]] if len(unit) == 3 else "",
+                "score": round(score, 2),
+            }
+            for name in names:
+                record[name] = round(float(layers[name].astype(np.float64).mean()), 3)
+            sentences = [
+                pair_sentence(problem, a, b, {n: float(layers[n][k]) for n in names})
+                for k, (a, b) in enumerate(pairs.tolist())
+            ]
+            record["explanation"] = (
+                sentences[0] if len(unit) == 2 else "Trio: " + " | ".join(sentences)
+            )
+            if problem.carry is not None:
+                for c in problem.carry.columns:
+                    values = problem.carry[c].to_numpy()
+                    for slot, k in (("a", 0), ("b", 1), ("c", 2)):
+                        record[f"member_{slot}_{c}"] = values[unit[k]] if k < len(unit) else ""
+            records.append(record)
+    columns = ["round", "member_a", "member_b", "member_c", "score", *names, "explanation"]
+    return pd.DataFrame(records, columns=None if records else columns)
+
+
+def _unmatched_table(
+    problem: Problem, pool: np.ndarray, rounds: list[list[tuple[int, ...]]]
+) -> pd.DataFrame:
+    numbers = round_numbers(problem)
+    rows = [
+        (numbers[0], problem.ids[i], "member", excluded_reason(problem, i))
+        for i in np.flatnonzero(problem.excluded).tolist()
+    ]
+    met: set[frozenset[int]] = set()
+    for r, units in enumerate(rounds):
+        placed = {m for u in units for m in u}
+        for i in pool.tolist():
+            if i in placed:
+                continue
+            rows.append((numbers[r], problem.ids[i], "member", _reason(problem, i, pool, met)))
+        met |= {frozenset(p) for u in units for p in _unit_pairs(u)}
+    return pd.DataFrame(rows, columns=["round", "participant_id", "role", "reason"])
+
+
+def _reason(problem: Problem, i: int, pool: np.ndarray, met: set[frozenset[int]]) -> str:
+    others = pool[pool != i]
+    hard = no_partner_reason(problem, i, others, person_is_row=True, other_role="partner")
+    if hard is not None:
+        return hard
+    eligible = others[allowed_matrix(problem, np.array([i]), others).reshape(-1)]
+    fresh = [o for o in eligible.tolist() if frozenset((i, o)) not in met]
+    if not fresh:
+        return f"all {len(eligible)} eligible partners were already met in earlier rounds"
+    min_score = problem.scheme.min_score
+    if min_score is not None:
+        s = pair_scores(problem, np.full(len(fresh), i), np.asarray(fresh))
+        if (s < min_score - 1e-4).all():
+            return (
+                f"all {len(fresh)} eligible partners score below the minimum score "
+                f"{min_score:g} (best {s.max():.1f})"
+            )
+    if problem.scheme.leftover == "exclude":
+        return (
+            "odd number of people who can be paired: one sits out (leftover: exclude); "
+            "chosen to serve the objective, preferring someone who has not sat out before"
+        )
+    return (
+        f"all {len(fresh)} eligible partners are paired with others: no trio could "
+        "include this person under the rules"
+    )
+
+
+def made_from_table(
+    problem: Problem, tables: dict[str, pd.DataFrame]
+) -> list[list[tuple[int, ...]]]:
+    """Per-round units (participant indices) from a written matches table."""
+    matches = tables.get("matches", pd.DataFrame())
+    lookup = id_lookup(problem)
+    out = []
+    for r in round_numbers(problem):
+        rows = matches[matches["round"].astype(int) == r] if len(matches) else matches
+        units = []
+        for rec in rows.to_dict(orient="records"):
+            ids = [rec.get(k) for k in ("member_a", "member_b", "member_c")]
+            units.append(
+                tuple(lookup_id(problem, str(x), lookup) for x in ids if isinstance(x, str) and x)
+            )
+        out.append(units)
+    return out
+
+
+def explain_pair(problem: Problem, rounds: list[list[tuple[int, ...]]], a: str, b: str) -> str:
+    ia, ib = lookup_id(problem, a), lookup_id(problem, b)
+    lines = [f"Members {problem.ids[ia]} and {problem.ids[ib]}"]
+    score = float(pair_scores(problem, np.array([ia]), np.array([ib]))[0])
+    layers = pair_layers(problem, np.array([ia]), np.array([ib]))
+    total = total_weight(problem)
+    lines.append(f"Score {score:.2f} of 100:")
+    for crit in problem.scheme.criteria:
+        name = criterion_name(crit)
+        value = float(layers[name][0])
+        points = 100 * crit.weight * value / total if total else 0.0
+        lines.append(f"  {name}: {value:.3f} × weight {crit.weight:g} = {points:.2f} points")
+    numbers = round_numbers(problem)
+    together = [
+        numbers[r] for r, units in enumerate(rounds) if any({ia, ib} <= set(u) for u in units)
+    ]
+    if together:
+        lines.append("Together in round " + ", ".join(map(str, together)) + ".")
+        return "\n".join(lines)
+    why = pair_violations(problem, ia, ib)
+    if problem.excluded[ia] or problem.excluded[ib]:
+        why.append("one of them is excluded from matching")
+    if problem.scheme.min_score is not None and score < problem.scheme.min_score:
+        why.append(f"score is below the minimum score {problem.scheme.min_score:g}")
+    if why:
+        lines.append("Not allowed: " + "; ".join(why) + ".")
+        return "\n".join(lines)
+    first = rounds[0] if rounds else []
+    partners = []
+    for person in (ia, ib):
+        unit = next((u for u in first if person in u), None)
+        if unit is None:
+            partners.append(f"{problem.ids[person]} was not paired in round {numbers[0]}")
+        else:
+            others = [o for o in unit if o != person]
+            s = pair_scores(problem, np.full(len(others), person), np.asarray(others))
+            partners.append(
+                f"{problem.ids[person]} was paired with "
+                + ", ".join(
+                    f"{problem.ids[o]} (score {x:.2f})" for o, x in zip(others, s, strict=True)
+                )
+            )
+    lines.append(
+        "Allowed but not made: "
+        + "; ".join(partners)
+        + f" — the objective {problem.scheme.objective} preferred these pairs overall."
+    )
+    return "\n".join(lines)

@@ -10,7 +10,8 @@ This is the Maximally Diverse Grouping Problem (MDGP) with composition rules.  T
    search over one-moves and swaps with O(1) gains from the maintained person-to-group
    benefit matrix; each generation crosses two parents group by group (or perturbs one
    when the child breaks a rule), improves the child by tabu search and replaces the
-   worst member.  Very large pools (``n > TABU_MAX_N``) use shorter tabu runs.
+   worst member.  Very large pools (``n > TABU_MAX_N``) use iterated local search instead:
+   perturb the best grouping, descend (each person's best move in turn), keep if better.
 
 Every move keeps every rule, lock, keep-together and keep-apart set, so every returned
 assignment is valid.  Keep-together sets are placed whole by the start and then stay put.
@@ -41,7 +42,7 @@ EXACT_MAX_N = 12
 
 EXACT_NODE_LIMIT = 50_000_000
 TABU_MAX_N = 1500
-"""Above this size a tabu iteration (O(n^2)) is too slow; tabu runs are kept short."""
+"""Above this size a tabu iteration (O(n^2)) is too slow: iterated descent replaces it."""
 
 __all__ = [
     "CountRule",
@@ -117,8 +118,12 @@ def upper_bound(D: np.ndarray, up: np.ndarray) -> float:
 
 
 def _objective(D: np.ndarray, a: np.ndarray) -> float:
-    same = a[:, None] == a[None, :]
-    return float(np.triu(D * same, 1).sum())
+    """Sum of benefit over same-group pairs, recomputed from scratch (no kernel state)."""
+    total = 0.0
+    for g in np.unique(a):
+        idx = np.flatnonzero(a == g)
+        total += float(D[np.ix_(idx, idx)].sum()) / 2.0
+    return total
 
 
 def _outcome(
@@ -191,11 +196,10 @@ class _Search:
         K.rand_u64(self.rng_state)
         n, G = p.n, p.G
         self.small = n <= TABU_MAX_N
-        self.max_stall = max(200, 10 * n) if self.small else 50
-        self.max_iter = 10**9 if self.small else 200
-        self.tt_min = max(2, n // 20) if self.small else 5
-        self.tt_rand = max(2, G) if self.small else 5
-        self.strength = max(2, n // 10)
+        self.max_stall = max(200, 5 * n)
+        self.tt_min = max(2, n // 20)
+        self.tt_rand = max(2, G)
+        self.strength = max(2, n // 10) if self.small else 30
         self.tabu_iterations = 0
 
     def improve(self, a: np.ndarray) -> tuple[np.ndarray, float]:
@@ -203,6 +207,24 @@ class _Search:
         p, c = self.p, self.p.classes
         a = a.copy()
         M, sizes, cnt, f = K.build_state(p.D, a, p.G, c.ptr, c.idx, c.count)
+        if not self.small:
+            f = K.descent(
+                p.D,
+                a,
+                M,
+                sizes,
+                cnt,
+                f,
+                p.lo,
+                p.up,
+                c.ptr,
+                c.idx,
+                c.cmin,
+                c.cmax,
+                p.movable,
+                self.rng_state,
+            )
+            return a, float(f)
         best_a = np.empty_like(a)
         best_f, it = K.tabu_search(
             p.D,
@@ -218,7 +240,7 @@ class _Search:
             c.cmin,
             c.cmax,
             p.movable,
-            self.max_iter,
+            10**9,
             self.max_stall,
             self.tt_min,
             self.tt_rand,
@@ -287,7 +309,8 @@ def solve_groups(
 
     ``iterations`` counts generations of the memetic search (one tabu run each); with it
     and no ``time_limit`` the result is fully deterministic.  With neither, 30 generations.
-    ``callback`` receives ``{"elapsed", "best", "iteration"}`` at most 5 times a second.
+    ``callback`` receives ``{"elapsed", "best", "iteration"}`` at most 5 times a second
+    during the search and once at its end.
     Status: OPTIMAL (proven, small pools), FEASIBLE, INFEASIBLE (with ``reasons``) or
     UNKNOWN (no valid grouping found in time).
     """
@@ -357,7 +380,7 @@ def solve_groups(
             last_report[0] = now
             callback({"elapsed": now - t0, "best": best, "iteration": gen})
 
-    pop_size = 8 if n <= 600 else (4 if search.small else 2)
+    pop_size = 8 if n <= 300 else (4 if search.small else 1)
     pop: list[np.ndarray] = []
     fit: list[float] = []
     a, f = search.improve(start)
@@ -380,7 +403,7 @@ def solve_groups(
             i, j = rng.choice(len(pop), size=2, replace=False)
             kid = search.child(pop[i], pop[j])
         else:
-            kid = search.perturbed(pop[0])
+            kid = search.perturbed(best_a)
         a, f = search.improve(kid)
         if f > best_f + 1e-9:
             best_a, best_f = a, f
@@ -394,8 +417,10 @@ def solve_groups(
             if fit[k] < max(fit):
                 pop[k], fit[k] = search.improve(search.perturbed(pop[k]))
         report(gen, best_f)
+    if callback is not None:
+        callback({"elapsed": time.perf_counter() - t0, "best": best_f, "iteration": gen})
     stats.update(
-        method="memetic tabu search",
+        method="memetic tabu search" if search.small else "iterated local search",
         generations=gen,
         tabu_iterations=search.tabu_iterations,
         runtime_s=time.perf_counter() - t0,

@@ -515,3 +515,76 @@ def enumerate_exact(
             a[k] = -1
             k -= 1
     return best_a, best, complete
+
+
+@njit(cache=True)
+def descent(
+    D: np.ndarray,
+    a: np.ndarray,
+    M: np.ndarray,
+    sizes: np.ndarray,
+    cnt: np.ndarray,
+    f: float,
+    lo: np.ndarray,
+    up: np.ndarray,
+    cls_ptr: np.ndarray,
+    cls_idx: np.ndarray,
+    cmin: np.ndarray,
+    cmax: np.ndarray,
+    movable: np.ndarray,
+    state: np.ndarray,
+) -> float:
+    """Local search for large pools: each person in turn makes its best improving move.
+
+    One pass costs O(n^2) like one tabu iteration but can make up to n moves, so it is the
+    workhorse when a full tabu search would be too slow.  Runs to a local optimum over
+    one-moves and swaps; returns the new objective (``a`` and state updated in place).
+    """
+    n = a.shape[0]
+    G = M.shape[1]
+    rules = cls_ptr[n] > 0
+    order = np.arange(n)
+    for k in range(n - 1, 0, -1):
+        r = rand_int(state, k + 1)
+        order[k], order[r] = order[r], order[k]
+    improved = True
+    while improved:
+        improved = False
+        for idx in range(n):
+            i = order[idx]
+            if not movable[i]:
+                continue
+            g = a[i]
+            mig = M[i, g]
+            bd = EPS
+            bj = -1
+            bh = -1
+            if sizes[g] > lo[g]:
+                for h in range(G):
+                    if h == g or sizes[h] >= up[h]:
+                        continue
+                    delta = M[i, h] - mig
+                    if delta > bd and (
+                        not rules or can_move(i, g, h, cls_ptr, cls_idx, cmin, cmax, cnt)
+                    ):
+                        bd = delta
+                        bh = h
+                        bj = -1
+            for j in range(n):
+                h = a[j]
+                if h == g or not movable[j]:
+                    continue
+                delta = M[i, h] - mig + M[j, g] - M[j, h] - 2.0 * D[i, j]
+                if delta > bd and (
+                    not rules or can_swap(i, j, g, h, cls_ptr, cls_idx, cmin, cmax, cnt)
+                ):
+                    bd = delta
+                    bh = h
+                    bj = j
+            if bh >= 0:
+                apply_move(D, a, M, sizes, cnt, cls_ptr, cls_idx, i, bh)
+                if bj >= 0:
+                    apply_move(D, a, M, sizes, cnt, cls_ptr, cls_idx, bj, g)
+                f += bd
+                improved = True
+    return f

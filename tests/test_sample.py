@@ -260,3 +260,16 @@ def test_million_rows_shape() -> None:
     assert frame[EMAIL].is_unique
     assert len(frame) == 1_000_000
     assert np.isin(frame[BAND].unique(), BANDS).all()
+
+
+def test_sample_data_is_what_its_readme_says() -> None:
+    """sample_data/README.md documents the seeds; keep the committed files honest."""
+    folder = Path(__file__).resolve().parents[1] / "sample_data"
+    profiles = read_table(folder / "profiles.csv").frame
+    pd.testing.assert_frame_equal(profiles, sample_profiles("mentoring", 150, 5))
+    form = read_table(folder / "google_form_export.csv").frame
+    assert list(form.columns) == ["Timestamp", *COLUMNS]
+    expected = sample_profiles("mentoring", 60, 111).drop(columns=EMAIL)
+    pd.testing.assert_frame_equal(form.drop(columns=["Timestamp", EMAIL]), expected)
+    assert form[EMAIL].tolist() == [f"p{20000 + i}@example.nhs.uk" for i in range(1, 61)]
+    assert form["Timestamp"].str.fullmatch(r"2026/09/\d\d \d\d:\d\d:\d\d [ap]m GMT\+1").all()

@@ -410,12 +410,24 @@ def _choice_rows(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
 
 
 def _subsets(rng: np.random.Generator, weights: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Bitmask of ``k[i]`` distinct items per row, weighted (Gumbel top-k, no loop)."""
+    """Bitmask of ``k[i]`` distinct items per row, weighted, without a loop over rows.
+
+    Efraimidis-Spirakis: item j gets key log(u)/w_j and the k largest keys are a
+    weighted sample without replacement.  Ranks are counted item against item
+    (m*m vector operations over all rows; ties broken by item order, so exactly
+    ``min(k, m)`` items are chosen).
+    """
     n, m = weights.shape
-    keys = np.log(weights).astype(np.float32) + rng.gumbel(size=(n, m)).astype(np.float32)
-    rank = np.argsort(np.argsort(-keys, axis=1, kind="stable"), axis=1, kind="stable")
-    chosen = rank < np.minimum(k, m)[:, None]
-    return chosen.astype(np.int64) @ (1 << np.arange(m, dtype=np.int64))
+    keys = np.log(rng.random((m, n))) / np.ascontiguousarray(weights.T)
+    take = np.minimum(k, m)
+    masks = np.zeros(n, dtype=np.int64)
+    for j in range(m):
+        rank = np.zeros(n, dtype=np.int64)
+        for i in range(m):
+            if i != j:
+                rank += keys[i] > keys[j] if i > j else keys[i] >= keys[j]
+        masks |= (rank < take).astype(np.int64) << j
+    return masks
 
 
 def _joined(items: tuple[str, ...]) -> np.ndarray:

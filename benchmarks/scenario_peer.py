@@ -73,9 +73,7 @@ def _rustworkx(w: np.ndarray, max_cardinality: bool) -> tuple[float, float]:
 
 def _child_peak_mb(code: str) -> tuple[str, float]:
     """Run ``code`` in a fresh interpreter; return its stdout and peak RSS (MB)."""
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     lines = proc.stdout.strip().splitlines()
     return lines[-2], float(lines[-1]) / 1024.0
 
@@ -150,7 +148,7 @@ def run(quick: bool) -> str:
             met += [(a, b), (a, c), (b, c)]
         for p in met:
             repeats += p in seen
-            seen.add(p)  # type: ignore[arg-type]
+            seen.add(p)
     placed = min(int(o.stats["people_placed"]) for o in outs)
     lines += [
         f"Rounds: {rounds} rounds x {n3:,} people in {dt:.1f} s; repeated pairs: {repeats}; "

@@ -72,7 +72,7 @@ def solve_rounds(
         w[(ago >= 1) & (ago <= cooldown)] = NOT_ALLOWED
         fresh = w.copy()
         fresh[met_in_run] = NOT_ALLOWED
-        kwargs = dict(
+        kwargs: dict[str, object] = dict(
             objective=objective,
             leftover=leftover,
             exclude_penalty=left_out * ROTATE_PENALTY,
@@ -117,7 +117,9 @@ def _with_repeats(w: np.ndarray, met: np.ndarray, kwargs: dict[str, object]) -> 
     out = solve_pairing(ww, **kwargs)  # type: ignore[arg-type]
     # Report the objective in the caller's weights (without the fresh-pair bonus).
     fresh_pairs = sum(1 for p in _met_pairs(out) if not met[p])
-    trio_fresh = sum(1 for a, b, c in out.trios.tolist() for p in ((a, b), (a, c), (b, c)) if not met[p])
+    trio_fresh = sum(
+        1 for a, b, c in out.trios.tolist() for p in ((a, b), (a, c), (b, c)) if not met[p]
+    )
     pair_fresh = fresh_pairs - trio_fresh
     shift = bonus * (pair_fresh + trio_fresh / 2)
     stats = dict(out.stats)

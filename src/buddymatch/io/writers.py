@@ -315,7 +315,8 @@ def _write_new_file(path: Path, data: bytes) -> None:
         os.fsync(handle.fileno())
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` via a temp file in the same folder and ``os.replace``."""
     tmp = path.parent / f".{path.name}.tmp-{secrets.token_hex(4)}"
     try:
         _write_new_file(tmp, data)
@@ -328,12 +329,12 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
     """Replace ``path`` atomically with ``frame`` as formula-safe, deterministic CSV."""
-    _atomic_write(Path(path), csv_bytes(frame))
+    write_atomic(Path(path), csv_bytes(frame))
 
 
 def write_json(path: Path, data: Mapping[str, Any]) -> None:
     """Replace ``path`` atomically with ``data`` as JSON (sorted keys, NaN -> null)."""
-    _atomic_write(Path(path), json_bytes(data))
+    write_atomic(Path(path), json_bytes(data))
 
 
 def _sibling(target: Path, tag: str) -> Path:
@@ -571,6 +572,7 @@ __all__ = [
     "json_bytes",
     "neutralise",
     "read_results",
+    "write_atomic",
     "write_csv",
     "write_json",
     "write_results",

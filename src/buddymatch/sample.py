@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -361,23 +362,27 @@ def write_sample(
                 ]
             )
     frame = sample_profiles(scheme, size, seed)
-    csv_bytes = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
     yaml_bytes = yaml.safe_dump(
         sample_scheme(scheme), sort_keys=False, allow_unicode=True, width=100
     ).encode("utf-8")
     out_dir.mkdir(parents=True, exist_ok=True)
-    for target, payload in zip(targets, (csv_bytes, yaml_bytes), strict=True):
-        _atomic_write(target, payload)
+    _atomic_write(
+        targets[0],
+        lambda fh: frame.to_csv(fh, index=False, lineterminator="\n", encoding="utf-8"),
+    )
+    _atomic_write(targets[1], lambda fh: fh.write(yaml_bytes))
     return targets
 
 
-def _atomic_write(target: Path, payload: bytes) -> None:
+def _atomic_write(target: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Stream into a temporary file beside ``target``, fsync, then rename over it."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a sample sheet is meant to be shared
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -21,6 +21,7 @@ Callers may rely on:
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -189,24 +190,23 @@ def _read_csv(p: Path, label: str, head: bytes, limits: ReadLimits) -> Table:
         )
     if head.startswith(_OLE_MAGIC):
         raise _Failed([Issue("is an old Excel (.xls) workbook, not CSV text", label, fix=_SAVE_AS)])
-    data = p.read_bytes()
-    text = _decode(data, label)
-    if "\x00" in text:
+    payload = _to_utf8(p.read_bytes(), label)
+    if b"\x00" in payload:
         raise _Failed(
             [Issue("contains binary data, not text", label, fix="export the sheet as CSV UTF-8")]
         )
-    if not text.strip():
+    if not re.search(rb"\S", payload):
         raise _Failed([Issue("file is empty (no headings)", label, fix="export the sheet again")])
-    lead = re.match(r"(?:[ \t]*(?:\r\n|\n|\r))*", text)  # blank lines above the headings
-    prefix = lead.group(0) if lead else ""
-    skipped = len(re.findall(r"\r\n|\n|\r", prefix))
-    text = text[len(prefix) :]
-    delimiter = _sniff(text)
-    utf8 = text.encode("utf-8")
-    del data
+    lead = re.match(rb"(?:[ \t]*(?:\r\n|\n|\r))*", payload)  # blank lines above the headings
+    prefix = lead.group(0) if lead else b""
+    skipped = len(re.findall(rb"\r\n|\n|\r", prefix))
+    if prefix:
+        payload = payload[len(prefix) :]
+    head_text = payload[: 1 << 16].decode("utf-8", errors="ignore")
+    delimiter = _sniff(head_text, truncated=len(payload) > 1 << 16)
     try:
         raw = pd.read_csv(
-            io.BytesIO(utf8),
+            io.BytesIO(payload),
             sep=delimiter,
             header=None,
             dtype=str,
@@ -219,10 +219,11 @@ def _read_csv(p: Path, label: str, head: bytes, limits: ReadLimits) -> Table:
             nrows=limits.max_rows + 2,
         )
     except pd.errors.ParserError as e:
+        text = payload.decode("utf-8")
         raise _Failed(_diagnose_csv(text, delimiter, label, str(e), skipped)) from None
     except pd.errors.EmptyDataError:
         raise _Failed([Issue("file is empty (no headings)", label)]) from None
-    del utf8, text
+    del payload
     if len(raw) - 1 > limits.max_rows:
         raise _Failed([_too_many_rows(label, limits)])
     header = [str(h) for h in raw.iloc[0].tolist()]
@@ -231,28 +232,39 @@ def _read_csv(p: Path, label: str, head: bytes, limits: ReadLimits) -> Table:
     return _finish(header, body, rows, label)
 
 
-def _decode(data: bytes, label: str) -> str:
-    """UTF-8 (BOM or not), UTF-16 with a BOM, else Windows-1252; strict, never lossy."""
+def _to_utf8(data: bytes, label: str) -> bytes:
+    """UTF-8 bytes without BOM from UTF-8 (BOM or not), UTF-16 (BOM) or Windows-1252.
+
+    Strict, never lossy.  Plain UTF-8, the common case, is validated in chunks
+    and returned as is, so a big file is not held twice in memory.
+    """
     if data.startswith(b"\xef\xbb\xbf"):
-        encodings = ["utf-8-sig"]
+        if _is_utf8(data, 3):
+            return data[3:]
+        encodings = ["UTF-8"]
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encodings = ["utf-16"]
-    else:
-        encodings = ["utf-8", "cp1252"]
-    first: UnicodeDecodeError | None = None
-    for enc in encodings:
         try:
-            return data.decode(enc)
-        except UnicodeDecodeError as e:
-            first = first or e
-    assert first is not None
-    line = data.count(b"\n", 0, first.start) + 1
-    shown = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "utf-8": "UTF-8", "cp1252": "Windows-1252"}
-    tried = " or ".join(shown[e] for e in encodings)
+            return data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            encodings = ["UTF-16"]
+    else:
+        if _is_utf8(data, 0):
+            return data
+        try:
+            return data.decode("cp1252").encode("utf-8")
+        except UnicodeDecodeError:
+            encodings = ["UTF-8", "Windows-1252"]
+    codec = {"UTF-8": "utf-8-sig", "UTF-16": "utf-16", "Windows-1252": "cp1252"}[encodings[-1]]
+    try:
+        data.decode(codec)
+        bad = 0  # pragma: no cover - only reached if the codecs disagree
+    except UnicodeDecodeError as e:
+        bad = e.start
+    line = data.count(b"\n", 0, bad) + 1
     raise _Failed(
         [
             Issue(
-                f"cannot be decoded as {tried} (first bad byte on line {line})",
+                f"cannot be decoded as {' or '.join(encodings)} (first bad byte on line {line})",
                 label,
                 fix='save it again as "CSV UTF-8"',
             )
@@ -260,15 +272,25 @@ def _decode(data: bytes, label: str) -> str:
     )
 
 
-def _sniff(text: str) -> str:
+def _is_utf8(data: bytes, start: int, chunk: int = 1 << 24) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    view = memoryview(data)
+    try:
+        for offset in range(start, len(data), chunk):
+            decoder.decode(view[offset : offset + chunk])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _sniff(sample: str, *, truncated: bool) -> str:
     """Pick the delimiter that splits the heading into the most columns consistently.
 
     Score per candidate: how many of the first records have exactly as many
     fields as the heading, then the heading's width; ties go to the earlier of
     comma, semicolon, tab, pipe.  A one-column file is read as comma-separated.
     """
-    sample = text[: 1 << 16]
-    truncated = len(text) > len(sample)
     best, best_score = ",", (-1, 1)
     for d in _DELIMITERS:
         try:

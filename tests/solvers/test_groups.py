@@ -275,3 +275,13 @@ def test_progress_callback_reports_best_value() -> None:
     out = solve_groups(d + d.T, *group_bounds(30, count=5), iterations=2, callback=seen.append)
     assert seen and set(seen[-1]) >= {"elapsed", "best", "iteration"}
     assert seen[-1]["best"] == pytest.approx(out.objective)
+
+
+@needs_mdgplib
+def test_different_size_bounds_hold_on_a_larger_instance() -> None:
+    inst = load_instance(MDGPLIB / "RanReal_n120_ds_01.txt.gz")
+    out = solve_groups(inst.benefit, inst.lower, inst.upper, iterations=4, seed=3)
+    assert out.status == Status.FEASIBLE
+    assert_valid(out, inst.lower, inst.upper, benefit=inst.benefit)
+    assert out.bound is not None and out.bound >= out.objective
+    assert out.objective >= 0.99 * reference_values(MDGPLIB)[inst.name][0]

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from buddymatch.errors import SolverError
 from buddymatch.solvers import Status
 from buddymatch.solvers import groups_kernel as K
 from buddymatch.solvers.groups_rules import (
@@ -201,6 +202,7 @@ class _Search:
         self.tt_rand = max(2, G)
         self.strength = max(2, n // 10) if self.small else 30
         self.tabu_iterations = 0
+        self.failed_crossovers = 0
 
     def improve(self, a: np.ndarray) -> tuple[np.ndarray, float]:
         """Tabu search from ``a`` (feasible); returns the best assignment and its value."""
@@ -272,6 +274,7 @@ class _Search:
         return a
 
     def feasible(self, a: np.ndarray) -> bool:
+        """Whether ``a`` places everyone within sizes and every class range."""
         p, c = self.p, self.p.classes
         if np.any(a < 0):
             return False
@@ -279,14 +282,14 @@ class _Search:
         if np.any(sizes < p.lo) or np.any(sizes > p.up):
             return False
         cnt = np.zeros((c.count, p.G), np.int64)
-        for i in range(p.n):
-            cnt[c.idx[c.ptr[i] : c.ptr[i + 1]], a[i]] += 1
+        np.add.at(cnt, (c.idx, np.repeat(a, np.diff(c.ptr))), 1)
         return bool(np.all(cnt >= c.cmin[:, None]) and np.all(cnt <= c.cmax[:, None]))
 
     def child(self, pa: np.ndarray, pb: np.ndarray) -> np.ndarray:
         p = self.p
         kid = K.crossover(p.D, pa, pb, p.G, p.lo, p.up, p.movable, self.rng_state)
-        if self.p.classes.count and not self.feasible(kid):
+        if not self.feasible(kid):
+            self.failed_crossovers += 1
             return self.perturbed(pa)
         return kid
 
@@ -330,6 +333,8 @@ def solve_groups(
     if reasons:
         stats["method"] = "counting check"
         return _outcome(Status.INFEASIBLE, none, D, None, stats, reasons)
+    if n == 0:
+        return _outcome(Status.OPTIMAL, none, D, 0.0, stats)
     blocks = _merge_blocks(n, together)
     movable = np.ones(n, np.bool_)
     if lk is not None:
@@ -417,12 +422,15 @@ def solve_groups(
             if fit[k] < max(fit):
                 pop[k], fit[k] = search.improve(search.perturbed(pop[k]))
         report(gen, best_f)
+    if not search.feasible(best_a):
+        raise SolverError("the grouping search returned a grouping that breaks a rule (a bug)")
     if callback is not None:
         callback({"elapsed": time.perf_counter() - t0, "best": best_f, "iteration": gen})
     stats.update(
         method="memetic tabu search" if search.small else "iterated local search",
         generations=gen,
         tabu_iterations=search.tabu_iterations,
+        failed_crossovers=search.failed_crossovers,
         runtime_s=time.perf_counter() - t0,
     )
     return _outcome(Status.FEASIBLE, best_a, D, bound, stats)

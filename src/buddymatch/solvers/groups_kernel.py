@@ -144,6 +144,20 @@ def apply_move(
 
 
 @njit(cache=True)
+def _members(a: np.ndarray, G: int, gstart: np.ndarray, gmem: np.ndarray) -> None:
+    """Members of each group, ascending: ``gmem[gstart[g]:gstart[g + 1]]`` (counting sort)."""
+    gstart[:] = 0
+    for i in range(a.shape[0]):
+        gstart[a[i] + 1] += 1
+    for g in range(G):
+        gstart[g + 1] += gstart[g]
+    fill = gstart[:G].copy()
+    for i in range(a.shape[0]):
+        gmem[fill[a[i]]] = i
+        fill[a[i]] += 1
+
+
+@njit(cache=True)
 def tabu_search(
     D: np.ndarray,
     a: np.ndarray,
@@ -177,6 +191,16 @@ def tabu_search(
     G = M.shape[1]
     rules = cls_ptr[n] > 0
     tabu = np.zeros((n, G), np.int64)
+    gstart = np.zeros(G + 1, np.int64)
+    gmem = np.zeros(n, np.int64)
+    maxb = np.empty((G, G))
+    dmin = np.inf
+    for i in range(n):
+        for j in range(i + 1, n):
+            if D[i, j] < dmin:
+                dmin = D[i, j]
+    if n < 2:
+        dmin = 0.0
     best_f = f
     best_a[:] = a
     it = 0
@@ -217,34 +241,52 @@ def tabu_search(
                         bi = i
                         bj = -1
                         bh = h
-        for i in range(n):
-            if not movable[i]:
-                continue
-            g = a[i]
-            mig = M[i, g]
-            for j in range(i + 1, n):
-                h = a[j]
-                if h == g or not movable[j]:
+        # swaps, group pair by group pair; a pair (g, h) is skipped when even its best
+        # partner bound cannot reach the best delta so far (exact pruning, same result)
+        _members(a, G, gstart, gmem)
+        for h in range(G):
+            for g2 in range(G):
+                maxb[g2, h] = -np.inf
+            for jj in range(gstart[h], gstart[h + 1]):
+                j = gmem[jj]
+                if movable[j]:
+                    mjh = M[j, h]
+                    for g2 in range(G):
+                        v = M[j, g2] - mjh
+                        if v > maxb[g2, h]:
+                            maxb[g2, h] = v
+        for g in range(G):
+            for ii in range(gstart[g], gstart[g + 1]):
+                i = gmem[ii]
+                if not movable[i]:
                     continue
-                delta = M[i, h] - mig + M[j, g] - M[j, h] - 2.0 * D[i, j]
-                if delta < bd - EPS:
-                    continue
-                if (tabu[i, h] > it or tabu[j, g] > it) and f + delta <= best_f + EPS:
-                    continue
-                if rules and not can_swap(i, j, g, h, cls_ptr, cls_idx, cmin, cmax, cnt):
-                    continue
-                if delta > bd + EPS:
-                    bd = delta
-                    bi = i
-                    bj = j
-                    bh = h
-                    ties = 1
-                else:
-                    ties += 1
-                    if rand_int(state, ties) == 0:
-                        bi = i
-                        bj = j
-                        bh = h
+                mig = M[i, g]
+                for h in range(g + 1, G):
+                    if M[i, h] - mig + maxb[g, h] - 2.0 * dmin < bd - EPS:
+                        continue
+                    for jj in range(gstart[h], gstart[h + 1]):
+                        j = gmem[jj]
+                        if not movable[j]:
+                            continue
+                        delta = M[i, h] - mig + M[j, g] - M[j, h] - 2.0 * D[i, j]
+                        if delta < bd - EPS:
+                            continue
+                        if (tabu[i, h] > it or tabu[j, g] > it) and f + delta <= best_f + EPS:
+                            continue
+                        if rules and not can_swap(i, j, g, h, cls_ptr, cls_idx, cmin, cmax, cnt):
+                            continue
+                        if delta > bd + EPS:
+                            bd = delta
+                            bi = i
+                            bj = j
+                            bh = h
+                            ties = 1
+                        else:
+                            ties += 1
+                            if rand_int(state, ties) == 0:
+                                bi = i
+                                bj = j
+                                bh = h
         if bi < 0:
             break
         g = a[bi]
@@ -315,8 +357,8 @@ def crossover(
     """Group-based crossover: alternately inherit the parent group of best mean benefit.
 
     Group ``g`` of the child receives the still-free members of group ``g`` of the chosen
-    parent (so per-group bounds keep their meaning); members beyond ``up[g]`` and the
-    leftovers are placed greedily (groups under ``lo`` first, then best gain).  People who
+    parent (so per-group bounds keep their meaning); members beyond ``up[g]`` (or beyond
+    what leaves enough people for every lower bound) and the leftovers are placed greedily (groups under ``lo`` first, then best gain).  People who
     cannot move (locks, together sets) keep parent A's group.  Class rules are *not*
     checked here: the caller verifies the child and falls back when it breaks one.
     """
@@ -327,6 +369,11 @@ def crossover(
         if not movable[i]:
             child[i] = pa[i]
             size[pa[i]] += 1
+    # slack: how many more people may go beyond lower bounds so that every group can
+    # still reach its lower bound from the leftovers (keeps the child size-feasible)
+    slack = n
+    for g in range(G):
+        slack -= max(lo[g], size[g])
     filled = np.zeros(G, np.bool_)
     first = rand_int(state, 2)
     for step in range(G):
@@ -351,6 +398,10 @@ def crossover(
         filled[best_g] = True
         for i in range(n):
             if par[i] == best_g and child[i] < 0 and size[best_g] < up[best_g]:
+                if size[best_g] >= lo[best_g]:
+                    if slack <= 0:
+                        continue
+                    slack -= 1
                 child[i] = best_g
                 size[best_g] += 1
     # leftovers

@@ -1,3 +1,44 @@
-"""buddymatch: explainable matching across organisations."""
+"""buddymatch: explainable mentoring pairs, buddy pairs and cohorts across organisations.
+
+    >>> import buddymatch
+    >>> result = buddymatch.match("profiles.csv", "constraints/mentoring.yaml")  # doctest: +SKIP
+    >>> result.matches, result.unmatched, result.summary                          # doctest: +SKIP
+
+Profiles may be a pandas DataFrame, a path or several paths; a scheme may be a
+path (YAML/TOML) or a dict of the same shape.
+"""
 
 __version__ = "0.1.0"
+
+from .api import explain, load_problem, match, score, solve, validate  # noqa: E402
+from .errors import (  # noqa: E402
+    BuddymatchError,
+    ConfigError,
+    InfeasibleError,
+    InputError,
+    Issue,
+    SolverError,
+)
+from .result import MatchResult  # noqa: E402
+from .sample import sample_profiles, sample_scheme  # noqa: E402
+from .solvers import Status  # noqa: E402
+
+__all__ = [
+    "BuddymatchError",
+    "ConfigError",
+    "InfeasibleError",
+    "InputError",
+    "Issue",
+    "MatchResult",
+    "SolverError",
+    "Status",
+    "__version__",
+    "explain",
+    "load_problem",
+    "match",
+    "sample_profiles",
+    "sample_scheme",
+    "score",
+    "solve",
+    "validate",
+]

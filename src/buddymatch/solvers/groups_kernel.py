@@ -358,8 +358,9 @@ def crossover(
 
     Group ``g`` of the child receives the still-free members of group ``g`` of the chosen
     parent (so per-group bounds keep their meaning); members beyond ``up[g]`` (or beyond
-    what leaves enough people for every lower bound) and the leftovers are placed greedily (groups under ``lo`` first, then best gain).  People who
-    cannot move (locks, together sets) keep parent A's group.  Class rules are *not*
+    what leaves enough people for every lower bound) and the leftovers are placed greedily
+    (groups under ``lo`` first, then best gain).  People who cannot move (locks, together
+    sets) keep parent A's group.  Class rules are *not*
     checked here: the caller verifies the child and falls back when it breaks one.
     """
     n = pa.shape[0]

@@ -266,7 +266,7 @@ def test_sample_data_is_what_its_readme_says() -> None:
     """sample_data/README.md documents the seeds; keep the committed files honest."""
     folder = Path(__file__).resolve().parents[1] / "sample_data"
     profiles = read_table(folder / "profiles.csv").frame
-    pd.testing.assert_frame_equal(profiles, sample_profiles("mentoring", 150, 5))
+    pd.testing.assert_frame_equal(profiles, sample_profiles("mentoring", 150, 4))
     form = read_table(folder / "google_form_export.csv").frame
     assert list(form.columns) == ["Timestamp", *COLUMNS]
     expected = sample_profiles("mentoring", 60, 111).drop(columns=EMAIL)

@@ -119,8 +119,29 @@ def test_refuses_a_file_as_output_folder(tmp_path: Path) -> None:
 def test_fills_an_existing_empty_folder(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
+    inode = out.stat().st_ino
     write_results(out, tables(), SUMMARY)
     assert sorted(snapshot(out)) == ["matches.csv", "summary.json", "unmatched.csv"]
+    assert out.stat().st_ino == inode  # the same folder, filled, not replaced
+    assert leftovers(tmp_path) == []
+
+
+def test_failed_fill_of_an_empty_folder_leaves_it_empty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    real_replace = os.replace
+
+    def replace(src: Any, dst: Any) -> None:
+        if Path(dst).name == "summary.json":
+            raise OSError("disk full")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(writers.os, "replace", replace)
+    with pytest.raises(InputError, match="disk full"):
+        write_results(out, tables(), SUMMARY)
+    assert list(out.iterdir()) == []
     assert leftovers(tmp_path) == []
 
 
@@ -171,11 +192,30 @@ def test_failed_swap_puts_the_old_folder_back(
         real_rename(src, dst)
 
     monkeypatch.setattr(writers.os, "rename", rename)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(InputError, match=r'Cannot write output folder ".*out": disk full'):
         write_results(out, {"matches": matches()}, SUMMARY, force=True)
     monkeypatch.undo()
     assert snapshot(out) == before
     assert leftovers(tmp_path) == []
+
+
+def test_relative_dot_target_and_permission_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    assert next(p.name for p in write_results(".", tables(), SUMMARY)) == "matches.csv"
+    assert sorted(os.listdir(".")) == ["matches.csv", "summary.json", "unmatched.csv"]
+
+    def refuse(path: Any, mode: int = 0o777) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(writers.os, "mkdir", refuse)
+    with pytest.raises(InputError) as caught:
+        write_results(tmp_path / "elsewhere", tables(), SUMMARY)
+    assert str(caught.value) == (
+        f'Cannot write output folder "{tmp_path / "elsewhere"}": Permission denied'
+    )
 
 
 def test_unknown_format_and_bad_table_names(tmp_path: Path) -> None:
@@ -396,8 +436,9 @@ def test_csv_write_read_write_is_byte_identical(frame: pd.DataFrame) -> None:
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.lists(CELL_TEXT, min_size=2, max_size=2), max_size=5))
 def test_text_tables_round_trip_cell_by_cell(rows: list[list[str]]) -> None:
-    """Arbitrary text comes back as written: neutralised cells keep their ``'``,
-    empty text comes back missing, canonical numbers/bools come back typed."""
+    """Arbitrary text comes back as written: neutralised cells keep their ``'``
+    (except in id columns), empty text comes back missing, canonical numbers and
+    bools come back typed."""
     frame = pd.DataFrame(rows, columns=["a", "b_id"], dtype=object)
     with tempfile.TemporaryDirectory() as tmp:
         write_results(Path(tmp) / "out", {"t": frame}, {})
@@ -406,11 +447,15 @@ def test_text_tables_round_trip_cell_by_cell(rows: list[list[str]]) -> None:
     assert list(back.columns) == ["a", "b_id"]
     assert len(back) == len(rows)
     for i, (a, b) in enumerate(rows):
-        for original, value in ((a, back["a"].iloc[i]), (b, back["b_id"].iloc[i])):
-            if original == "":
-                assert pd.isna(value)
-            else:
-                assert writers._cell_text(value) == neutralise(original)
+        text, ident = back["a"].iloc[i], back["b_id"].iloc[i]
+        if a == "":
+            assert pd.isna(text)
+        else:  # _scalar unwraps numpy scalars; the text is already neutralised
+            assert writers._cell_text(writers._scalar(text)) == neutralise(a)
+        if b == "":
+            assert pd.isna(ident)
+        else:  # ids come back as given; only "'=x" itself is ambiguous and reads as "=x"
+            assert ident == (b[1:] if b[:1] == "'" and b[1:2] in DANGEROUS and b[1:2] else b)
 
 
 XLSX_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=8)
@@ -433,3 +478,15 @@ def test_csv_bytes_are_utf8_without_bom() -> None:
     data = csv_bytes(pd.DataFrame({"name": ["Zoë"]}))
     assert data == "name\nZoë\n".encode()
     assert io.BytesIO(data).read(3) != b"\xef\xbb\xbf"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_ids_are_neutralised_on_disk_but_read_back_as_given(tmp_path: Path, fmt: str) -> None:
+    frame = pd.DataFrame({"participant_id": ["-17", "+44 7700", "=x", "007"], "note": ["-17"] * 4})
+    write_results(tmp_path / "out", {"unmatched": frame}, {}, fmt=fmt)
+    if fmt == "csv":
+        on_disk = (tmp_path / "out" / "unmatched.csv").read_text()
+        assert on_disk.splitlines()[1:3] == ["'-17,'-17", "'+44 7700,'-17"]
+    back = read_results(tmp_path / "out")[0]["unmatched"]
+    assert back["participant_id"].tolist() == ["-17", "+44 7700", "=x", "007"]
+    assert back["note"].tolist() == ["'-17"] * 4

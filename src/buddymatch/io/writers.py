@@ -7,7 +7,9 @@ What callers may rely on:
   the old folder or the complete new one, never a half-written one; on any error
   the old content is untouched and the staging folder is removed.  With ``force``
   the old folder is renamed aside, the new one renamed in, then the old deleted.
-  :func:`write_csv` and :func:`write_json` replace single files the same way.
+  An existing *empty* folder is kept (a shell may sit in it) and filled with the
+  staged files, ``summary.json`` last.  :func:`write_csv` and :func:`write_json`
+  replace single files the same way (temp file in the same folder + ``os.replace``).
 * **Formula-safe.**  Every *text* cell (and heading) starting with ``= + - @``,
   tab or CR gets a leading ``'`` (OWASP CSV-injection advice).  Numbers stay
   numbers: ``-3`` in a numeric column is written as ``-3``.  XLSX text cells are
@@ -37,9 +39,9 @@ import os
 import re
 import secrets
 import shutil
-import stat
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -327,14 +329,31 @@ def write_atomic(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
+@contextmanager
+def os_errors(action: str) -> Iterator[None]:
+    """Turn file-system failures (permissions, disk full) into :class:`InputError`.
+
+    The CLI then prints ``Error: <action>: <reason>`` instead of a traceback.
+    """
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise InputError(f"{action}: {reason}") from exc
+
+
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
     """Replace ``path`` atomically with ``frame`` as formula-safe, deterministic CSV."""
-    write_atomic(Path(path), csv_bytes(frame))
+    data = csv_bytes(frame)
+    with os_errors(f'Cannot write "{path}"'):
+        write_atomic(Path(path), data)
 
 
 def write_json(path: Path, data: Mapping[str, Any]) -> None:
     """Replace ``path`` atomically with ``data`` as JSON (sorted keys, NaN -> null)."""
-    write_atomic(Path(path), json_bytes(data))
+    payload = json_bytes(data)
+    with os_errors(f'Cannot write "{path}"'):
+        write_atomic(Path(path), payload)
 
 
 def _sibling(target: Path, tag: str) -> Path:
@@ -359,6 +378,27 @@ def _must_replace(target: Path, shown: str, force: bool) -> bool:
     return True
 
 
+def _fill_empty(staging: Path, target: Path) -> None:
+    """Move the staged files into an existing empty folder, ``summary.json`` last.
+
+    The folder itself is kept (a shell sitting in it, its owner, permissions or a
+    symlink to it stay valid).  A reader that waits for ``summary.json`` never sees
+    a partial folder; on error the files already moved are taken out again.
+    """
+    names = sorted((p.name for p in staging.iterdir()), key=lambda n: (n == SUMMARY_JSON, n))
+    moved: list[Path] = []
+    try:
+        for name in names:
+            os.replace(staging / name, target / name)
+            moved.append(target / name)
+    except BaseException:
+        for path in moved:
+            path.unlink(missing_ok=True)
+        raise
+    os.rmdir(staging)
+    _fsync_dir(target)
+
+
 def _swap_in(staging: Path, target: Path, replace: bool) -> None:
     if replace:
         old = _sibling(target, "old")
@@ -369,12 +409,12 @@ def _swap_in(staging: Path, target: Path, replace: bool) -> None:
             os.rename(old, target)
             raise
         _fsync_dir(target.parent)
-        shutil.rmtree(old, ignore_errors=True)
-    elif target.is_dir():  # empty: take over its permissions, then replace it in one step
-        os.chmod(staging, stat.S_IMODE(target.stat().st_mode))
-        if os.name == "nt":  # Windows cannot rename onto an existing folder
-            os.rmdir(target)
-        os.replace(staging, target)
+        if old.is_symlink():  # the link moved aside; never delete through it
+            old.unlink()
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+    elif target.is_dir():
+        _fill_empty(staging, target)
     else:
         os.rename(staging, target)
     _fsync_dir(target.parent)
@@ -398,25 +438,29 @@ def write_results(
     if fmt not in FORMATS:
         raise ConfigError(f'Unknown output format "{fmt}" — use one of: {", ".join(FORMATS)}')
     ordered = _ordered(tables)
-    target = Path(out_dir)
-    replace = _must_replace(target, str(out_dir), force)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = _sibling(target, "tmp")
-    os.mkdir(staging)
-    try:
-        if fmt == "csv":
-            files = {f"{name}.csv": csv_bytes(frame) for name, frame in ordered}
-        else:
-            files = {XLSX_NAME: xlsx_bytes(dict(ordered), summary)}
-        files[SUMMARY_JSON] = json_bytes(summary)
-        for file_name, data in files.items():
-            _write_new_file(staging / file_name, data)
-        _fsync_dir(staging)
-        _swap_in(staging, target, replace)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return sorted(target / name for name in files)
+    shown = str(out_dir)
+    target = Path(os.path.abspath(out_dir))  # "." has a name and a parent this way
+    if target.parent == target:
+        raise InputError(f'Output folder "{shown}" cannot be a file-system root')
+    with os_errors(f'Cannot write output folder "{shown}"'):
+        replace = _must_replace(target, shown, force)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = _sibling(target, "tmp")
+        os.mkdir(staging)
+        try:
+            if fmt == "csv":
+                files = {f"{name}.csv": csv_bytes(frame) for name, frame in ordered}
+            else:
+                files = {XLSX_NAME: xlsx_bytes(dict(ordered), summary)}
+            files[SUMMARY_JSON] = json_bytes(summary)
+            for file_name, data in files.items():
+                _write_new_file(staging / file_name, data)
+            _fsync_dir(staging)
+            _swap_in(staging, target, replace)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    return sorted(Path(out_dir) / name for name in files)
 
 
 # ------------------------------------------------------------------------- reading
@@ -441,6 +485,11 @@ def _parse_text(text: str) -> Cell:
     return text
 
 
+def _restore_id(text: str) -> str:
+    """Undo :func:`neutralise` (an id is matched against the profiles, not opened in Excel)."""
+    return text[1:] if text[:1] == "'" and text[1:2].startswith(_DANGEROUS_PREFIXES) else text
+
+
 def _is_id_column(name: str) -> bool:
     return bool(_ID_COLUMN.fullmatch(name))
 
@@ -449,11 +498,13 @@ def _series(name: str, cells: list[Cell], *, numbers_to_float: bool) -> pd.Serie
     """One column with the narrowest dtype that holds every cell exactly.
 
     Id columns (``id``, ``*_id``, ``member_a`` ...) are always text, so ``00123``
-    and ``123`` stay ids.  A column mixing kinds keeps each cell's own type
-    (object dtype), so writing it again gives the same bytes.
+    and ``123`` stay ids, and lose the ``'`` neutralising added (``-17`` comes back
+    as written, so ``explain`` finds it).  A column mixing kinds keeps each cell's
+    own type (object dtype), so writing it again gives the same bytes.
     """
     if _is_id_column(name):
-        return pd.Series([None if c is None else _cell_text(c) for c in cells], dtype="str")
+        ids = [None if c is None else _restore_id(_cell_text(c)) for c in cells]
+        return pd.Series(ids, dtype="str")
     present = [c for c in cells if c is not None]
     kinds = {type(c) for c in present}
     missing = len(present) < len(cells)
@@ -539,8 +590,9 @@ def read_results(out_dir: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str
 
     Returns ``(tables, summary)``.  ``results.xlsx`` wins when present, else every
     ``*.csv`` is a table named after its file.  Numbers, bools and missing cells
-    come back typed; id columns come back as text; neutralised text keeps its
-    leading ``'``.  Writing the tables read back gives the same CSV bytes.
+    come back typed; id columns come back as text exactly as the caller gave them;
+    other neutralised text keeps its leading ``'``.  Writing the tables read back
+    gives the same CSV bytes.
     """
     folder = Path(out_dir)
     if not folder.is_dir():
@@ -571,6 +623,7 @@ __all__ = [
     "csv_bytes",
     "json_bytes",
     "neutralise",
+    "os_errors",
     "read_results",
     "write_atomic",
     "write_csv",

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from buddymatch.errors import InputError
-from buddymatch.io.writers import read_results, write_atomic
+from buddymatch.io.writers import os_errors, read_results, write_atomic
 
 MAX_ROWS = 5000
 """Rows shown per table; the results folder always has every row."""
@@ -477,8 +477,9 @@ def write_report(out_dir: str | Path, path: str | Path, *, force: bool = False) 
         )
     tables, summary = read_results(out_dir)
     page = render_report(tables, summary)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(target, page.encode("utf-8"))
+    with os_errors(f'Cannot write report "{path}"'):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, page.encode("utf-8"))
     return target
 
 

@@ -85,6 +85,7 @@ class FlowResult:
     profit: int  # pair profits + level bonuses of the flow
     certified: bool  # optimal for the whole matrix, not just the candidates
     bound: int | None  # proven upper bound on profit (None if unknown)
+    right_potential: np.ndarray | None = None  # d of right nodes (a price estimate)
     stats: dict[str, float | int | str] = field(default_factory=dict)
 
 
@@ -304,6 +305,53 @@ def _dual_bound(spec: FlowSpec, dist: np.ndarray) -> int:
     )
 
 
+def _priced_candidates(spec: FlowSpec, factor: int, k: int, dense_limit: int) -> np.ndarray:
+    """Top ``k`` arcs per row ranked by weight plus an estimated mentor price.
+
+    Prices come from the same problem on every ``factor``-th left node with right
+    capacities scaled by 1/``factor`` (a smaller market with the same balance),
+    solved on its own (one level, no further sampling).  Only a heuristic for
+    the first candidate set: the certificate still checks every arc.
+    """
+    n_left, n_right = spec.weights.shape
+    rows = np.arange(0, n_left, factor)
+    sub_right = np.maximum(np.rint(spec.right_cap * (rows.size / n_left)), 0).astype(np.int64)
+    sub = FlowSpec(
+        weights=np.ascontiguousarray(spec.weights[rows]),
+        left_cap=spec.left_cap[rows],
+        right_cap=np.where(spec.right_cap > 0, np.maximum(sub_right, 1), 0),
+        min_weight=spec.min_weight,
+        excluded=np.empty(0, np.int64),
+        pair_bonus=spec.pair_bonus,
+        weight_factor=spec.weight_factor,
+        level_bonus=spec.level_bonus,
+        left_start=None if spec.left_start is None else spec.left_start[rows],
+    )
+    res = solve_flow(
+        sub, dense_limit=dense_limit, deadline=None, k_row=k, k_col=2 * k, sample_factor=1
+    )
+    if res.right_potential is None:
+        return np.empty(0, np.int64)
+    d_right = res.right_potential - int(res.right_potential.min())
+    far = np.full(n_left, -(1 << 50), np.int64)  # every arc "violates": rank by p + d_j
+    known = np.sort(spec.excluded)
+    ptr = np.searchsorted(known, np.arange(n_left + 1, dtype=np.int64) * n_right)
+    r, c, _ = violating_arcs(
+        spec.weights,
+        spec.min_weight,
+        spec.pair_bonus,
+        spec.weight_factor,
+        far,
+        d_right,
+        spec.left_cap > 0,
+        spec.right_cap > 0,
+        ptr,
+        known % n_right,
+        k,
+    )
+    return r * n_right + c
+
+
 def solve_flow(
     spec: FlowSpec,
     *,
@@ -312,15 +360,28 @@ def solve_flow(
     k_row: int,
     k_col: int,
     add_per_row: int = 8,
+    sample_factor: int = 4,
+    price_per_row: int = 6,
 ) -> FlowResult:
     """Optimal (certified) b-matching of ``spec``; best found if ``deadline`` passes first.
 
     ``dense_limit``: when the matrix has at most this many entries, every arc is
-    put in the network at once (nothing to certify).
+    put in the network at once (nothing to certify).  Otherwise the first
+    candidates are the top ``k_row`` / ``k_col`` arcs of each row / column, plus
+    (for matrices over ``sample_factor × dense_limit`` entries) the top
+    ``price_per_row`` of each row by weight + a price estimated on a sampled
+    sub-market; each round adds the ``add_per_row`` most violated arcs of each row.
     """
     n_left, n_right = spec.weights.shape
     dense = n_left * n_right <= dense_limit
     keys = all_arcs(spec) if dense else candidate_arcs(spec, k_row, k_col)
+    t_price = 0.0
+    if not dense and sample_factor > 1 and n_left * n_right > sample_factor * max(dense_limit, 1):
+        t0 = time.perf_counter()
+        priced = _priced_candidates(spec, sample_factor, price_per_row, dense_limit)
+        keys = np.union1d(keys, priced)
+        t_price = time.perf_counter() - t0
+    history: list[str] = []
     rounds = 0
     added_total = 0
     violators = 0
@@ -339,6 +400,7 @@ def solve_flow(
         t0 = time.perf_counter()
         dist = _potentials(net, flows)
         extra, violators = _violations(spec, keys, dist, add_per_row)
+        history.append(str(violators))
         t_check += time.perf_counter() - t0
         if extra.size == 0:
             certified, bound = True, profit
@@ -357,8 +419,16 @@ def solve_flow(
         "candidate_arcs": int(keys.size),
         "rounds": rounds,
         "arcs_added": added_total,
-        "last_violators": violators,
+        "violators_by_round": ",".join(history),
+        "price_seconds": round(t_price, 4),
         "flow_seconds": round(t_flow, 4),
         "certify_seconds": round(t_check, 4),
     }
-    return FlowResult(pairs=pairs, profit=profit, certified=certified, bound=bound, stats=stats)
+    return FlowResult(
+        pairs=pairs,
+        profit=profit,
+        certified=certified,
+        bound=bound,
+        stats=stats,
+        right_potential=None if dense else dist[2 + n_left :],
+    )

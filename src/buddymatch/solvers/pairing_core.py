@@ -28,16 +28,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from buddymatch.solvers.pairing_graph import (
+    Dual,
     Edges,
+    FracLP,
     all_edges,
     count_allowed,
     edge_values,
     exact_matching,
-    lp_dual,
-    repair_dual,
+    odd_set_cuts,
+    price,
+    repair,
     top_k_edges,
     union_edges,
-    violating_edges,
 )
 
 FULL_EDGE_LIMIT = 20_000
@@ -46,7 +48,9 @@ EXACT_NODE_LIMIT = 6_000
 """Pools up to this size get an exact blossom matching on the candidate graph."""
 TOP_K = 6
 """Initial candidate partners per person on large graphs."""
-MAX_PRICING_ROUNDS = 12
+MAX_LP_ROUNDS = 40
+MAX_CUT_ROUNDS = 8
+FIX_PER_ROW = 8
 MAX_TRIO_EVALUATIONS = 400
 EXHAUSTIVE_TRIANGLES = 3_000
 
@@ -100,54 +104,119 @@ class _Solver:
         wmax = int(v.w.max()) if self.n else 0
         pmax = int(act_pen.max()) if len(act_pen) else 0
         self.wmax2 = 2 * (max(wmax, 0) + 2 * max(pmax, 0))
-        # Even LP shift that makes covering people worth more than any pair's value.
-        self.c_lp = (self.wmax2 // 2 + 1) * 2 if v.card else 0
-        pen_lp = v.pen + self.c_lp // 2
         self.full_graph = n_allowed <= FULL_EDGE_LIMIT
         if self.full_graph:
             self.edges = all_edges(v.w, v.active, v.t_min)
         else:
-            self.edges = top_k_edges(v.w, v.active, pen_lp, v.t_min, TOP_K)
-        rounds = 0
-        while True:
-            y2, x = lp_dual(self.n, self.edges, edge_values(v.w, pen_lp, self.edges))
+            self.edges = top_k_edges(v.w, v.active, v.pen, v.t_min, TOP_K)
+        self.ev2 = 2 * edge_values(v.w, v.pen, self.edges)
+        need_lp = not self.full_graph or v.trio
+        rounds = cut_rounds = 0
+        self.x: np.ndarray | None = None
+        self.lp_edges: Edges = self.edges
+        self.dual = Dual(np.zeros(self.n, np.int64), np.zeros(0, np.int64), ())
+        lp = FracLP(self.n)
+        lp.add_edges(self.edges, self.ev2 // 2)
+        while need_lp:
+            self.dual, self.x = lp.solve()
+            self.lp_edges = lp.edges
             rounds += 1
-            if self.full_graph:
+            if rounds >= MAX_LP_ROUNDS or self.timed_out():
                 break
-            new, _ = violating_edges(v.w, v.active, pen_lp, v.t_min, y2)
-            before = len(self.edges[0])
-            self.edges = union_edges(self.edges, new, self.n)
-            if len(self.edges[0]) == before or rounds >= MAX_PRICING_ROUNDS or self.timed_out():
+            if not self.full_graph:
+                new, _, _ = price(v.w, v.active, v.pen, v.t_min, self.dual)
+                if lp.add_edges(new, edge_values(v.w, v.pen, new)):
+                    self.edges = union_edges(self.edges, new, self.n)
+                    continue
+            new_cuts = odd_set_cuts(self.n, self.lp_edges, self.x)
+            if not new_cuts or cut_rounds >= MAX_CUT_ROUNDS:
                 break
-        self.x = x if len(x) == len(self.edges[0]) else None
+            lp.add_cuts(new_cuts)
+            cut_rounds += 1
+        self.ev2 = 2 * edge_values(v.w, v.pen, self.edges)
+        cuts = lp.cuts
         self.stats["lp_rounds"] = rounds
-        self.stats["candidate_pairs"] = len(self.edges[0])
-        y2v = np.maximum(y2 - self.c_lp, 0)
-        y2v[~v.active] = 0
-        self.y2 = repair_dual(v.w, v.active, v.pen, v.t_min, y2v)
-        self.bound2 = int(self.y2[v.active].sum())
-        self.ev2 = 2 * edge_values(v.w, v.pen, self.edges)  # doubled pair values
-        k = self.n * (self.wmax2 + 1) + 1 if v.card else 0
-        self.oracle_w = [k + int(e) for e in self.ev2.tolist()]
+        self.stats["odd_set_cuts"] = len(cuts)
+        self.refresh_dual()
+        self.k_card = self.n * (self.wmax2 + 1) + 1 if v.card else 0
         deg = np.zeros(self.n, dtype=np.int64)
         np.add.at(deg, self.edges[0], 1)
         np.add.at(deg, self.edges[1], 1)
         self.non_isolated = int((deg > 0).sum())
+
+    def refresh_dual(self) -> None:
+        """Repair the LP dual on the full graph; derive the certified bounds."""
+        v = self.v
+        self.dual = repair(v.w, v.active, v.pen, v.t_min, self.dual)
+        self.bound2 = self.dual.bound2  # any set of pairs
+        # A trio can exceed a blossom inequality by 1/2: allow for it.
+        zsum = np.zeros(self.n, dtype=np.int64)
+        for zk, c in zip(self.dual.z2.tolist(), self.dual.cuts, strict=True):
+            zsum[c] += zk
+        self.zmax2 = int(zsum.max(initial=0))
+        self.bound2_trio = self.bound2 + (self.zmax2 + 1) // 2 if v.trio else self.bound2
+
+    def reduced2(self) -> np.ndarray:
+        """Doubled reduced cost of each candidate edge (>= 0 for a feasible dual)."""
+        a, b = self.edges
+        y2 = self.dual.y2
+        r2 = y2[a] + y2[b] - self.ev2
+        if self.dual.cuts:
+            idx, z = self.dual.block(self.n)
+            pos = np.full(self.n, -1, dtype=np.int64)
+            pos[idx] = np.arange(len(idx))
+            both = (pos[a] >= 0) & (pos[b] >= 0)
+            r2[both] += z[pos[a[both]], pos[b[both]]]
+        return r2
+
+    def fix_reduced_costs(self, slack: int) -> bool:
+        """Add every pair with doubled reduced cost < ``slack``; False if too many to add.
+
+        Every pair of a solution better than the incumbent has reduced cost below
+        the bound's slack, so after this the candidate graph holds the optimum.
+        """
+        v = self.v
+        if slack <= 0:
+            return True
+        new, _, overflow = price(
+            v.w, v.active, v.pen, v.t_min, self.dual, min_v=-slack, per_row=FIX_PER_ROW
+        )
+        self.edges = union_edges(self.edges, new, self.n)
+        self.ev2 = 2 * edge_values(v.w, v.pen, self.edges)
+        self.stats["candidate_pairs"] = len(self.edges[0])
+        return not overflow
 
     # ---- matchings ------------------------------------------------------------------------
     def match(self, drop: frozenset[int] = frozenset()) -> tuple[Edges, int]:
         if self.n > 0 and int(self.v.active.sum()) > EXACT_NODE_LIMIT and not drop:
             pairs = self._match_large()
         else:
-            pairs = exact_matching(self.edges, self.oracle_w, drop)
+            pairs = exact_matching(self.edges, self.oracle_weights(), drop)
         value2 = int(2 * edge_values(self.v.w, self.v.pen, pairs).sum()) if len(pairs[0]) else 0
         return pairs, value2
+
+    def greedy(self) -> Edges:
+        """Heaviest-first greedy matching on the candidate graph (deterministic)."""
+        a, b = self.edges
+        order = np.lexsort((b, a, -self.ev2))
+        used = np.zeros(self.n, dtype=bool)
+        keep = []
+        for e in order.tolist():
+            i, j = int(a[e]), int(b[e])
+            if not used[i] and not used[j]:
+                used[i] = used[j] = True
+                keep.append(e)
+        k = np.array(sorted(keep), dtype=np.int64)
+        return a[k], b[k]
+
+    def oracle_weights(self) -> list[int]:
+        return [self.k_card + int(e) for e in self.ev2.tolist()]
 
     def _match_large(self) -> Edges:
         """LP integral edges + exact matching of the rest (pools beyond EXACT_NODE_LIMIT)."""
         self.stats["method"] = "lp-rounding+blossom"
         assert self.x is not None
-        a, b = self.edges
+        a, b = self.lp_edges
         sure = self.x > 0.75
         used = np.zeros(self.n, dtype=bool)
         keep = []
@@ -156,9 +225,10 @@ class _Solver:
             if not used[i] and not used[j]:
                 used[i] = used[j] = True
                 keep.append(e)
-        rest = ~used[a] & ~used[b]
-        sub = (a[rest], b[rest])
-        sub_w = [w for w, r in zip(self.oracle_w, rest.tolist(), strict=True) if r]
+        ea, eb = self.edges
+        rest = ~used[ea] & ~used[eb]
+        sub = (ea[rest], eb[rest])
+        sub_w = [self.k_card + int(e) for e in self.ev2[rest].tolist()]
         pa, pb = exact_matching(sub, sub_w)
         ka, kb = a[keep], b[keep]
         ra = np.concatenate([ka, pa])
@@ -199,14 +269,20 @@ class _Solver:
         return best
 
     def triangles(self, budget: int | None) -> list[tuple[int, tuple[int, int, int]]]:
-        """Allowed triangles with reduced-cost sum < budget (all if None), cheapest first."""
+        """Allowed candidate triangles ``T`` with score ``< budget`` (all if None), best first.
+
+        score = sum of the three doubled reduced costs minus ``ZT2`` (the cut
+        duals of sets holding all of ``T``); a structure containing ``T`` has
+        value2 <= bound2 - score / 2.
+        """
         a, b = self.edges
-        r2 = self.y2[a] + self.y2[b] - self.ev2
-        keep = np.ones(len(a), dtype=bool) if budget is None else r2 < budget
+        r2 = self.reduced2()
+        keep = np.ones(len(a), dtype=bool) if budget is None else r2 < budget + self.zmax2
         adj: dict[int, dict[int, int]] = {}
         for i, j, r in zip(a[keep].tolist(), b[keep].tolist(), r2[keep].tolist(), strict=True):
             adj.setdefault(i, {})[j] = r
             adj.setdefault(j, {})[i] = r
+        member = self.dual.members(self.n)
         found: list[tuple[int, tuple[int, int, int]]] = []
         for i in sorted(adj):
             ni = adj[i]
@@ -214,46 +290,76 @@ class _Solver:
                 nj = adj[j]
                 for k in sorted(k for k in ni if k > j and k in nj):
                     s = ni[j] + ni[k] + nj[k]
+                    if member[i] and member[j] and member[k]:
+                        s -= self.z_inside((i, j, k))
                     if budget is None or s < budget:
                         found.append((s, (i, j, k)))
         found.sort()
         return found
 
+    def z_inside(self, t: tuple[int, int, int]) -> int:
+        return sum(
+            int(zk)
+            for zk, c in zip(self.dual.z2.tolist(), self.dual.cuts, strict=True)
+            if zk and all(np.any(c == u) for u in t)
+        )
+
+    def incumbent(self) -> tuple[Edges, int, int, tuple[int, int, int] | None]:
+        """Best pairs on the candidate graph, plus the best single attachment as a trio."""
+        pairs, value2 = self.match()
+        people = 2 * len(pairs[0])
+        trio: tuple[int, int, int] | None = None
+        if self.v.trio:
+            att = self.best_attachment(pairs, value2)
+            if att is not None and _key(people + 1, att[0], self.v.card) > _key(
+                people, value2, self.v.card
+            ):
+                trio = att[1]
+                keep = ~np.isin(pairs[0], trio) & ~np.isin(pairs[1], trio)
+                pairs, value2, people = (pairs[0][keep], pairs[1][keep]), att[0], people + 1
+        return pairs, value2, people, trio
+
     def solve(self) -> CoreResult:
         self.build()
         v = self.v
-        pairs, value2 = self.match()
-        people = 2 * len(pairs[0])
-        nu0 = len(pairs[0])
         large = int(v.active.sum()) > EXACT_NODE_LIMIT
-        trio: tuple[int, int, int] | None = None
+        if self.full_graph or large:
+            pairs, value2, people, trio = self.incumbent()
+        else:  # a quick incumbent sets the slack; the exact one follows on the final graph
+            pairs = self.greedy()
+            value2 = int(2 * edge_values(v.w, v.pen, pairs).sum()) if len(pairs[0]) else 0
+            people, trio = 2 * len(pairs[0]), None
+        # Pairs-only maximum cardinality (people tier of max-matched): a trio adds one.
+        nu0 = (people - 3) // 2 + 1 if trio is not None else people // 2
+        fixed = self.full_graph
+        if not fixed and not large:
+            before = len(self.edges[0])
+            slack = self.bound2 - value2
+            if v.trio:
+                slack = 2 * slack + self.zmax2
+            fixed = self.fix_reduced_costs(slack)
+            pairs, value2, people, trio = self.incumbent()
+            if fixed and len(self.edges[0]) > before:
+                # The exact incumbent may be better than the quick one: fix again with it.
+                before = len(self.edges[0])
+                slack = self.bound2 - value2
+                if v.trio:
+                    slack = 2 * slack + self.zmax2
+                fixed = self.fix_reduced_costs(slack) and len(self.edges[0]) == before
+        self.proven = fixed and not large
         evals = 0
-        if v.trio:
-            best_key = _key(people, value2, v.card)
-            att = self.best_attachment(pairs, value2)
-            cand: list[tuple[tuple[int, int], Edges, tuple[int, int, int] | None]] = []
-            if att is not None and _key(people + 1, att[0], v.card) > best_key:
-                t = att[1]
-                keep = ~np.isin(pairs[0], t) & ~np.isin(pairs[1], t)
-                cand.append(((people + 1, att[0]), (pairs[0][keep], pairs[1][keep]), t))
-            if cand:
-                (people, value2), pairs, trio = cand[0][0], cand[0][1], cand[0][2]
-            settled = not v.card or (trio is not None)  # people tier: 2*nu + 1 is the maximum
+        if v.trio and not large:
+            settled = not v.card or trio is not None  # people tier: 2*nu + 1 is the maximum
             tri_list: list[tuple[int, tuple[int, int, int]]]
-            if large:
-                tri_list = []
-            elif settled:
+            if settled:
                 tri_list = self.triangles(2 * (self.bound2 - value2))
-            elif self.full_graph:
+            else:
                 tri_list = self.triangles(None)
-                if len(tri_list) > EXHAUSTIVE_TRIANGLES:
+                if len(tri_list) > EXHAUSTIVE_TRIANGLES or not self.full_graph:
                     tri_list = tri_list[:EXHAUSTIVE_TRIANGLES]
                     self.proven = False
-            else:
-                tri_list = []
-                self.proven = False
-            for s, t in tri_list:
-                if settled and 2 * (self.bound2 - value2) <= s:
+            for score, t in tri_list:
+                if settled and 2 * (self.bound2 - value2) <= score:
                     break
                 if evals >= MAX_TRIO_EVALUATIONS or self.timed_out():
                     self.proven = False
@@ -270,18 +376,19 @@ class _Solver:
                         settled = True
         self.stats["trio_evaluations"] = evals
         people_bound = self.people_bound(people)
-        closes = value2 >= self.bound2 and people >= people_bound
-        if large or not self.full_graph:
-            # Exact (or near) on the candidate graph only: proven if the certificate closes.
-            self.proven = closes
-        elif v.trio and not self.proven:
-            self.proven = closes
+        bound2 = self.bound2_trio if v.trio else self.bound2
+        closes = value2 >= bound2 and people >= people_bound
+        if not self.full_graph and v.card:
+            # Value arguments do not cover solutions placing more people.
+            self.proven = self.proven and people >= people_bound
+        self.proven = self.proven or closes
+        self.stats.setdefault("candidate_pairs", len(self.edges[0]))
         return CoreResult(
             pairs=pairs,
             trio=trio,
             people=people,
             value2=value2,
-            bound2=value2 if self.proven else max(self.bound2, value2),
+            bound2=value2 if self.proven else max(bound2, value2),
             people_bound=people if self.proven else people_bound,
             proven=self.proven,
             stats=self.stats,

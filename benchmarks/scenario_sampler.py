@@ -12,6 +12,7 @@ peak resident memory (``ru_maxrss``) belongs to that step alone.
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -109,6 +110,7 @@ def _pick(rnd: random.Random, items: tuple[str, ...], weights: list[float], k: i
 def run(quick: bool) -> str:
     from buddymatch.sample import sample_profiles
 
+    load = os.getloadavg()[0]
     compare = 20_000 if quick else 100_000
     full = 50_000 if quick else 1_000_000
 
@@ -156,6 +158,8 @@ def run(quick: bool) -> str:
         "",
         "Command: `.venv/bin/python -m benchmarks.run sampler"
         + (" --quick" if quick else "")
-        + "`. Baseline and sampler run at the same size; nothing is extrapolated.",
+        + "`. Baseline and sampler run at the same size; nothing is extrapolated. "
+        f"Machine load average at the start: {load:.1f} on {os.cpu_count()} cores (the machine "
+        "is shared, so absolute seconds vary between runs; the ratio is the comparison).",
     ]
     return "\n".join(lines) + "\n"

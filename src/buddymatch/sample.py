@@ -203,6 +203,7 @@ _ORG_PATTERNS: tuple[tuple[str, ...], ...] = (
 )
 
 _MAX_SIZE = 20_000_000
+_BLOCK = 1 << 17
 
 
 def sample_profiles(scheme: str, size: int, seed: int) -> pd.DataFrame:
@@ -222,13 +223,12 @@ def sample_profiles(scheme: str, size: int, seed: int) -> pd.DataFrame:
     org = _choice(rng, org_w / org_w.sum(), n)
     otype = org_type[org]
     region = np.where(rng.random(n) < 0.9, org_region[org], _choice(rng, _REGION_P, n))
-    prof = _choice_rows(rng, _normalise(_PROF_W)[otype])
+    prof = _choice_rows(rng, _normalise(_PROF_W), otype)
     role = _choice(rng, _ROLE_P, n)
-    band = _choice_rows(rng, _normalise(_BAND_W)[role])
+    band = _choice_rows(rng, _normalise(_BAND_W), role)
 
     offers = role != 1  # mentors and "Either" can take mentees
     capacity = np.where(offers, _choice(rng, np.array([0.35, 0.35, 0.2, 0.1]), n) + 1, 0)
-    topic_w = _TOPIC_W[prof]
     n_needs = np.where(
         offers,
         _choice(rng, np.array([0.25, 0.35, 0.25, 0.1, 0.05]), n),
@@ -239,16 +239,17 @@ def sample_profiles(scheme: str, size: int, seed: int) -> pd.DataFrame:
         _choice(rng, np.array([0.02, 0.08, 0.25, 0.3, 0.2, 0.15]), n),
         _choice(rng, np.array([0.45, 0.3, 0.15, 0.07, 0.02, 0.01]), n),
     )
-    needs = _subsets(rng, topic_w, n_needs)
-    skills = _subsets(rng, topic_w, n_offers)
-    slots = _subsets(rng, np.broadcast_to(_SLOT_W, (n, len(SLOTS))), _choice(rng, _SLOTS_P, n) + 1)
+    needs = _subsets(rng, _TOPIC_W, prof, n_needs)
+    skills = _subsets(rng, _TOPIC_W, prof, n_offers)
+    slots = _subsets(rng, _SLOT_W[None, :], np.zeros(n, np.intp), _choice(rng, _SLOTS_P, n) + 1)
     facilitator = rng.random(n) < np.array([0.25, 0.08, 0.2])[role]
     years = _years(rng, band, role)
 
     width = max(5, len(str(n)))
-    numbers = np.arange(1, n + 1).astype(str)
-    ids = np.char.zfill(numbers, width) if n else numbers
-    emails = np.char.add(np.char.add("p", ids), "@example.nhs.uk").astype(object)
+    emails = np.empty(n, dtype=object)
+    for lo in range(0, n, _BLOCK):  # blocks bound the fixed-width temporaries
+        ids = np.char.zfill(np.arange(lo + 1, min(n, lo + _BLOCK) + 1).astype(str), width)
+        emails[lo : lo + _BLOCK] = np.char.add(np.char.add("p", ids), "@example.nhs.uk")
     full = _lookup([f"{f} {s}" for f in _FIRST for s in _LAST])
     names = full[_choice(rng, np.full(len(full), 1 / len(full)), n)]
 
@@ -406,28 +407,42 @@ def _choice(rng: np.random.Generator, p: np.ndarray, n: int) -> np.ndarray:
     return np.minimum(idx, len(p) - 1).astype(np.intp)
 
 
-def _choice_rows(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
-    """One index per row of ``p`` (shape (n, k)), drawn with that row's probabilities."""
-    cdf = np.cumsum(p, axis=1)
-    u = rng.random(len(p)) * cdf[:, -1]
-    idx = (u[:, None] >= cdf).sum(axis=1)
-    return np.minimum(idx, p.shape[1] - 1).astype(np.intp)
+def _choice_rows(rng: np.random.Generator, table: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """One index per person, drawn with the probabilities ``table[codes[i]]``.
+
+    One uniform draw per person, then a searchsorted per category (a loop over
+    the few categories, never over people), so no (n, k) matrix is built.
+    """
+    cdf = np.cumsum(table, axis=1)
+    u = rng.random(len(codes))
+    out = np.empty(len(codes), dtype=np.intp)
+    for c in range(len(table)):
+        rows = codes == c
+        out[rows] = np.searchsorted(cdf[c], u[rows] * cdf[c, -1], side="right")
+    return np.minimum(out, table.shape[1] - 1)
 
 
-def _subsets(rng: np.random.Generator, weights: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """Bitmask of ``k[i]`` distinct items per row, weighted, without a loop over rows.
+def _subsets(
+    rng: np.random.Generator, table: np.ndarray, codes: np.ndarray, k: np.ndarray
+) -> np.ndarray:
+    """Bitmask of ``k[i]`` distinct items per person, weighted by ``table[codes[i]]``.
 
     Efraimidis-Spirakis: item j gets key log(u)/w_j and the k largest keys are a
     weighted sample without replacement.  Ranks are counted item against item
-    (m*m vector operations over all rows; ties broken by item order, so exactly
-    ``min(k, m)`` items are chosen).
+    (m*m vector operations over all people; ties broken by item order, so exactly
+    ``min(k, m)`` items are chosen).  Memory: one (m, n) float array.
     """
-    n, m = weights.shape
-    keys = np.log(rng.random((m, n))) / np.ascontiguousarray(weights.T)
+    m = table.shape[1]
+    n = len(codes)
+    keys = rng.random((m, n))
+    np.log(keys, out=keys)
+    for j in range(m):
+        keys[j] /= table[codes, j]
     take = np.minimum(k, m)
     masks = np.zeros(n, dtype=np.int64)
+    rank = np.empty(n, dtype=np.int64)
     for j in range(m):
-        rank = np.zeros(n, dtype=np.int64)
+        rank[:] = 0
         for i in range(m):
             if i != j:
                 rank += keys[i] > keys[j] if i > j else keys[i] >= keys[j]

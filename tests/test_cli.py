@@ -1,0 +1,133 @@
+"""The CLI is thin: options reach the API, errors become `Error:` lines and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from buddymatch.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Iterator[Path]:
+    for folder in ("sample_data", "constraints"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    old = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        yield tmp_path
+    finally:
+        os.chdir(old)
+
+
+def run(*args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+MATCH = ("match", "sample_data/profiles.csv", "-c", "constraints/mentoring.yaml")
+
+
+@pytest.mark.parametrize("command", ["validate", "match", "score", "explain", "report", "sample"])
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = run(command, "--help")
+    assert result.exit_code == 0
+    assert "Example:" in result.stdout
+
+
+def test_match_writes_the_contract_files_and_refuses_to_overwrite(workdir: Path) -> None:
+    first = run(*MATCH, "-o", "out")
+    assert first.exit_code == 0, first.stderr
+    assert sorted(p.name for p in (workdir / "out").iterdir()) == [
+        "matches.csv",
+        "summary.json",
+        "unmatched.csv",
+    ]
+    summary = json.loads((workdir / "out" / "summary.json").read_text())
+    for key in ("scheme", "status", "objective", "bound", "gap", "matched", "unmatched",
+                "solver", "seed", "version", "input_hash", "config_hash"):
+        assert key in summary
+    before = (workdir / "out" / "matches.csv").read_bytes()
+    again = run(*MATCH, "-o", "out")
+    assert again.exit_code == 2
+    assert again.stderr == (
+        'Error: Output folder "out" already exists and is not empty — choose another folder '
+        "or pass --force to replace it\n"
+    )
+    assert (workdir / "out" / "matches.csv").read_bytes() == before
+    forced = run(*MATCH, "-o", "out", "--force", "--objective", "fair")
+    assert forced.exit_code == 0
+    assert json.loads((workdir / "out" / "summary.json").read_text())["objective"] == "fair"
+
+
+def test_xlsx_format_and_determinism(workdir: Path) -> None:
+    assert run(*MATCH, "-o", "a", "--format", "xlsx", "--seed", "4").exit_code == 0
+    assert run(*MATCH, "-o", "b", "--format", "xlsx", "--seed", "4").exit_code == 0
+    for name in ("results.xlsx", "summary.json"):
+        assert (workdir / "a" / name).read_bytes() == (workdir / "b" / name).read_bytes()
+
+
+def test_timings_are_opt_in(workdir: Path) -> None:
+    assert run(*MATCH, "-o", "t", "--timings").exit_code == 0
+    assert "runtime_s" in json.loads((workdir / "t" / "summary.json").read_text())
+    assert run(*MATCH, "-o", "u").exit_code == 0
+    assert "runtime_s" not in json.loads((workdir / "u" / "summary.json").read_text())
+
+
+def test_score_top_explain_and_report(workdir: Path) -> None:
+    result = run("score", "sample_data/profiles.csv", "-c", "constraints/mentoring.yaml",
+                 "-o", "pairs.csv", "--top", "2")
+    assert result.exit_code == 0, result.stderr
+    header = (workdir / "pairs.csv").read_text().splitlines()[0]
+    assert header.startswith("mentor_id,mentee_id,score,")
+    assert run(*MATCH, "-o", "out").exit_code == 0
+    explained = run("explain", "out", "--pair", "p00001@example.nhs.uk", "p00003@example.nhs.uk")
+    assert explained.exit_code == 0
+    assert "Not allowed: is a forbidden pair." in explained.stdout
+    report = run("report", "out", "-o", "report.html")
+    assert report.exit_code == 0
+    assert (workdir / "report.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_unknown_id_in_explain_is_a_clean_error(workdir: Path) -> None:
+    assert run(*MATCH, "-o", "out").exit_code == 0
+    result = run("explain", "out", "--pair", "nobody@example.org", "p00003@example.nhs.uk")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: an id given is not in the profiles — check the spelling of the id\n"
+    )
+    assert "nobody@example.org" not in result.stderr
+
+
+def test_usage_errors_exit_2_without_traceback(workdir: Path) -> None:
+    result = run("match", "sample_data/profiles.csv", "-o", "x")
+    assert result.exit_code == 2
+    assert "Missing option '-c'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_infeasible_exits_1_with_reason(workdir: Path) -> None:
+    scheme = (workdir / "constraints" / "cohorts.yaml").read_text().replace(
+        "value: Nurse, count: 1", "value: Nurse, count: 7"
+    )
+    (workdir / "hard.yaml").write_text(scheme)
+    result = run("match", "sample_data/profiles.csv", "-c", "hard.yaml", "-o", "x", "--quiet")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ")
+    assert "Nurse" in result.stderr
+    assert not (workdir / "x").exists()
+
+
+def test_sample_command_writes_profiles_and_scheme(workdir: Path) -> None:
+    result = run("sample", "--scheme", "peer", "--size", "30", "--seed", "2", "-o", "syn")
+    assert result.exit_code == 0
+    assert (workdir / "syn" / "profiles.csv").exists() and (workdir / "syn" / "scheme.yaml").exists()
+    matched = run("match", "syn/profiles.csv", "-c", "syn/scheme.yaml", "-o", "syn-out")
+    assert matched.exit_code == 0, matched.stderr

@@ -1,0 +1,103 @@
+"""Every example runs: each file in constraints/ and sample_data/, the README's
+commands and the Makefile's demo recipe, through the real CLI."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from buddymatch.cli import cli
+from buddymatch.config import load_scheme
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMES = sorted(p.name for p in (ROOT / "constraints").iterdir() if p.suffix in (".yaml", ".toml"))
+PROFILES = sorted(
+    p.name for p in (ROOT / "sample_data").iterdir() if p.suffix in (".csv", ".xlsx")
+)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Iterator[Path]:
+    for folder in ("sample_data", "constraints"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    old = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        yield tmp_path
+    finally:
+        os.chdir(old)
+
+
+def run(args: list[str]) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("name", SCHEMES)
+def test_every_example_scheme_is_valid(name: str) -> None:
+    load_scheme(ROOT / "constraints" / name)
+
+
+@pytest.mark.parametrize("profiles", PROFILES)
+def test_every_sample_file_validates_against_the_mentoring_scheme(
+    workdir: Path, profiles: str
+) -> None:
+    code, out, err = run(["validate", f"sample_data/{profiles}", "-c", "constraints/mentoring.yaml"])
+    assert code == 0, err
+    assert out.startswith("OK: no problems found.\n")
+
+
+@pytest.mark.parametrize("name", SCHEMES)
+def test_every_example_scheme_matches_the_sample(workdir: Path, name: str) -> None:
+    code, out, err = run(
+        ["match", "sample_data/profiles.csv", "-c", f"constraints/{name}", "-o", "out",
+         "--rounds", "1", "--iterations", "2"]
+    )
+    assert code == 0, err
+    assert "participants matched" in out
+    assert (workdir / "out" / "summary.json").exists()
+
+
+def _readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```console\n(.*?)```", text, flags=re.S)
+    return [line[2:] for b in blocks for line in b.splitlines() if line.startswith("$ buddymatch ")]
+
+
+def _makefile_demo_commands() -> list[str]:
+    text = (ROOT / "Makefile").read_text().replace("\\\n", " ")
+    recipe = text.split("\ndemo:", 1)[1].split("\n\n", 1)[0]
+    return [
+        " ".join(line.split()).replace("$(BIN)/", "")
+        for line in recipe.splitlines()
+        if "$(BIN)/buddymatch" in line
+    ]
+
+
+def test_readme_commands_run_in_order(workdir: Path) -> None:
+    commands = _readme_commands()
+    assert len(commands) >= 8
+    for command in commands:
+        args = shlex.split(command)[1:]
+        if args[0] == "match" and "cohorts" in command:
+            args += ["--iterations", "2"]
+        code, _, err = run(args)
+        assert code == 0, f"{command}\n{err}"
+
+
+def test_makefile_demo_commands_run(workdir: Path) -> None:
+    commands = _makefile_demo_commands()
+    assert any("match" in c for c in commands)
+    for command in commands:
+        args = shlex.split(command)[1:]
+        if "cohorts" in command:
+            args += ["--iterations", "2"]
+        code, _, err = run(args)
+        assert code == 0, f"{command}\n{err}"

@@ -359,7 +359,7 @@ def solve_flow(
     deadline: float | None,
     k_row: int,
     k_col: int,
-    add_per_row: int = 8,
+    add_per_row: int = 16,
     sample_factor: int = 4,
     price_per_row: int = 6,
 ) -> FlowResult:

@@ -203,9 +203,25 @@ class _Search:
         self.strength = max(2, n // 10) if self.small else 30
         self.tabu_iterations = 0
         self.failed_crossovers = 0
+        self.tabu_seconds = 0.0
+        self.deadline: float | None = None
+
+    def iteration_cap(self) -> int:
+        """Tabu iterations allowed by the deadline at the speed measured so far."""
+        if self.deadline is None:
+            return 10**12
+        left = max(0.0, self.deadline - time.perf_counter())
+        if self.tabu_iterations < 1000 or self.tabu_seconds <= 0:
+            return max(200, 20 * self.p.n)
+        return max(50, int(left * self.tabu_iterations / self.tabu_seconds))
 
     def improve(self, a: np.ndarray) -> tuple[np.ndarray, float]:
-        """Tabu search from ``a`` (feasible); returns the best assignment and its value."""
+        """Tabu search from ``a`` (feasible); returns the best assignment and its value.
+
+        With a deadline, the run is capped at the iterations the measured speed allows
+        in the time left (so a time limit is overshot by little); without one the run
+        length depends on the search alone (deterministic).
+        """
         p, c = self.p, self.p.classes
         a = a.copy()
         M, sizes, cnt, f = K.build_state(p.D, a, p.G, c.ptr, c.idx, c.count)
@@ -228,6 +244,7 @@ class _Search:
             )
             return a, float(f)
         best_a = np.empty_like(a)
+        t = time.perf_counter()
         best_f, it = K.tabu_search(
             p.D,
             a,
@@ -242,7 +259,7 @@ class _Search:
             c.cmin,
             c.cmax,
             p.movable,
-            10**9,
+            self.iteration_cap(),
             self.max_stall,
             self.tt_min,
             self.tt_rand,
@@ -250,6 +267,7 @@ class _Search:
             best_a,
         )
         self.tabu_iterations += int(it)
+        self.tabu_seconds += time.perf_counter() - t
         return best_a, float(best_f)
 
     def perturbed(self, a: np.ndarray) -> np.ndarray:
@@ -371,6 +389,7 @@ def solve_groups(
     if iterations is None and time_limit is None:
         iterations = 30
     deadline = None if time_limit is None else t0 + time_limit
+    search.deadline = deadline
 
     def out_of_budget(gen: int) -> bool:
         if deadline is not None and time.perf_counter() >= deadline:

@@ -249,6 +249,20 @@ def test_openpyxl_itself_parses_with_defusedxml(entity_bomb: Path) -> None:
     assert isinstance(caught.value.__cause__, defusedxml.DefusedXmlException)
 
 
+def test_dtd_hidden_past_our_prefix_scan_is_still_refused(tmp_path: Path) -> None:
+    """A DTD after 70 kB of comments escapes the cheap scan; defusedxml still stops it."""
+    book = write_xlsx(tmp_path / "hidden.xlsx", [["Email"], ["x"]])
+    declaration, rest = BILLION_LAUGHS.split(b"?>", 1)
+    padded = declaration + b"?><!--" + b" " * 70_000 + b"-->" + rest
+    rewrite_zip(book, {"xl/worksheets/sheet1.xml": padded})
+    assert lines_of(book) == [f"{book}: contains unsafe XML (entities or a DTD) — {SAVE_AS}"]
+
+
+def test_empty_sheet(tmp_path: Path) -> None:
+    book = write_xlsx(tmp_path / "blank.xlsx", [])
+    assert lines_of(book) == [f"{book}: the sheet is empty (no headings)"]
+
+
 def test_unknown_sheet_lists_sheets(tmp_path: Path) -> None:
     book = write_xlsx(tmp_path / "book.xlsx", [["Email"], ["x"]], title="Responses")
     assert lines_of(book, sheet="Form1") == [

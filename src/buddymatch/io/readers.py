@@ -28,6 +28,7 @@ import io
 import itertools
 import os
 import re
+import warnings
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -80,7 +81,11 @@ class _Failed(Exception):
 def read_table(
     path: str | Path, *, sheet: str | None = None, limits: ReadLimits = ReadLimits()
 ) -> Table:
-    """Read one CSV or XLSX file; raise one ``InputError`` listing all its problems."""
+    """Read one CSV or XLSX file; raise one ``InputError`` listing all its problems.
+
+    ``sheet`` names the worksheet of an XLSX file (default: the first); CSV files
+    ignore it.  Formulas give the value Excel last saved with the file.
+    """
     try:
         return _read(path, sheet, limits)
     except _Failed as failed:
@@ -394,6 +399,26 @@ def _read_xlsx(p: Path, label: str, head: bytes, sheet: str | None, limits: Read
             ]
         )
     _guard_zip(p, label, limits)
+    with warnings.catch_warnings():
+        # openpyxl warns about styles and extensions it drops (common in Forms
+        # exports); they do not affect values and would only clutter the CLI.
+        warnings.simplefilter("ignore")
+        records, numbers = _load_sheet(p, label, sheet, limits)
+    if not records:
+        raise _Failed([Issue("the sheet is empty (no headings)", label)])
+    width = max(len(r) for r in records)
+    padded = [r + [""] * (width - len(r)) for r in records]
+    header = padded[0]
+    body = pd.DataFrame(padded[1:], columns=range(width), dtype="str")
+    if body.empty:
+        body = pd.DataFrame({i: pd.array([], dtype="str") for i in range(width)})
+    return _finish(header, body, np.asarray(numbers[1:], dtype=np.int64), label)
+
+
+def _load_sheet(
+    p: Path, label: str, sheet: str | None, limits: ReadLimits
+) -> tuple[list[list[str]], list[int]]:
+    """Open the workbook with openpyxl (read-only, cached values) and read one sheet."""
     import openpyxl  # late: only XLSX users pay for the import
 
     try:
@@ -418,22 +443,13 @@ def _read_xlsx(p: Path, label: str, head: bytes, sheet: str | None, limits: Read
             raise _Failed([Issue("the chosen sheet is a chart, not a table", label, fix=_SAVE_AS)])
         ws.reset_dimensions()  # stored dimensions may be wrong; read every cell present
         try:
-            records, numbers = _sheet_records(ws, label, limits)
+            return _sheet_records(ws, label, limits)
         except _Failed:
             raise
         except Exception as e:
             raise _Failed([_unreadable_book(label, e)]) from None
     finally:
         book.close()
-    if not records:
-        raise _Failed([Issue("the sheet is empty (no headings)", label)])
-    width = max(len(r) for r in records)
-    padded = [r + [""] * (width - len(r)) for r in records]
-    header = padded[0]
-    body = pd.DataFrame(padded[1:], columns=range(width), dtype="str")
-    if body.empty:
-        body = pd.DataFrame({i: pd.array([], dtype="str") for i in range(width)})
-    return _finish(header, body, np.asarray(numbers[1:], dtype=np.int64), label)
 
 
 def _sheet_records(ws: object, label: str, limits: ReadLimits) -> tuple[list[list[str]], list[int]]:

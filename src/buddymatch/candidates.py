@@ -28,13 +28,6 @@ from .scoring import score_matrix
 from .solvers import NOT_ALLOWED, WEIGHT_SCALE
 
 
-@dataclass(frozen=True)
-class RuleCut:
-    """One hard rule as a vectorised predicate over the pair space."""
-
-    label: str  # e.g. "different organisation", "band gap 1–3"
-
-
 def _take(values: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:
     v = values[index]
     return v[:, None] if axis == 0 else v[None, :]
@@ -131,23 +124,38 @@ def allowed_matrix(problem: Problem, rows: np.ndarray, cols: np.ndarray) -> np.n
     return allowed
 
 
-def rule_cut_counts(
-    problem: Problem, person: int, others: np.ndarray, *, person_is_row: bool
-) -> list[tuple[str, int, int]]:
-    """For one person: (rule, candidates it removes alone, removed given earlier rules).
+@dataclass(frozen=True)
+class Cuts:
+    """Which candidates each hard rule removed, for many people at once.
+
+    ``removed[k, r]`` counts the candidates of person k that rule r removed
+    from those the earlier rules left (scheme order); ``eligible[k]`` is the
+    candidates' mask that survives every rule.
+    """
+
+    labels: list[str]
+    removed: np.ndarray
+    eligible: np.ndarray
+
+
+def rule_cuts(
+    problem: Problem, people: np.ndarray, others: np.ndarray, *, people_are_rows: bool
+) -> Cuts:
+    """Per-person rule attribution over the pair space (vectorised).
 
     Used to explain why someone has nobody: rules are applied in scheme order
     and each is credited with the candidates it removed from those still left.
     """
-    me = np.array([person])
-    rows, cols = (me, others) if person_is_row else (others, me)
-    remaining = np.ones(len(others), dtype=bool)
-    out = []
+    rows, cols = (people, others) if people_are_rows else (others, people)
+    remaining = np.ones((len(people), len(others)), dtype=bool)
+    labels, removed = [], []
     for label, mask in rule_masks(problem, rows, cols):
-        m = mask.reshape(-1)
-        out.append((label, int((~m).sum()), int((remaining & ~m).sum())))
+        m = mask if people_are_rows else mask.T
+        labels.append(label)
+        removed.append((remaining & ~m).sum(axis=1))
         remaining &= m
-    return out
+    counts = np.stack(removed, axis=1) if removed else np.zeros((len(people), 0), dtype=np.int64)
+    return Cuts(labels, counts, remaining)
 
 
 def weight_matrix(

@@ -6,9 +6,7 @@ ids, names or e-mails: they end up in spreadsheets that get forwarded.
 
 from __future__ import annotations
 
-import numpy as np
-
-from .candidates import rule_cut_counts
+from .candidates import Cuts
 from .model import Problem, criterion_name
 
 
@@ -85,32 +83,25 @@ def pair_sentence(problem: Problem, first: int, second: int, layers: dict[str, f
     return text[:1].upper() + text[1:] if text else ""
 
 
-def no_partner_reason(
-    problem: Problem, person: int, others: np.ndarray, *, person_is_row: bool, other_role: str
-) -> str | None:
-    """Reason when hard rules leave a person no candidate at all, else None."""
-    if len(others) == 0:
+def count(n: int, word: str) -> str:
+    """``1 mentor``, ``3 mentors``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def all_of(n: int, noun: str, verb_one: str, verb_many: str) -> str:
+    """``the only eligible mentor is`` / ``all 3 eligible mentors are``."""
+    return f"the only {noun} {verb_one}" if n == 1 else f"all {n} {noun}s {verb_many}"
+
+
+def no_partner_reason(cuts: Cuts, k: int, n_others: int, other_role: str) -> str | None:
+    """Reason when hard rules leave person k of ``cuts`` no candidate at all, else None."""
+    if n_others == 0:
         return f"no {other_role}s in the pool"
-    cuts = rule_cut_counts(problem, person, others, person_is_row=person_is_row)
-    remaining = len(others) - sum(c for _, _, c in cuts)
-    if remaining > 0:
+    if cuts.eligible[k].any():
         return None
-    named = [f"{label} removed {c}" for label, _, c in cuts if c > 0]
-    return f"no eligible {other_role}: of {len(others)} {other_role}s, " + ", ".join(named)
-
-
-def shortfall_reason(
-    eligible: int, *, other_role: str, below_min: int, best_below: float | None, objective: str
-) -> str:
-    """Reason when someone had eligible partners but was not matched."""
-    if eligible > 0 and below_min == eligible and best_below is not None:
-        return (
-            f"all {eligible} eligible {other_role}s score below the minimum score "
-            f"(best {_fmt(best_below)})"
-        )
-    usable = eligible - below_min
-    plural = "s" if usable != 1 else ""
-    return (
-        f"all {usable} eligible {other_role}{plural} are taken: giving them to others "
-        f"serves the objective {objective} better"
-    )
+    named = [
+        f"{label} removed {int(c)}"
+        for label, c in zip(cuts.labels, cuts.removed[k], strict=True)
+        if c
+    ]
+    return f"no eligible {other_role}: of {count(n_others, other_role)}, " + ", ".join(named)

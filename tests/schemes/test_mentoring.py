@@ -133,7 +133,7 @@ def test_reason_all_mentors_full() -> None:
     df = _df(id=["e1", "e2", "m"], role=["Mentee", "Mentee", "Mentor"], band=["B5", "B5", "B6"],
              org=["A", "B", "C"], needs=["QI", "", ""], offers=["", "", "QI"])
     assert _reasons(df)["e2"] == (
-        "all 1 eligible mentor is at full capacity (objective max-matched: their places went "
+        "the only eligible mentor is at full capacity (objective max-matched: their places went "
         "where they matched more people or scored higher)"
     )
 
@@ -144,12 +144,12 @@ def test_reason_capacity_zero_and_no_mentees_and_below_minimum() -> None:
     reasons = _reasons(df)
     assert reasons["m0"] == "capacity is 0: takes no mentees this time"
     assert reasons["m1"] == (
-        "no eligible mentee: of 1 mentees, band gap (mentor minus mentee) 1–2 removed 1"
+        "no eligible mentee: of 1 mentee, band gap (mentor minus mentee) 1–2 removed 1"
     )
     df2 = _df(id=["e", "m"], role=["Mentee", "Mentor"], band=["B5", "B6"], org=["A", "B"],
               region=["North", "South"])
     assert _reasons(df2, min_score=50)["e"] == (
-        "all 1 eligible mentors score below the minimum score 50 (best 11.1)"
+        "the only eligible mentor scores below the minimum score 50 (best 11.1)"
     )
 
 

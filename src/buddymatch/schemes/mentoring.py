@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..candidates import allowed_matrix, weight_matrix
+from ..candidates import rule_cuts, weight_matrix
 from ..check import check_pairs, pair_violations
 from ..errors import InfeasibleError, InputError, Issue
-from ..explain import no_partner_reason, pair_sentence
+from ..explain import all_of, no_partner_reason, pair_sentence
 from ..model import BOTH, MENTEE, MENTOR, Problem, criterion_name
 from ..scoring import pair_layers, pair_scores, total_weight
 from ..solvers import NOT_ALLOWED, WEIGHT_SCALE, Status
@@ -149,7 +149,6 @@ def _unmatched_table(
     problem: Problem, made: list[np.ndarray], mentees: np.ndarray, mentors: np.ndarray
 ) -> pd.DataFrame:
     rows = []
-    objective = problem.scheme.objective
     numbers = round_numbers(problem)
     for i in np.flatnonzero(problem.excluded).tolist():
         rows.append((numbers[0], problem.ids[i], _role(problem, i), excluded_reason(problem, i)))
@@ -157,97 +156,115 @@ def _unmatched_table(
         got_mentors = np.bincount(pairs[:, 1], minlength=problem.n)
         got_mentees = np.bincount(pairs[:, 0], minlength=problem.n)
         earlier = np.concatenate(made[:r]) if r else np.zeros((0, 2), dtype=np.int64)
-        for i in mentees:
-            if problem.role[i] == BOTH and got_mentees[i] > 0:
-                continue  # acting as a mentor this round
-            if got_mentors[i] >= problem.wants[i]:
-                continue
-            if problem.wants[i] == 0:
-                if problem.role[i] == MENTEE:
-                    rows.append(
-                        (numbers[r], problem.ids[i], "mentee", "wants no mentor (0 requested)")
-                    )
-                continue
-            reason = _reason(problem, int(i), mentors, True, "mentor", pairs, earlier, objective)
+        short = [
+            int(i)
+            for i in mentees
+            if got_mentors[i] < problem.wants[i]
+            and not (problem.role[i] == BOTH and got_mentees[i] > 0)  # mentoring this round
+        ]
+        zero = [i for i in short if problem.wants[i] == 0]
+        short = [i for i in short if problem.wants[i] > 0]
+        for i in zero:
+            if problem.role[i] == MENTEE:
+                rows.append((numbers[r], problem.ids[i], "mentee", "wants no mentor (0 requested)"))
+        reasons = _reasons(
+            problem, np.asarray(short, dtype=np.int64), mentors, True, pairs, earlier
+        )
+        for i, reason in zip(short, reasons, strict=True):
             if got_mentors[i] > 0:
                 reason = f"got {got_mentors[i]} of {problem.wants[i]} mentors wanted: {reason}"
-            rows.append((numbers[r], problem.ids[i], _role(problem, int(i)), reason))
-        for j in mentors:
-            if got_mentees[j] > 0 or (problem.role[j] == BOTH and got_mentors[j] > 0):
-                continue
-            if problem.role[j] == BOTH and j in set(mentees.tolist()):
-                continue  # already reported from the mentee side
+            rows.append((numbers[r], problem.ids[i], _role(problem, i), reason))
+        idle = [
+            int(j)
+            for j in mentors
+            if got_mentees[j] == 0 and problem.role[j] != BOTH  # both: reported as mentee
+        ]
+        full = [j for j in idle if problem.capacity[j] > 0]
+        for j in idle:
             if problem.capacity[j] == 0:
-                reason = "capacity is 0: takes no mentees this time"
-            else:
-                reason = _reason(
-                    problem, int(j), mentees, False, "mentee", pairs, earlier, objective
+                rows.append(
+                    (
+                        numbers[r],
+                        problem.ids[j],
+                        "mentor",
+                        "capacity is 0: takes no mentees this time",
+                    )
                 )
-            rows.append((numbers[r], problem.ids[j], "mentor", reason))
-    return pd.DataFrame(rows, columns=["round", "participant_id", "role", "reason"])
+        reasons = _reasons(
+            problem, np.asarray(full, dtype=np.int64), mentees, False, pairs, earlier
+        )
+        rows += [
+            (numbers[r], problem.ids[j], "mentor", x) for j, x in zip(full, reasons, strict=True)
+        ]
+    frame = pd.DataFrame(rows, columns=["round", "participant_id", "role", "reason"])
+    return frame.sort_values(["round"], kind="stable").reset_index(drop=True)
 
 
 def _role(problem: Problem, i: int) -> str:
     return {MENTOR: "mentor", MENTEE: "mentee", BOTH: "both"}.get(int(problem.role[i]), "member")
 
 
-def _reason(
+def _reasons(
     problem: Problem,
-    person: int,
+    people: np.ndarray,
     others: np.ndarray,
-    person_is_row: bool,
-    other_role: str,
+    are_mentees: bool,
     pairs: np.ndarray,
     earlier: np.ndarray,
-    objective: str,
-) -> str:
-    """The concrete reason a person has no (or too few) partners this round."""
-    others = others[others != person]
-    hard = no_partner_reason(
-        problem, person, others, person_is_row=person_is_row, other_role=other_role
-    )
-    if hard is not None:
-        return hard
-    me = np.array([person])
-    rows, cols = (me, others) if person_is_row else (others, me)
-    eligible = others[allowed_matrix(problem, rows, cols).reshape(-1)]
+) -> list[str]:
+    """The concrete reason each person has no (or too few) partners this round."""
+    if len(people) == 0:
+        return []
+    other_role = "mentor" if are_mentees else "mentee"
+    objective = problem.scheme.objective
+    cuts = rule_cuts(problem, people, others, people_are_rows=are_mentees)
     met_before = {frozenset(p) for p in earlier.tolist()}
-    fresh = np.array(
-        [o for o in eligible if frozenset((int(o), person)) not in met_before], dtype=np.int64
-    )
-    if len(fresh) == 0:
-        return f"all {len(eligible)} eligible {other_role}s were already met in earlier rounds"
-    min_score = problem.scheme.min_score
-    if min_score is not None:
-        first, second = (
-            (np.full(len(fresh), person), fresh)
-            if person_is_row
-            else (fresh, np.full(len(fresh), person))
+    load = np.bincount(pairs[:, 0], minlength=problem.n)  # mentees per mentor
+    taken = np.bincount(pairs[:, 1], minlength=problem.n)  # mentors per mentee
+    out = []
+    for k, person in enumerate(people.tolist()):
+        not_self = others != person
+        hard = no_partner_reason(cuts, k, int(not_self.sum()), other_role)
+        if hard is not None:
+            out.append(hard)
+            continue
+        eligible = others[cuts.eligible[k]]
+        fresh = np.array(
+            [o for o in eligible.tolist() if frozenset((o, person)) not in met_before],
+            dtype=np.int64,
         )
-        s = pair_scores(problem, first, second)
-        good = fresh[s >= min_score - 1e-4]
-        if len(good) == 0:
-            return (
-                f"all {len(fresh)} eligible {other_role}s score below the minimum score "
-                f"{min_score:g} (best {s.max():.1f})"
+        if len(fresh) == 0:
+            out.append(
+                all_of(len(eligible), "eligible " + other_role, "was", "were")
+                + " already met in earlier rounds"
             )
-        fresh = good
-    if person_is_row:  # a mentee: are the eligible mentors full?
-        load = np.bincount(pairs[:, 0], minlength=problem.n)
-        spare = [o for o in fresh if load[o] < problem.capacity[o]]
-        if not spare:
-            plural = "s are" if len(fresh) != 1 else " is"
-            return (
-                f"all {len(fresh)} eligible mentor{plural} at full capacity "
+            continue
+        min_score = problem.scheme.min_score
+        if min_score is not None:
+            me = np.full(len(fresh), person)
+            s = pair_scores(problem, me, fresh) if are_mentees else pair_scores(problem, fresh, me)
+            if (s < min_score - 1e-4).all():
+                out.append(
+                    all_of(len(fresh), "eligible " + other_role, "scores", "score")
+                    + f" below the minimum score {min_score:g} (best {s.max():.1f})"
+                )
+                continue
+            fresh = fresh[s >= min_score - 1e-4]
+        if are_mentees and all(load[o] >= problem.capacity[o] for o in fresh.tolist()):
+            out.append(
+                all_of(len(fresh), "eligible mentor", "is", "are") + " at full capacity "
                 f"(objective {objective}: their places went where they matched more people "
                 "or scored higher)"
             )
-        return f"not chosen: the objective {objective} gains nothing from the pairs still open"
-    taken = np.bincount(pairs[:, 1], minlength=problem.n)
-    if all(taken[o] >= problem.wants[o] for o in fresh):
-        plural = "s have" if len(fresh) != 1 else " has"
-        return f"all {len(fresh)} eligible mentee{plural} the mentors they wanted"
-    return f"not chosen: the objective {objective} gains nothing from the pairs still open"
+        elif not are_mentees and all(taken[o] >= problem.wants[o] for o in fresh.tolist()):
+            out.append(
+                all_of(len(fresh), "eligible mentee", "has", "have") + " the mentors they wanted"
+            )
+        else:
+            out.append(
+                f"not chosen: the objective {objective} gains nothing from the pairs still open"
+            )
+    return out
 
 
 def explain_pair(problem: Problem, made: list[np.ndarray], a: str, b: str) -> str:

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..candidates import allowed_matrix, weight_matrix
+from ..candidates import rule_cuts, weight_matrix
 from ..check import check_pairs, pair_violations
 from ..errors import InfeasibleError, InputError, Issue
-from ..explain import no_partner_reason, pair_sentence
+from ..explain import all_of, no_partner_reason, pair_sentence
 from ..model import Problem, criterion_name
 from ..scoring import pair_layers, pair_scores, total_weight
 from ..solvers import NOT_ALLOWED, WEIGHT_SCALE, Status
@@ -171,40 +171,54 @@ def _unmatched_table(
     met: set[frozenset[int]] = set()
     for r, units in enumerate(rounds):
         placed = {m for u in units for m in u}
-        for i in pool.tolist():
-            if i in placed:
-                continue
-            rows.append((numbers[r], problem.ids[i], "member", _reason(problem, i, pool, met)))
+        left = np.array([i for i in pool.tolist() if i not in placed], dtype=np.int64)
+        for i, reason in zip(left.tolist(), _reasons(problem, left, pool, met), strict=True):
+            rows.append((numbers[r], problem.ids[i], "member", reason))
         met |= {frozenset(p) for u in units for p in _unit_pairs(u)}
     return pd.DataFrame(rows, columns=["round", "participant_id", "role", "reason"])
 
 
-def _reason(problem: Problem, i: int, pool: np.ndarray, met: set[frozenset[int]]) -> str:
-    others = pool[pool != i]
-    hard = no_partner_reason(problem, i, others, person_is_row=True, other_role="partner")
-    if hard is not None:
-        return hard
-    eligible = others[allowed_matrix(problem, np.array([i]), others).reshape(-1)]
-    fresh = [o for o in eligible.tolist() if frozenset((i, o)) not in met]
-    if not fresh:
-        return f"all {len(eligible)} eligible partners were already met in earlier rounds"
-    min_score = problem.scheme.min_score
-    if min_score is not None:
-        s = pair_scores(problem, np.full(len(fresh), i), np.asarray(fresh))
-        if (s < min_score - 1e-4).all():
-            return (
-                f"all {len(fresh)} eligible partners score below the minimum score "
-                f"{min_score:g} (best {s.max():.1f})"
+def _reasons(
+    problem: Problem, people: np.ndarray, pool: np.ndarray, met: set[frozenset[int]]
+) -> list[str]:
+    if len(people) == 0:
+        return []
+    cuts = rule_cuts(problem, people, pool, people_are_rows=True)
+    out = []
+    for k, i in enumerate(people.tolist()):
+        hard = no_partner_reason(cuts, k, len(pool) - 1, "partner")
+        if hard is not None:
+            out.append(hard)
+            continue
+        eligible = pool[cuts.eligible[k]]
+        fresh = [o for o in eligible.tolist() if frozenset((i, o)) not in met]
+        if not fresh:
+            out.append(
+                all_of(len(eligible), "eligible partner", "was", "were")
+                + " already met in earlier rounds"
             )
-    if problem.scheme.leftover == "exclude":
-        return (
-            "odd number of people who can be paired: one sits out (leftover: exclude); "
-            "chosen to serve the objective, preferring someone who has not sat out before"
-        )
-    return (
-        f"all {len(fresh)} eligible partners are paired with others: no trio could "
-        "include this person under the rules"
-    )
+            continue
+        min_score = problem.scheme.min_score
+        if min_score is not None:
+            s = pair_scores(problem, np.full(len(fresh), i), np.asarray(fresh))
+            if (s < min_score - 1e-4).all():
+                out.append(
+                    all_of(len(fresh), "eligible partner", "scores", "score")
+                    + f" below the minimum score {min_score:g} (best {s.max():.1f})"
+                )
+                continue
+        if problem.scheme.leftover == "exclude":
+            out.append(
+                "odd number of people who can be paired: one sits out (leftover: exclude); "
+                "chosen to serve the objective, preferring someone who has not sat out before"
+            )
+        else:
+            out.append(
+                all_of(len(fresh), "eligible partner", "is", "are")
+                + " paired with others: no trio "
+                "could include this person under the rules"
+            )
+    return out
 
 
 def made_from_table(

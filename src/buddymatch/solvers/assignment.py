@@ -56,7 +56,13 @@ import numpy as np
 
 from buddymatch.errors import InputError, SolverError
 from buddymatch.solvers import NOT_ALLOWED, Status
-from buddymatch.solvers.assignment_flow import INT64_LIMIT, FlowResult, FlowSpec, solve_flow
+from buddymatch.solvers.assignment_flow import (
+    INT64_LIMIT,
+    FlowResult,
+    FlowSpec,
+    solve_flow,
+    sorted_unique,
+)
 from buddymatch.solvers.assignment_kernels import matrix_summary
 
 OBJECTIVES = ("max-matched", "max-score", "fair")
@@ -302,6 +308,17 @@ def solve_assignment(
     )
 
 
+def _distinct_above(weights: np.ndarray, floor: int) -> np.ndarray:
+    """Sorted distinct weights > ``floor`` (bincount when weights are small, as scores are)."""
+    top = int(weights.max(initial=0))
+    if top <= floor:
+        return np.empty(0, np.int64)
+    if top <= 10_000_000:
+        counts = np.bincount(weights[weights > floor], minlength=top + 1)
+        return np.nonzero(counts)[0].astype(np.int64)
+    return sorted_unique(weights[weights > floor].astype(np.int64))
+
+
 def _solve_fair(
     prep: _Prepared,
     weight_bound: int,
@@ -336,9 +353,7 @@ def _solve_fair(
     floor = bottleneck(best)
     complete = True
     if floor is not None and proven:
-        allowed = prep.weights[prep.weights > floor]
-        values = np.unique(allowed) if allowed.size else np.empty(0, np.int32)
-        del allowed
+        values = _distinct_above(prep.weights, floor)
         lo, hi = -1, values.size - 1  # values[lo] feasible (-1 = floor); find largest feasible
         while lo < hi:
             if deadline is not None and time.monotonic() > deadline:

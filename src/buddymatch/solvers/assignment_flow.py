@@ -127,6 +127,17 @@ def _arc_mask(spec: FlowSpec, block: np.ndarray, cols_ok: np.ndarray) -> np.ndar
     return (block >= spec.min_weight) & cols_ok[None, :]
 
 
+def sorted_unique(a: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (np.unique's hash path is slow on millions of int64)."""
+    a = np.sort(a, kind="stable")
+    if a.size == 0:
+        return a
+    keep = np.empty(a.size, bool)
+    keep[0] = True
+    np.not_equal(a[1:], a[:-1], out=keep[1:])
+    return a[keep]
+
+
 def _drop_keys(keys: np.ndarray, sorted_out: np.ndarray) -> np.ndarray:
     """``keys`` without those in the sorted array ``sorted_out``."""
     if keys.size == 0 or sorted_out.size == 0:
@@ -170,7 +181,7 @@ def candidate_arcs(spec: FlowSpec, k_row: int, k_col: int) -> np.ndarray:
         min(k_row, n_right),
         min(k_col, spec.weights.shape[0]),
     )
-    return _drop_keys(np.unique(rows * n_right + cols), spec.excluded)
+    return _drop_keys(sorted_unique(rows * n_right + cols), spec.excluded)
 
 
 @dataclass
@@ -262,7 +273,7 @@ def _violations(
     """Arcs outside ``keys`` with negative reduced cost (the ``per_row`` most violated
     of each row), and how many violating arcs there were in all."""
     n_left, n_right = spec.weights.shape
-    known = np.union1d(keys, spec.excluded)
+    known = sorted_unique(np.concatenate([keys, spec.excluded])) if spec.excluded.size else keys
     ptr = np.searchsorted(known, np.arange(n_left + 1, dtype=np.int64) * n_right)
     rows, cols, total = violating_arcs(
         spec.weights,
@@ -305,7 +316,9 @@ def _dual_bound(spec: FlowSpec, dist: np.ndarray) -> int:
     )
 
 
-def _priced_candidates(spec: FlowSpec, factor: int, k: int, dense_limit: int) -> np.ndarray:
+def _priced_candidates(
+    spec: FlowSpec, factor: int, k: int, dense_limit: int, rounds: int
+) -> np.ndarray:
     """Top ``k`` arcs per row ranked by weight plus an estimated mentor price.
 
     Prices come from the same problem on every ``factor``-th left node with right
@@ -328,7 +341,15 @@ def _priced_candidates(spec: FlowSpec, factor: int, k: int, dense_limit: int) ->
         left_start=None if spec.left_start is None else spec.left_start[rows],
     )
     res = solve_flow(
-        sub, dense_limit=dense_limit, deadline=None, k_row=k, k_col=2 * k, sample_factor=1
+        sub,
+        dense_limit=dense_limit,
+        deadline=None,
+        k_row=k,
+        k_col=2 * k,
+        sample_factor=factor if rounds else 1,
+        price_per_row=k,
+        max_rounds=rounds,
+        price_rounds=rounds,
     )
     if res.right_potential is None:
         return np.empty(0, np.int64)
@@ -362,6 +383,8 @@ def solve_flow(
     add_per_row: int = 16,
     sample_factor: int = 4,
     price_per_row: int = 6,
+    max_rounds: int = 0,
+    price_rounds: int = 0,
 ) -> FlowResult:
     """Optimal (certified) b-matching of ``spec``; best found if ``deadline`` passes first.
 
@@ -378,8 +401,8 @@ def solve_flow(
     t_price = 0.0
     if not dense and sample_factor > 1 and n_left * n_right > sample_factor * max(dense_limit, 1):
         t0 = time.perf_counter()
-        priced = _priced_candidates(spec, sample_factor, price_per_row, dense_limit)
-        keys = np.union1d(keys, priced)
+        priced = _priced_candidates(spec, sample_factor, price_per_row, dense_limit, price_rounds)
+        keys = sorted_unique(np.concatenate([keys, priced]))
         t_price = time.perf_counter() - t0
     history: list[str] = []
     rounds = 0
@@ -405,12 +428,12 @@ def solve_flow(
         if extra.size == 0:
             certified, bound = True, profit
             break
-        if deadline is not None and time.monotonic() > deadline:
+        if (deadline is not None and time.monotonic() > deadline) or rounds == max_rounds:
             certified = False
             bound = _dual_bound(spec, dist) if spec.level_bonus is None else None
             break
         added_total += int(extra.size)
-        keys = np.union1d(keys, extra)
+        keys = sorted_unique(np.concatenate([keys, extra]))
     used = flows[net.first_pair_arc :] > 0
     chosen = keys[used]
     pairs = np.stack([chosen // n_right, chosen % n_right], axis=1).astype(np.int64)

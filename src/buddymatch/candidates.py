@@ -34,10 +34,10 @@ def _take(values: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:
 
 
 def _ordinal_values(att: AttributeData) -> np.ndarray:
-    if att.kind == "numeric":
-        return att.values.astype(np.float64)
-    v = att.values.astype(np.float64)
-    v[att.values < 0] = np.nan
+    """float32 positions (nan = blank): half the memory traffic of float64 on 25M pairs."""
+    v = att.values.astype(np.float32)
+    if att.kind != "numeric":
+        v[att.values < 0] = np.nan
     return v
 
 
@@ -84,15 +84,14 @@ def rule_masks(
             d = (y - x) if mentoring else np.abs(x - y)
             ok = ~np.isnan(d)
             if rule.min is not None:
-                ok &= d >= rule.min - 1e-9
+                ok &= d >= np.float32(rule.min - 1e-6)
             if rule.max is not None:
-                ok &= d <= rule.max + 1e-9
+                ok &= d <= np.float32(rule.max + 1e-6)
             yield rule_label(problem, rule), ok
     if len(problem.forbidden):
         yield "forbidden pair", ~_pair_mask(problem.forbidden, rows, cols)
-    same_person = rows[:, None] == cols[None, :]
-    if same_person.any():
-        yield "same person", ~same_person
+    if len(np.intersect1d(rows, cols)):
+        yield "same person", rows[:, None] != cols[None, :]
     spec = problem.scheme.history
     if spec is not None and len(problem.history.pairs):
         recent = problem.history.pairs[problem.history.rounds_ago <= spec.cooldown]

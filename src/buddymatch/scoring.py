@@ -99,7 +99,7 @@ def dissimilarity(att: AttributeData, a: _Side, b: _Side) -> np.ndarray:
     if att.kind == "multi":
         common = _count_common(a, b, att.values, att.values)
         union = _sizes(a, att.values) + _sizes(b, att.values) - common
-        jac = np.divide(common, union, out=np.zeros_like(common), where=union > 0)
+        jac = common / np.maximum(union, np.float32(1))
         return np.where(union > 0, 1.0 - jac, 0.0).astype(np.float32)
     if att.kind == "categorical":
         x, y = a.take(att.values), b.take(att.values)
@@ -124,13 +124,13 @@ def _criterion_values(problem: Problem, crit, a: _Side, b: _Side) -> np.ndarray:
     if kind == "overlap":
         if crit.attribute is None:
             needs, offers = _aligned_multi(atts[crit.mentee], atts[crit.mentor])
+            # common <= size, so an empty need list gives 0 / 1 = 0 without a mask
             common = _count_common(a, b, needs, offers)
-            size = _sizes(a, needs)
-            return np.divide(common, size, out=np.zeros_like(common), where=size > 0)
+            return common / np.maximum(_sizes(a, needs), np.float32(1))
         A = atts[crit.attribute].values
         common = _count_common(a, b, A, A)
         union = _sizes(a, A) + _sizes(b, A) - common
-        return np.divide(common, union, out=np.zeros_like(common), where=union > 0)
+        return common / np.maximum(union, np.float32(1))
     if kind == "closeness":
         att = atts[crit.attribute]
         x, y = a.take(_numeric(att)), b.take(_numeric(att))

@@ -229,10 +229,12 @@ def _reasons(
             out.append(hard)
             continue
         eligible = others[cuts.eligible[k]]
-        fresh = np.array(
-            [o for o in eligible.tolist() if frozenset((o, person)) not in met_before],
-            dtype=np.int64,
-        )
+        fresh = eligible
+        if met_before:
+            fresh = np.array(
+                [o for o in eligible.tolist() if frozenset((o, person)) not in met_before],
+                dtype=np.int64,
+            )
         if len(fresh) == 0:
             out.append(
                 all_of(len(eligible), "eligible " + other_role, "was", "were")
@@ -250,13 +252,13 @@ def _reasons(
                 )
                 continue
             fresh = fresh[s >= min_score - 1e-4]
-        if are_mentees and all(load[o] >= problem.capacity[o] for o in fresh.tolist()):
+        if are_mentees and (load[fresh] >= problem.capacity[fresh]).all():
             out.append(
                 all_of(len(fresh), "eligible mentor", "is", "are") + " at full capacity "
                 f"(objective {objective}: their places went where they matched more people "
                 "or scored higher)"
             )
-        elif not are_mentees and all(taken[o] >= problem.wants[o] for o in fresh.tolist()):
+        elif not are_mentees and (taken[fresh] >= problem.wants[fresh]).all():
             out.append(
                 all_of(len(fresh), "eligible mentee", "has", "have") + " the mentors they wanted"
             )

@@ -78,3 +78,14 @@ def test_rounds_report_repeats() -> None:
     result = buddymatch.match(_pool(16), _scheme(), rounds=2)
     assert sorted(result.groups["round"].unique().tolist()) == [1, 2]
     assert [r["repeats"] for r in result.summary["rounds"]][0] == 0
+
+
+def test_more_groups_are_formed_when_the_fewest_cannot_meet_the_rules() -> None:
+    df = _pool(18)  # groups of 3-4: 5 fit everyone, but there are 6 facilitators
+    df["fac"] = ["Yes"] * 6 + ["No"] * 12
+    scheme = _scheme(groups={"size": {"min": 3, "max": 4}})
+    scheme["participants"]["attributes"]["fac"] = {"column": "fac"}
+    scheme["rules"] = [{"exactly": {"attribute": "fac", "value": "Yes", "count": 1}}]
+    result = buddymatch.match(df, scheme)
+    assert result.groups["group"].nunique() == 6
+    assert (result.tables["group_summary"]["fac=Yes"] == 1).all()

@@ -21,7 +21,7 @@ from ..errors import InfeasibleError, InputError, Issue
 from ..model import AttributeData, Problem, criterion_name
 from ..scoring import pair_layers, pair_scores, score_matrix
 from ..solvers import Status
-from ..solvers.groups import CountRule, group_bounds, solve_groups
+from ..solvers.groups import CountRule, check_composition, group_bounds, solve_groups
 from .common import RoundOutcome, excluded_reason, id_lookup, lookup_id, round_numbers
 
 REPEAT_PENALTY = 1000.0
@@ -77,27 +77,54 @@ def _labels(
     return labels, int(code), tuple(att.labels)
 
 
-def run(problem: Problem, *, progress: Callable[[dict[str, Any]], None] | None) -> CohortRun:
-    scheme = problem.scheme
-    pool = problem.pool()
-    groups = scheme.groups
+def choose_groups(
+    problem: Problem,
+    n: int,
+    rules: list[CountRule],
+    locked: np.ndarray | None,
+    together: list[np.ndarray],
+    apart: list[np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Group size bounds; with ``size: {min, max}`` the fewest groups the rules allow.
+
+    The fewest groups that fit everyone is tried first; if a counting argument
+    rules it out (say 19 groups but 22 facilitators who must each lead one),
+    one more group is tried, and so on up to the most groups the sizes allow.
+    """
+    groups = problem.scheme.groups
     assert groups is not None  # config guarantees it for cohorts
     size = groups.size
     try:
         lower, upper = group_bounds(
-            len(pool),
+            n,
             count=groups.count,
             min_size=None if size is None else size.min,
             max_size=None if size is None else size.max,
         )
     except ValueError as exc:
         raise InfeasibleError(f"groups: {exc}") from None
+    if groups.count is not None or size is None:
+        return lower, upper
+    for g in range(len(lower), n // size.min + 1):
+        lo, hi = np.full(g, size.min, np.int64), np.full(g, size.max, np.int64)
+        if not check_composition(lo, hi, rules, locked, together, apart, n):
+            return lo, hi
+    return lower, upper  # the solver reports why the fewest groups cannot work
+
+
+def run(problem: Problem, *, progress: Callable[[dict[str, Any]], None] | None) -> CohortRun:
+    scheme = problem.scheme
+    pool = problem.pool()
     rules = count_rules(problem, pool)
     pos = np.full(problem.n, -1, dtype=np.int64)
     pos[pool] = np.arange(len(pool))
     locked = None
     if problem.placed is not None:
         locked = problem.placed[pool].copy()
+    together = [pos[s][pos[s] >= 0] for s in problem.together]
+    apart = [pos[s][pos[s] >= 0] for s in problem.apart]
+    lower, upper = choose_groups(problem, len(pool), rules, locked, together, apart)
+    if locked is not None:
         too_high = locked >= len(lower)
         if too_high.any():
             raise InputError(
@@ -108,8 +135,6 @@ def run(problem: Problem, *, progress: Callable[[dict[str, Any]], None] | None) 
                     )
                 ]
             )
-    together = [pos[s][pos[s] >= 0] for s in problem.together]
-    apart = [pos[s][pos[s] >= 0] for s in problem.apart]
     benefit = score_matrix(problem, pool, pool).astype(np.float64)
     np.fill_diagonal(benefit, 0.0)
     benefit -= _history_penalty(problem, pool)

@@ -23,7 +23,10 @@ demo: $(STAMP)
 		-o demo-output/peer --force --seed 1
 	$(BIN)/buddymatch match sample_data/profiles.csv -c constraints/cohorts.yaml \
 		-o demo-output/cohorts --force --seed 1 --quiet
-	@echo "Results written to demo-output/ (open matches.csv, groups.csv, unmatched.csv, summary.json)"
+	$(BIN)/buddymatch report demo-output/mentoring -o demo-output/mentoring-report.html --force
+	$(BIN)/buddymatch report demo-output/peer -o demo-output/peer-report.html --force
+	$(BIN)/buddymatch report demo-output/cohorts -o demo-output/cohorts-report.html --force
+	@echo "Results in demo-output/: matches.csv, groups.csv, unmatched.csv, summary.json, *-report.html"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -255,3 +255,23 @@ def test_rejects_bad_arguments() -> None:
         solve_pairing(w, leftover="drop")
     with pytest.raises(ValueError, match="square"):
         solve_pairing(np.zeros((2, 3), dtype=np.int32))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("objective,maxcard", [("max-score", False), ("max-matched", True)])
+def test_structured_pool_matches_rustworkx(objective: str, maxcard: bool) -> None:
+    rx = pytest.importorskip("rustworkx")
+    from benchmarks.scenario_peer import make_weights
+
+    w = make_weights(700, seed=4)
+    g = rx.PyGraph()
+    g.add_nodes_from(range(len(w)))
+    iu, ju = np.nonzero(np.triu(w >= 0, 1))
+    g.extend_from_weighted_edge_list(
+        list(zip(iu.tolist(), ju.tolist(), w[iu, ju].astype(int).tolist(), strict=True))
+    )
+    ref = rx.max_weight_matching(g, max_cardinality=maxcard, weight_fn=lambda x: x)
+    out = solve_pairing(w, objective=objective, leftover="exclude")
+    assert_valid(w, out)
+    assert out.objective == sum(int(w[a, b]) for a, b in ref)
+    assert out.bound is not None and out.bound >= out.objective

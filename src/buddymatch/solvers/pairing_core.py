@@ -47,9 +47,13 @@ FULL_EDGE_LIMIT = 20_000
 EXACT_NODE_LIMIT = 6_000
 """Pools up to this size get an exact blossom matching on the candidate graph."""
 TOP_K = 6
+RESIDUAL_K = 12
+RELEASE_ROUNDS = 1
+RELEASE_PER_NODE = 2
 """Initial candidate partners per person on large graphs."""
 MAX_LP_ROUNDS = 40
 MAX_CUT_ROUNDS = 8
+MAX_CUT_ROUNDS_LARGE = 3
 FIX_PER_ROW = 8
 MAX_TRIO_EVALUATIONS = 400
 EXHAUSTIVE_TRIANGLES = 3_000
@@ -117,25 +121,38 @@ class _Solver:
         self.dual = Dual(np.zeros(self.n, np.int64), np.zeros(0, np.int64), ())
         lp = FracLP(self.n)
         lp.add_edges(self.edges, self.ev2 // 2)
+        large = int(v.active.sum()) > EXACT_NODE_LIMIT
+        max_cut_rounds = MAX_CUT_ROUNDS_LARGE if large else MAX_CUT_ROUNDS
+        t_lp = t_price = 0.0
         while need_lp:
+            t0 = time.perf_counter()
             self.dual, self.x = lp.solve()
+            t_lp += time.perf_counter() - t0
             self.lp_edges = lp.edges
             rounds += 1
             if rounds >= MAX_LP_ROUNDS or self.timed_out():
                 break
             if not self.full_graph:
+                t0 = time.perf_counter()
                 new, _, _ = price(v.w, v.active, v.pen, v.t_min, self.dual)
-                if lp.add_edges(new, edge_values(v.w, v.pen, new)):
+                t_price += time.perf_counter() - t0
+                # Stop pricing once it brings in a negligible number of pairs: the final
+                # repair of the dual keeps the bound valid anyway.
+                added = lp.add_edges(new, edge_values(v.w, v.pen, new))
+                if added:
                     self.edges = union_edges(self.edges, new, self.n)
+                if added > max(1, len(self.edges[0]) // 2000):
                     continue
             new_cuts = odd_set_cuts(self.n, self.lp_edges, self.x)
-            if not new_cuts or cut_rounds >= MAX_CUT_ROUNDS:
+            if not new_cuts or cut_rounds >= max_cut_rounds:
                 break
             lp.add_cuts(new_cuts)
             cut_rounds += 1
         self.ev2 = 2 * edge_values(v.w, v.pen, self.edges)
         cuts = lp.cuts
         self.stats["lp_rounds"] = rounds
+        self.stats["lp_s"] = round(t_lp, 2)
+        self.stats["pricing_s"] = round(t_price, 2)
         self.stats["odd_set_cuts"] = len(cuts)
         self.refresh_dual()
         self.k_card = self.n * (self.wmax2 + 1) + 1 if v.card else 0
@@ -225,12 +242,36 @@ class _Solver:
             if not used[i] and not used[j]:
                 used[i] = used[j] = True
                 keep.append(e)
+        # Everyone the LP did not pair firmly: match them exactly among themselves, on
+        # their candidate pairs plus their best RESIDUAL_K partners inside the residue.
+        v = self.v
+        residue = v.active & ~used
+        # Release the firm pairs next to the residue (its cheapest links, by reduced cost)
+        # so that the exact step can re-route through them.
+        partner = np.full(self.n, -1, dtype=np.int64)
+        partner[a[keep]], partner[b[keep]] = b[keep], a[keep]
         ea, eb = self.edges
-        rest = ~used[ea] & ~used[eb]
-        sub = (ea[rest], eb[rest])
-        sub_w = [self.k_card + int(e) for e in self.ev2[rest].tolist()]
+        r2 = self.reduced2()
+        for _ in range(RELEASE_ROUNDS):
+            one = residue[ea] ^ residue[eb]
+            u = np.where(residue[ea[one]], ea[one], eb[one])
+            o = np.where(residue[ea[one]], eb[one], ea[one])
+            order = np.lexsort((o, r2[one], u))
+            u, o = u[order], o[order]
+            rank = np.arange(len(u)) - np.searchsorted(u, u)
+            pick = o[rank < RELEASE_PER_NODE]
+            pick = pick[partner[pick] >= 0]
+            residue[pick] = True
+            residue[partner[pick]] = True
+        inner = top_k_edges(v.w, residue, v.pen, v.t_min, RESIDUAL_K)
+        rest = residue[ea] & residue[eb]
+        sub = union_edges((ea[rest], eb[rest]), inner, self.n)
+        sub_w = [self.k_card + 2 * int(e) for e in edge_values(v.w, v.pen, sub).tolist()]
+        self.stats["residual_people"] = int(residue.sum())
         pa, pb = exact_matching(sub, sub_w)
-        ka, kb = a[keep], b[keep]
+        keep_arr = np.array(keep, dtype=np.int64)
+        keep_arr = keep_arr[~residue[a[keep_arr]]]
+        ka, kb = a[keep_arr], b[keep_arr]
         ra = np.concatenate([ka, pa])
         rb = np.concatenate([kb, pb])
         order = np.lexsort((rb, ra))

@@ -192,6 +192,7 @@ def solve(
     started = time.perf_counter() if started is None else started
     kind = problem.scheme.scheme
     limit = problem.scheme.solver.time_limit
+    extra: dict[str, Any] = {}
     if kind == "mentoring":
         from .schemes import mentoring
 
@@ -202,12 +203,14 @@ def solve(
 
         prun = peer.run(problem, time_limit=limit)
         tables, outcomes, explainer = prun.tables, prun.rounds, prun.explain
+        extra = {"fairness": prun.fairness}
     else:
         from .schemes import cohorts
 
         crun = cohorts.run(problem, progress=progress)
         tables, outcomes, explainer = crun.tables, crun.rounds, None
     summary = _summary(problem, tables, outcomes)
+    summary.update(extra)
     if record_time:
         summary["runtime_s"] = round(time.perf_counter() - started, 3)
     return MatchResult(problem, tables, summary, explainer)

@@ -28,6 +28,9 @@ from .scoring import score_matrix
 from .solvers import NOT_ALLOWED, WEIGHT_SCALE
 
 
+SAME_PERSON = "same person"
+
+
 def _take(values: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:
     v = values[index]
     return v[:, None] if axis == 0 else v[None, :]
@@ -91,7 +94,7 @@ def rule_masks(
     if len(problem.forbidden):
         yield "forbidden pair", ~_pair_mask(problem.forbidden, rows, cols)
     if len(np.intersect1d(rows, cols)):
-        yield "same person", rows[:, None] != cols[None, :]
+        yield SAME_PERSON, rows[:, None] != cols[None, :]
     spec = problem.scheme.history
     if spec is not None and len(problem.history.pairs):
         recent = problem.history.pairs[problem.history.rounds_ago <= spec.cooldown]
@@ -146,9 +149,11 @@ def rule_cuts(
     and each is credited with the candidates it removed from those still left.
     """
     rows, cols = (people, others) if people_are_rows else (others, people)
-    remaining = np.ones((len(people), len(others)), dtype=bool)
+    remaining = people[:, None] != others[None, :]  # oneself is never a candidate
     labels, removed = [], []
     for label, mask in rule_masks(problem, rows, cols):
+        if label == SAME_PERSON:
+            continue
         m = mask if people_are_rows else mask.T
         labels.append(label)
         removed.append((remaining & ~m).sum(axis=1))

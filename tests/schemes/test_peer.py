@@ -115,3 +115,11 @@ def test_unmatched_reason_when_everyone_is_from_one_organisation() -> None:
         "no eligible partner: of 2 partners, different org removed 2"
     }
     assert np.isclose(result.summary["matched"], 0)
+
+
+def test_fairness_spread_is_reported() -> None:
+    result = buddymatch.match(_pool(7), scheme_dict("peer", gap=None, leftover="exclude"), rounds=3)
+    fairness = result.summary["fairness"]
+    assert fairness["rounds_left_out_max"] == 1
+    assert fairness["people_left_out_more_than_once"] == 0
+    assert fairness["rounds_in_trio_max"] == 0

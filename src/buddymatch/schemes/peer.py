@@ -34,6 +34,7 @@ class PeerRun:
     tables: dict[str, pd.DataFrame]
     rounds: list[RoundOutcome]
     explain: Callable[[str, str], str]
+    fairness: dict[str, Any]
 
 
 def run(problem: Problem, *, time_limit: float | None) -> PeerRun:
@@ -87,7 +88,43 @@ def run(problem: Problem, *, time_limit: float | None) -> PeerRun:
         "matches": _matches_table(problem, units_per_round, scores),
         "unmatched": _unmatched_table(problem, pool, units_per_round),
     }
-    return PeerRun(tables, outcomes, lambda a, b: explain_pair(problem, units_per_round, a, b))
+    return PeerRun(
+        tables,
+        outcomes,
+        lambda a, b: explain_pair(problem, units_per_round, a, b),
+        _fairness(problem, pool, units_per_round, scores),
+    )
+
+
+def _fairness(
+    problem: Problem,
+    pool: np.ndarray,
+    rounds: list[list[tuple[int, ...]]],
+    scores: list[list[float]],
+) -> dict[str, Any]:
+    """Per-person spread across rounds: who sits out, who is in trios, score range."""
+    left_out = np.zeros(problem.n, dtype=np.int64)
+    trio = np.zeros(problem.n, dtype=np.int64)
+    total = np.zeros(problem.n)
+    count = np.zeros(problem.n, dtype=np.int64)
+    for units, unit_scores in zip(rounds, scores, strict=True):
+        placed = np.zeros(problem.n, dtype=bool)
+        for unit, s in zip(units, unit_scores, strict=True):
+            idx = list(unit)
+            placed[idx] = True
+            total[idx] += s
+            count[idx] += 1
+            if len(unit) == 3:
+                trio[idx] += 1
+        left_out[pool[~placed[pool]]] += 1
+    mean = total[pool][count[pool] > 0] / count[pool][count[pool] > 0]
+    return {
+        "rounds_left_out_max": int(left_out[pool].max(initial=0)),
+        "people_left_out_more_than_once": int((left_out[pool] > 1).sum()),
+        "rounds_in_trio_max": int(trio[pool].max(initial=0)),
+        "mean_score_per_person_min": round(float(mean.min()), 2) if len(mean) else None,
+        "mean_score_per_person_max": round(float(mean.max()), 2) if len(mean) else None,
+    }
 
 
 def _has_partner(weights: np.ndarray) -> np.ndarray:

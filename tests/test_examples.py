@@ -97,7 +97,7 @@ def test_makefile_demo_commands_run(workdir: Path) -> None:
     assert any("match" in c for c in commands)
     for command in commands:
         args = shlex.split(command)[1:]
-        if "cohorts" in command:
+        if args[0] == "match" and "cohorts" in command:
             args += ["--iterations", "2"]
         code, _, err = run(args)
         assert code == 0, f"{command}\n{err}"

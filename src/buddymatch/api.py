@@ -198,6 +198,11 @@ def solve(
 
         run = mentoring.run(problem, time_limit=limit)
         tables, outcomes, explainer = run.tables, run.rounds, run.explain
+    elif kind == "peer" and (problem.scheme.group_size or 2) > 2:
+        from .schemes import roulette
+
+        grun = roulette.run(problem, progress=progress)
+        tables, outcomes, explainer = grun.tables, grun.rounds, None
     elif kind == "peer":
         from .schemes import peer
 

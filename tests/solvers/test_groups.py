@@ -285,3 +285,20 @@ def test_different_size_bounds_hold_on_a_larger_instance() -> None:
     assert_valid(out, inst.lower, inst.upper, benefit=inst.benefit)
     assert out.bound is not None and out.bound >= out.objective
     assert out.objective >= 0.99 * reference_values(MDGPLIB)[inst.name][0]
+
+
+def test_malformed_inputs_are_rejected_with_the_reason() -> None:
+    lower, upper = group_bounds(20, count=4)
+    with pytest.raises(ValueError, match="square symmetric"):
+        solve_groups(np.ones((20, 19)), lower, upper)
+    with pytest.raises(ValueError, match="one entry per person"):
+        solve_groups(np.ones((20, 20)), lower, upper, rules=[CountRule(np.zeros(5), 0, min=1)])
+
+
+def test_negative_seed_and_empty_pool_are_handled() -> None:
+    rng = np.random.default_rng(1)
+    d = rng.random((20, 20))
+    out = solve_groups(d + d.T, *group_bounds(20, count=4), iterations=1, seed=-5)
+    assert out.status == Status.FEASIBLE
+    empty = solve_groups(np.zeros((0, 0)), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    assert empty.status == Status.OPTIMAL and empty.assignment.shape == (0,)

@@ -42,6 +42,9 @@ EXACT_MAX_N = 12
 """Pools up to this size are solved exactly (branch and bound)."""
 
 EXACT_NODE_LIMIT = 50_000_000
+RESTART_AFTER = 10
+"""Generations without a new best, per population member, before the population restarts."""
+
 TABU_MAX_N = 1500
 """Above this size a tabu iteration (O(n^2)) is too slow: iterated descent replaces it."""
 
@@ -193,7 +196,8 @@ class _Search:
 
     def __init__(self, p: _Problem, seed: int) -> None:
         self.p = p
-        self.rng_state = np.array([np.uint64(0x9E3779B97F4A7C15) ^ np.uint64(seed + 1)], np.uint64)
+        mixed = (seed % 2**63) * 0x2545F4914F6CDD1D + 0x9E3779B97F4A7C15
+        self.rng_state = np.array([np.uint64(mixed % 2**64 or 1)], np.uint64)
         K.rand_u64(self.rng_state)
         n, G = p.n, p.G
         self.small = n <= TABU_MAX_N
@@ -270,7 +274,8 @@ class _Search:
         self.tabu_seconds += time.perf_counter() - t
         return best_a, float(best_f)
 
-    def perturbed(self, a: np.ndarray) -> np.ndarray:
+    def perturbed(self, a: np.ndarray, scale: int = 1) -> np.ndarray:
+        """``a`` after ``scale * strength`` random feasible swaps."""
         p, c = self.p, self.p.classes
         a = a.copy()
         M, sizes, cnt, f = K.build_state(p.D, a, p.G, c.ptr, c.idx, c.count)
@@ -286,7 +291,7 @@ class _Search:
             c.cmin,
             c.cmax,
             p.movable,
-            self.strength,
+            scale * self.strength,
             self.rng_state,
         )
         return a
@@ -345,6 +350,13 @@ def solve_groups(
     up = np.asarray(upper, dtype=np.int64)
     G = int(lo.shape[0])
     lk = None if locked is None else np.asarray(locked, dtype=np.int64)
+    if lo.shape != up.shape or lo.ndim != 1:
+        raise ValueError("lower and upper must be 1-D arrays of the same length")
+    if lk is not None and lk.shape != (n,):
+        raise ValueError(f"locked must have one entry per person ({n})")
+    for rule in rules:
+        if np.shape(rule.labels) != (n,):
+            raise ValueError(f"rule {rule.name!r}: labels must have one entry per person ({n})")
     stats: dict[str, float | int | str] = {"n": n, "groups": G, "seed": seed}
     none = np.full(n, -1, np.int64)
     reasons = check_composition(lo, up, rules, lk, together, apart, n)
@@ -366,7 +378,7 @@ def solve_groups(
         if exact is not None:
             stats["runtime_s"] = time.perf_counter() - t0
             return exact
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed % 2**63)
     search = _Search(p, seed)
     start = None
     for _ in range(5):
@@ -421,6 +433,8 @@ def solve_groups(
         if f > best_f:
             best_a, best_f = a, f
         report(gen, best_f)
+    last_gain = 0
+    restarts = 0
     while not out_of_budget(gen):
         gen += 1
         if len(pop) >= 2:
@@ -431,6 +445,19 @@ def solve_groups(
         a, f = search.improve(kid)
         if f > best_f + 1e-9:
             best_a, best_f = a, f
+            last_gain = gen
+        elif len(pop) >= 2 and gen - last_gain >= RESTART_AFTER * len(pop):
+            # the population has converged: keep the best, rebuild the rest from fresh
+            # starts (or strong perturbations of the best when greedy cannot build one)
+            last_gain = gen
+            restarts += 1
+            keep = int(np.argmax(fit))
+            for k in range(len(pop)):
+                if k != keep and not out_of_budget(gen):
+                    s = construct(n, lo, up, p.classes, lk, blocks, rng)
+                    s = search.perturbed(best_a, 3) if s is None else s
+                    pop[k], fit[k] = search.improve(s)
+            continue
         worst = int(np.argmin(fit))
         if f > fit[worst] + 1e-9 and all(abs(f - x) > 1e-9 for x in fit):
             pop[worst] = a
@@ -450,6 +477,7 @@ def solve_groups(
         generations=gen,
         tabu_iterations=search.tabu_iterations,
         failed_crossovers=search.failed_crossovers,
+        restarts=restarts,
         runtime_s=time.perf_counter() - t0,
     )
     return _outcome(Status.FEASIBLE, best_a, D, bound, stats)

@@ -263,10 +263,11 @@ def test_sparse_equals_dense_mid_size(objective: str) -> None:
     assert (sparse.objective, sparse.total_weight) == (dense.objective, dense.total_weight)
 
 
-def test_time_limit_gives_valid_bound() -> None:
+@pytest.mark.parametrize("objective", ["max-score", "max-matched"])
+def test_time_limit_gives_valid_bound(objective: str) -> None:
     w, left, right = popular_mentor_instance()
-    best = solve_assignment(w, left, right, objective="max-score")
-    out = solve_assignment(w, left, right, objective="max-score", dense_limit=0, time_limit=0.0)
+    best = solve_assignment(w, left, right, objective=objective)
+    out = solve_assignment(w, left, right, objective=objective, dense_limit=0, time_limit=0.0)
     check_valid(out, w, left, right)
     if out.status is Status.FEASIBLE:
         assert out.bound is not None and out.bound >= best.objective >= out.objective
@@ -376,3 +377,17 @@ def test_bad_input_shapes() -> None:
         solve_assignment(
             np.ones((2, 2), np.int32), np.ones(2, np.int64), np.ones(2, np.int64), objective="best"
         )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_sparse_equals_dense_large(objective: str) -> None:
+    from benchmarks.scenario_mentoring_solver import make_instance
+
+    w = make_instance(1_500, 400, seed=11)
+    left, right = np.ones(1_500, np.int64), np.full(400, 4, np.int64)
+    dense = solve_assignment(w, left, right, objective=objective, dense_limit=10**9)
+    sparse = solve_assignment(w, left, right, objective=objective, dense_limit=0)
+    assert sparse.status is Status.OPTIMAL and sparse.stats["path"] == "sparse"
+    check_valid(sparse, w, left, right)
+    assert (sparse.objective, sparse.total_weight) == (dense.objective, dense.total_weight)

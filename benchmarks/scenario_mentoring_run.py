@@ -123,7 +123,7 @@ def worker(method: str, n_mentees: int, n_mentors: int, capacity: int) -> dict:
 
 def _sub(method: str, n: int, m: int, cap: int) -> dict:
     code = (
-        "import json; from benchmarks.scenario_mentoring import worker; "
+        "import json; from benchmarks.scenario_mentoring_run import worker; "
         f"print(json.dumps(worker({method!r}, {n}, {m}, {cap})))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

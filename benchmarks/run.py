@@ -49,8 +49,11 @@ def main() -> None:
     previous = out.read_text() if out.exists() and args.only else ""
     if previous:
         # Keep sections of scenarios not re-run this time.
-        kept = [s for s in previous.split("\n## ")[1:] if not any(
-            s.startswith(sec.removeprefix("## ").split("\n", 1)[0]) for sec in sections)]
+        kept = [
+            s
+            for s in previous.split("\n## ")[1:]
+            if not any(s.startswith(sec.removeprefix("## ").split("\n", 1)[0]) for sec in sections)
+        ]
         sections = [*sections, *("## " + s for s in kept)]
     out.write_text(header + "\n\n".join(s.strip() + "\n" for s in sections))
     print(f"wrote {out}")

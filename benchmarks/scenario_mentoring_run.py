@@ -97,8 +97,14 @@ def worker(method: str, n_mentees: int, n_mentors: int, capacity: int) -> dict:
             int(w[pos_e[ids[e]], pos_o[ids[o]]])
             for o, e in zip(m["mentor_id"], m["mentee_id"], strict=True)
         )
-        return {"seconds": seconds, "imports": imports, "pairs": len(m), "weight": weight,
-                "peak_mb": peak, "status": result.summary["status"]}
+        return {
+            "seconds": seconds,
+            "imports": imports,
+            "pairs": len(m),
+            "weight": weight,
+            "peak_mb": peak,
+            "status": result.summary["status"],
+        }
     _, _, _, w = _weights(profiles, scheme)
     max_pairs = min(w.shape[0], w.shape[1] * capacity)
     bonus = int(w.max()) * max_pairs + 1
@@ -117,8 +123,13 @@ def worker(method: str, n_mentees: int, n_mentors: int, capacity: int) -> dict:
     seconds = time.perf_counter() - t0
     chosen = w[rows, cols // capacity]
     made = chosen >= 0
-    return {"seconds": seconds, "imports": imports, "pairs": int(made.sum()),
-            "weight": int(chosen[made].astype(np.int64).sum()), "peak_mb": _peak_mb()}
+    return {
+        "seconds": seconds,
+        "imports": imports,
+        "pairs": int(made.sum()),
+        "weight": int(chosen[made].astype(np.int64).sum()),
+        "peak_mb": _peak_mb(),
+    }
 
 
 def _sub(method: str, n: int, m: int, cap: int) -> dict:

@@ -16,7 +16,9 @@ BANDS = ("B5", "B6", "B7", "B8")
 
 
 @st.composite
-def profiles(draw: Any, *, min_size: int = 2, max_size: int = 8, roles: bool = True) -> pd.DataFrame:
+def profiles(
+    draw: Any, *, min_size: int = 2, max_size: int = 8, roles: bool = True
+) -> pd.DataFrame:
     n = draw(st.integers(min_size, max_size))
     rows = []
     for i in range(n):
@@ -28,8 +30,12 @@ def profiles(draw: Any, *, min_size: int = 2, max_size: int = 8, roles: bool = T
                 "org": draw(st.sampled_from(["A", "B", "C", ""])),
                 "band": draw(st.sampled_from(BANDS)),
                 "region": draw(st.sampled_from(["North", "South", "north "])),
-                "needs": "; ".join(draw(st.lists(st.sampled_from(TOPICS), max_size=3, unique=True))),
-                "offers": "; ".join(draw(st.lists(st.sampled_from(TOPICS), max_size=3, unique=True))),
+                "needs": "; ".join(
+                    draw(st.lists(st.sampled_from(TOPICS), max_size=3, unique=True))
+                ),
+                "offers": "; ".join(
+                    draw(st.lists(st.sampled_from(TOPICS), max_size=3, unique=True))
+                ),
             }
         )
     return pd.DataFrame(rows)

@@ -26,8 +26,11 @@ def problem():  # type: ignore[no-untyped-def]
             "offers": [""] * 5,
         }
     )
-    rules = [{"different": "org"}, {"gap": {"attribute": "band", "min": 1, "max": 1}},
-             {"forbid": {"pairs": [["m2", "e3"]]}}]
+    rules = [
+        {"different": "org"},
+        {"gap": {"attribute": "band", "min": 1, "max": 1}},
+        {"forbid": {"pairs": [["m2", "e3"]]}},
+    ]
     return load_problem(df, scheme_dict("mentoring", rules=rules))
 
 

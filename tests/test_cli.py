@@ -51,8 +51,20 @@ def test_match_writes_the_contract_files_and_refuses_to_overwrite(workdir: Path)
         "unmatched.csv",
     ]
     summary = json.loads((workdir / "out" / "summary.json").read_text())
-    for key in ("scheme", "status", "objective", "bound", "gap", "matched", "unmatched",
-                "solver", "seed", "version", "input_hash", "config_hash"):
+    for key in (
+        "scheme",
+        "status",
+        "objective",
+        "bound",
+        "gap",
+        "matched",
+        "unmatched",
+        "solver",
+        "seed",
+        "version",
+        "input_hash",
+        "config_hash",
+    ):
         assert key in summary
     before = (workdir / "out" / "matches.csv").read_bytes()
     again = run(*MATCH, "-o", "out")
@@ -82,8 +94,16 @@ def test_timings_are_opt_in(workdir: Path) -> None:
 
 
 def test_score_top_explain_and_report(workdir: Path) -> None:
-    result = run("score", "sample_data/profiles.csv", "-c", "constraints/mentoring.yaml",
-                 "-o", "pairs.csv", "--top", "2")
+    result = run(
+        "score",
+        "sample_data/profiles.csv",
+        "-c",
+        "constraints/mentoring.yaml",
+        "-o",
+        "pairs.csv",
+        "--top",
+        "2",
+    )
     assert result.exit_code == 0, result.stderr
     header = (workdir / "pairs.csv").read_text().splitlines()[0]
     assert header.startswith("mentor_id,mentee_id,score,")
@@ -114,8 +134,10 @@ def test_usage_errors_exit_2_without_traceback(workdir: Path) -> None:
 
 
 def test_infeasible_exits_1_with_reason(workdir: Path) -> None:
-    scheme = (workdir / "constraints" / "cohorts.yaml").read_text().replace(
-        "value: Nurse, count: 1", "value: Nurse, count: 7"
+    scheme = (
+        (workdir / "constraints" / "cohorts.yaml")
+        .read_text()
+        .replace("value: Nurse, count: 1", "value: Nurse, count: 7")
     )
     (workdir / "hard.yaml").write_text(scheme)
     result = run("match", "sample_data/profiles.csv", "-c", "hard.yaml", "-o", "x", "--quiet")
@@ -128,6 +150,8 @@ def test_infeasible_exits_1_with_reason(workdir: Path) -> None:
 def test_sample_command_writes_profiles_and_scheme(workdir: Path) -> None:
     result = run("sample", "--scheme", "peer", "--size", "30", "--seed", "2", "-o", "syn")
     assert result.exit_code == 0
-    assert (workdir / "syn" / "profiles.csv").exists() and (workdir / "syn" / "scheme.yaml").exists()
+    assert (workdir / "syn" / "profiles.csv").exists() and (
+        workdir / "syn" / "scheme.yaml"
+    ).exists()
     matched = run("match", "syn/profiles.csv", "-c", "syn/scheme.yaml", "-o", "syn-out")
     assert matched.exit_code == 0, matched.stderr

@@ -18,9 +18,7 @@ from buddymatch.config import load_scheme
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMES = sorted(p.name for p in (ROOT / "constraints").iterdir() if p.suffix in (".yaml", ".toml"))
-PROFILES = sorted(
-    p.name for p in (ROOT / "sample_data").iterdir() if p.suffix in (".csv", ".xlsx")
-)
+PROFILES = sorted(p.name for p in (ROOT / "sample_data").iterdir() if p.suffix in (".csv", ".xlsx"))
 
 
 @pytest.fixture
@@ -49,7 +47,9 @@ def test_every_example_scheme_is_valid(name: str) -> None:
 def test_every_sample_file_validates_against_the_mentoring_scheme(
     workdir: Path, profiles: str
 ) -> None:
-    code, out, err = run(["validate", f"sample_data/{profiles}", "-c", "constraints/mentoring.yaml"])
+    code, out, err = run(
+        ["validate", f"sample_data/{profiles}", "-c", "constraints/mentoring.yaml"]
+    )
     assert code == 0, err
     assert out.startswith("OK: no problems found.\n")
 
@@ -57,8 +57,18 @@ def test_every_sample_file_validates_against_the_mentoring_scheme(
 @pytest.mark.parametrize("name", SCHEMES)
 def test_every_example_scheme_matches_the_sample(workdir: Path, name: str) -> None:
     code, out, err = run(
-        ["match", "sample_data/profiles.csv", "-c", f"constraints/{name}", "-o", "out",
-         "--rounds", "1", "--iterations", "2"]
+        [
+            "match",
+            "sample_data/profiles.csv",
+            "-c",
+            f"constraints/{name}",
+            "-o",
+            "out",
+            "--rounds",
+            "1",
+            "--iterations",
+            "2",
+        ]
     )
     assert code == 0, err
     assert "participants matched" in out

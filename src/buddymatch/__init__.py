@@ -10,8 +10,8 @@ path (YAML/TOML) or a dict of the same shape.
 
 __version__ = "0.1.0"
 
-from .api import explain, load_problem, match, score, solve, validate  # noqa: E402
-from .errors import (  # noqa: E402
+from .api import explain, load_problem, match, score, solve, validate
+from .errors import (
     BuddymatchError,
     ConfigError,
     InfeasibleError,
@@ -19,9 +19,9 @@ from .errors import (  # noqa: E402
     Issue,
     SolverError,
 )
-from .result import MatchResult  # noqa: E402
-from .sample import sample_profiles, sample_scheme  # noqa: E402
-from .solvers import Status  # noqa: E402
+from .result import MatchResult
+from .sample import sample_profiles, sample_scheme
+from .solvers import Status
 
 __all__ = [
     "BuddymatchError",

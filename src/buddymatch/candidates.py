@@ -27,7 +27,6 @@ from .model import AttributeData, Problem
 from .scoring import score_matrix
 from .solvers import NOT_ALLOWED, WEIGHT_SCALE
 
-
 SAME_PERSON = "same person"
 
 

@@ -77,7 +77,7 @@ def test_same_seed_and_iterations_give_identical_groups() -> None:
 def test_rounds_report_repeats() -> None:
     result = buddymatch.match(_pool(16), _scheme(), rounds=2)
     assert sorted(result.groups["round"].unique().tolist()) == [1, 2]
-    assert [r["repeats"] for r in result.summary["rounds"]][0] == 0
+    assert result.summary["rounds"][0]["repeats"] == 0
 
 
 def test_more_groups_are_formed_when_the_fewest_cannot_meet_the_rules() -> None:

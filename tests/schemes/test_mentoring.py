@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 
 import buddymatch
-from buddymatch.api import load_problem
 from buddymatch.candidates import weight_matrix
 from buddymatch.model import BOTH, MENTEE, MENTOR
 from buddymatch.solvers import NOT_ALLOWED
@@ -88,7 +87,9 @@ def test_rules_and_capacities_always_hold(df: pd.DataFrame) -> None:
             a, b = by_id.loc[mentor], by_id.loc[mentee]
             assert a["role"] in ("Mentor", "Either") and b["role"] in ("Mentee", "Either")
             assert not (a["org"] and a["org"] == b["org"])
-            gap = ["B5", "B6", "B7", "B8"].index(a["band"]) - ["B5", "B6", "B7", "B8"].index(b["band"])
+            gap = ["B5", "B6", "B7", "B8"].index(a["band"]) - ["B5", "B6", "B7", "B8"].index(
+                b["band"]
+            )
             assert 1 <= gap <= 2
         counts = m["mentor_id"].value_counts()
         for mentor, c in counts.items():
@@ -98,7 +99,9 @@ def test_rules_and_capacities_always_hold(df: pd.DataFrame) -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(profiles(min_size=3, max_size=8), st_seed := __import__("hypothesis").strategies.integers(0, 99))
+@given(
+    profiles(min_size=3, max_size=8), st_seed := __import__("hypothesis").strategies.integers(0, 99)
+)
 def test_shuffling_rows_keeps_the_objective(df: pd.DataFrame, st_seed: int) -> None:
     scheme = scheme_dict("mentoring")
     a = buddymatch.match(df, scheme)
@@ -109,8 +112,15 @@ def test_shuffling_rows_keeps_the_objective(df: pd.DataFrame, st_seed: int) -> N
 
 def _df(**cols: list[str]) -> pd.DataFrame:
     n = len(cols["id"])
-    base = {"role": ["Mentor"] * n, "cap": ["1"] * n, "org": [""] * n, "band": ["B6"] * n,
-            "region": ["North"] * n, "needs": [""] * n, "offers": [""] * n}
+    base = {
+        "role": ["Mentor"] * n,
+        "cap": ["1"] * n,
+        "org": [""] * n,
+        "band": ["B6"] * n,
+        "region": ["North"] * n,
+        "needs": [""] * n,
+        "offers": [""] * n,
+    }
     base.update(cols)
     return pd.DataFrame(base)
 
@@ -121,8 +131,12 @@ def _reasons(df: pd.DataFrame, **kw) -> dict[str, str]:  # type: ignore[no-untyp
 
 
 def test_reason_no_eligible_mentor_names_each_rule() -> None:
-    df = _df(id=["e", "m1", "m2", "m3"], role=["Mentee", "Mentor", "Mentor", "Mentor"],
-             org=["A", "A", "B", "C"], band=["B6", "B7", "B6", "B5"])
+    df = _df(
+        id=["e", "m1", "m2", "m3"],
+        role=["Mentee", "Mentor", "Mentor", "Mentor"],
+        org=["A", "A", "B", "C"],
+        band=["B6", "B7", "B6", "B5"],
+    )
     assert _reasons(df)["e"] == (
         "no eligible mentor: of 3 mentors, different org removed 1, "
         "band gap (mentor minus mentee) 1–2 removed 2"
@@ -130,8 +144,14 @@ def test_reason_no_eligible_mentor_names_each_rule() -> None:
 
 
 def test_reason_all_mentors_full() -> None:
-    df = _df(id=["e1", "e2", "m"], role=["Mentee", "Mentee", "Mentor"], band=["B5", "B5", "B6"],
-             org=["A", "B", "C"], needs=["QI", "", ""], offers=["", "", "QI"])
+    df = _df(
+        id=["e1", "e2", "m"],
+        role=["Mentee", "Mentee", "Mentor"],
+        band=["B5", "B5", "B6"],
+        org=["A", "B", "C"],
+        needs=["QI", "", ""],
+        offers=["", "", "QI"],
+    )
     assert _reasons(df)["e2"] == (
         "the only eligible mentor is at full capacity (objective max-matched: their places went "
         "where they matched more people or scored higher)"
@@ -139,30 +159,51 @@ def test_reason_all_mentors_full() -> None:
 
 
 def test_reason_capacity_zero_and_no_mentees_and_below_minimum() -> None:
-    df = _df(id=["e", "m0", "m1"], role=["Mentee", "Mentor", "Mentor"], cap=["1", "0", "1"],
-             band=["B5", "B6", "B8"], org=["A", "B", "C"])
+    df = _df(
+        id=["e", "m0", "m1"],
+        role=["Mentee", "Mentor", "Mentor"],
+        cap=["1", "0", "1"],
+        band=["B5", "B6", "B8"],
+        org=["A", "B", "C"],
+    )
     reasons = _reasons(df)
     assert reasons["m0"] == "capacity is 0: takes no mentees this time"
     assert reasons["m1"] == (
         "no eligible mentee: of 1 mentee, band gap (mentor minus mentee) 1–2 removed 1"
     )
-    df2 = _df(id=["e", "m"], role=["Mentee", "Mentor"], band=["B5", "B6"], org=["A", "B"],
-              region=["North", "South"])
+    df2 = _df(
+        id=["e", "m"],
+        role=["Mentee", "Mentor"],
+        band=["B5", "B6"],
+        org=["A", "B"],
+        region=["North", "South"],
+    )
     assert _reasons(df2, min_score=50)["e"] == (
         "the only eligible mentor scores below the minimum score 50 (best 11.1)"
     )
 
 
 def test_reason_excluded_and_wants_zero() -> None:
-    df = _df(id=["e", "m", "x"], role=["Mentee", "Mentor", "Mentee"], band=["B5", "B6", "B5"],
-             org=["A", "B", "C"], region=["North", "North", "Away"])
+    df = _df(
+        id=["e", "m", "x"],
+        role=["Mentee", "Mentor", "Mentee"],
+        band=["B5", "B6", "B5"],
+        org=["A", "B", "C"],
+        region=["North", "North", "Away"],
+    )
     rules = [{"different": "org"}, {"exclude": {"attribute": "region", "values": ["away"]}}]
     assert _reasons(df, rules=rules)["x"] == "excluded by rule: region is Away"
 
 
 def test_locked_pairs_are_kept_and_checked() -> None:
-    df = _df(id=["e1", "e2", "m"], role=["Mentee", "Mentee", "Mentor"], band=["B5", "B5", "B6"],
-             org=["A", "B", "C"], needs=["QI", "", ""], offers=["", "", "QI"])
+    df = _df(
+        id=["e1", "e2", "m"],
+        role=["Mentee", "Mentee", "Mentor"],
+        band=["B5", "B5", "B6"],
+        org=["A", "B", "C"],
+        needs=["QI", "", ""],
+        offers=["", "", "QI"],
+    )
     rules = [{"different": "org"}, {"lock": {"pairs": [["m", "e2"]]}}]
     result = buddymatch.match(df, scheme_dict("mentoring", rules=rules))
     assert result.matches[["mentor_id", "mentee_id"]].values.tolist() == [["m", "e2"]]
@@ -178,16 +219,25 @@ def test_locked_pairs_are_kept_and_checked() -> None:
 
 
 def test_both_people_never_paired_with_themselves() -> None:
-    df = _df(id=["a", "b", "c"], role=["Either", "Either", "Either"], cap=["2", "2", "2"],
-             band=["B5", "B6", "B7"], org=["A", "B", "C"])
+    df = _df(
+        id=["a", "b", "c"],
+        role=["Either", "Either", "Either"],
+        cap=["2", "2", "2"],
+        band=["B5", "B6", "B7"],
+        org=["A", "B", "C"],
+    )
     result = buddymatch.match(df, scheme_dict("mentoring"))
     assert (result.matches["mentor_id"] != result.matches["mentee_id"]).all()
     assert len(result.matches) == 2  # a<-b and b<-c (or a<-c): each mentee once
 
 
 def test_rounds_never_repeat_a_pair(tmp_path: Path) -> None:
-    df = _df(id=["e1", "e2", "m1", "m2"], role=["Mentee", "Mentee", "Mentor", "Mentor"],
-             band=["B5", "B5", "B6", "B6"], org=["A", "B", "C", "D"])
+    df = _df(
+        id=["e1", "e2", "m1", "m2"],
+        role=["Mentee", "Mentee", "Mentor", "Mentor"],
+        band=["B5", "B5", "B6", "B6"],
+        org=["A", "B", "C", "D"],
+    )
     result = buddymatch.match(df, scheme_dict("mentoring"), rounds=2)
     m = result.matches
     assert sorted(m["round"].unique().tolist()) == [1, 2]
@@ -207,8 +257,14 @@ def test_same_input_and_seed_give_identical_files(tmp_path: Path) -> None:
 
 
 def test_explain_made_and_not_made() -> None:
-    df = _df(id=["e1", "e2", "m"], role=["Mentee", "Mentee", "Mentor"], band=["B5", "B5", "B6"],
-             org=["A", "B", "C"], needs=["QI", "", ""], offers=["", "", "QI"])
+    df = _df(
+        id=["e1", "e2", "m"],
+        role=["Mentee", "Mentee", "Mentor"],
+        band=["B5", "B5", "B6"],
+        org=["A", "B", "C"],
+        needs=["QI", "", ""],
+        offers=["", "", "QI"],
+    )
     result = buddymatch.match(df, scheme_dict("mentoring"))
     made = result.explain("m", "e1")
     assert made.splitlines()[0] == "Mentor m, mentee e1"

@@ -17,7 +17,10 @@ from tests.strategies import profiles, scheme_dict
 
 def _units(result) -> list[list[str]]:  # type: ignore[no-untyped-def]
     m = result.matches
-    return [[x for x in (a, b, c) if x] for a, b, c in zip(m["member_a"], m["member_b"], m["member_c"], strict=True)]
+    return [
+        [x for x in (a, b, c) if x]
+        for a, b, c in zip(m["member_a"], m["member_b"], m["member_c"], strict=True)
+    ]
 
 
 @settings(max_examples=40, deadline=None)

@@ -302,3 +302,26 @@ def test_negative_seed_and_empty_pool_are_handled() -> None:
     assert out.status == Status.FEASIBLE
     empty = solve_groups(np.zeros((0, 0)), np.zeros(0, np.int64), np.zeros(0, np.int64))
     assert empty.status == Status.OPTIMAL and empty.assignment.shape == (0,)
+
+
+def test_decomposed_search_for_large_pools_keeps_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    import buddymatch.solvers.groups as groups_module
+
+    monkeypatch.setattr(groups_module, "TABU_MAX_N", 40)
+    monkeypatch.setattr(groups_module, "PART_SIZE", 24)
+    rng = np.random.default_rng(5)
+    n = 64
+    d = rng.random((n, n))
+    benefit = np.triu(d, 1) + np.triu(d, 1).T
+    lower, upper = group_bounds(n, min_size=6, max_size=8)
+    kind = rng.permutation(np.arange(n) % 4)
+    org = rng.integers(0, 10, n)
+    rules = (
+        *(CountRule(kind, p, min=1, name=f"kind={p}") for p in range(4)),
+        CountRule(org, None, max=2, name="organisation"),
+    )
+    out = solve_groups(benefit, lower, upper, rules=rules, iterations=6, seed=4)
+    assert out.stats["method"] == "decomposed tabu search"
+    assert_valid(out, lower, upper, rules, benefit=benefit)
+    again = solve_groups(benefit, lower, upper, rules=rules, iterations=6, seed=4)
+    assert np.array_equal(out.assignment, again.assignment)

@@ -10,8 +10,8 @@ This is the Maximally Diverse Grouping Problem (MDGP) with composition rules.  T
    search over one-moves and swaps with O(1) gains from the maintained person-to-group
    benefit matrix; each generation crosses two parents group by group (or perturbs one
    when the child breaks a rule), improves the child by tabu search and replaces the
-   worst member.  Very large pools (``n > TABU_MAX_N``) use iterated local search instead:
-   perturb the best grouping, descend (each person's best move in turn), keep if better.
+   worst member.  Very large pools (``n > TABU_MAX_N``) descend once over everyone, then
+   repeatedly run tabu search on the members of a few random groups (decomposition).
 
 Every move keeps every rule, lock, keep-together and keep-apart set, so every returned
 assignment is valid.  Keep-together sets are placed whole by the start and then stay put.
@@ -46,7 +46,10 @@ RESTART_AFTER = 10
 """Generations without a new best, per population member, before the population restarts."""
 
 TABU_MAX_N = 1500
-"""Above this size a tabu iteration (O(n^2)) is too slow: iterated descent replaces it."""
+"""Above this size a tabu iteration (O(n^2)) is too slow: after one descent over everyone,
+each generation runs tabu search on the people of a few random groups (``PART_SIZE``)."""
+
+PART_SIZE = 200
 
 __all__ = [
     "CountRule",
@@ -274,6 +277,47 @@ class _Search:
         self.tabu_seconds += time.perf_counter() - t
         return best_a, float(best_f)
 
+    def improve_part(
+        self, a: np.ndarray, f: float, rng: np.random.Generator
+    ) -> tuple[np.ndarray, float]:
+        """Tabu search on the members of a few random groups only (large pools).
+
+        The objective splits by group, so repartitioning the people of ``k`` groups among
+        those groups changes only their pairs: a full tabu search on that sub-pool (about
+        ``PART_SIZE`` people) is cheap and its gain adds to ``f``.  Class counts are per
+        group, so the sub-pool keeps every rule.
+        """
+        p, c = self.p, self.p.classes
+        mean = max(1.0, p.n / max(1, p.G))
+        k = int(min(p.G, max(2, round(PART_SIZE / mean))))
+        chosen = np.sort(rng.choice(p.G, size=k, replace=False))
+        idx = np.flatnonzero(np.isin(a, chosen))
+        remap = np.full(p.G, -1, np.int64)
+        remap[chosen] = np.arange(k)
+        sub_a = remap[a[idx]]
+        sub_d = np.ascontiguousarray(p.D[np.ix_(idx, idx)])
+        counts = np.diff(c.ptr)[idx]
+        sub_ptr = np.zeros(idx.size + 1, np.int64)
+        sub_ptr[1:] = np.cumsum(counts)
+        sub_idx = (
+            np.concatenate([c.idx[c.ptr[i] : c.ptr[i + 1]] for i in idx]) if c.idx.size else c.idx
+        )
+        M, sizes, cnt, f0 = K.build_state(sub_d, sub_a, k, sub_ptr, sub_idx, c.count)
+        best = np.empty_like(sub_a)
+        t = time.perf_counter()
+        f1, it = K.tabu_search(
+            sub_d, sub_a, M, sizes, cnt, f0, p.lo[chosen], p.up[chosen], sub_ptr, sub_idx,
+            c.cmin, c.cmax, p.movable[idx], self.iteration_cap(), 5 * idx.size, self.tt_min,
+            self.tt_rand, self.rng_state, best,
+        )  # fmt: skip
+        self.tabu_iterations += int(it)
+        self.tabu_seconds += time.perf_counter() - t
+        if f1 <= f0 + 1e-9:
+            return a, f
+        out = a.copy()
+        out[idx] = chosen[best]
+        return out, f + (f1 - f0)
+
     def perturbed(self, a: np.ndarray, scale: int = 1) -> np.ndarray:
         """``a`` after ``scale * strength`` random feasible swaps."""
         p, c = self.p, self.p.classes
@@ -441,7 +485,11 @@ def solve_groups(
             i, j = rng.choice(len(pop), size=2, replace=False)
             kid = search.child(pop[i], pop[j])
         else:
-            kid = search.perturbed(best_a)
+            a, f = search.improve_part(best_a, best_f, rng)
+            if f > best_f + 1e-9:
+                best_a, best_f = a, f
+            report(gen, best_f)
+            continue
         a, f = search.improve(kid)
         if f > best_f + 1e-9:
             best_a, best_f = a, f
@@ -473,7 +521,7 @@ def solve_groups(
     if callback is not None:
         callback({"elapsed": time.perf_counter() - t0, "best": best_f, "iteration": gen})
     stats.update(
-        method="memetic tabu search" if search.small else "iterated local search",
+        method="memetic tabu search" if search.small else "decomposed tabu search",
         generations=gen,
         tabu_iterations=search.tabu_iterations,
         failed_crossovers=search.failed_crossovers,

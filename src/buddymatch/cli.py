@@ -223,7 +223,8 @@ class _progress:
 
         def update(info: dict[str, Any]) -> None:
             best = info.get("best")
-            self._bar.update(task, best=f"{best:.4g}" if isinstance(best, float) else str(best))
+            shown = f"{best:,.1f}" if isinstance(best, int | float) else str(best)
+            self._bar.update(task, best=shown)
 
         return update
 

@@ -3,7 +3,7 @@
 A synthetic pool (numpy, fixed seed): four professions, ~60 organisations of uneven size,
 seven bands, five regions and one facilitator per group.  Rules: at least one of each
 profession, at most two per organisation, exactly one facilitator per group.  Benefit is
-diversity (pairs differing on profession, organisation, band and region score higher).
+diversity (pairs differing on profession, organisation, band, region and experience score higher).
 Compared side by side: the feasible greedy start alone (what a coordinator gets without
 search) and the solver's result; every rule is re-checked independently.
 """
@@ -30,6 +30,7 @@ def synthesise(n: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray, np.ndarra
     organisation = rng.choice(60, n, p=org_weights / org_weights.sum())
     band = rng.integers(0, 7, n)
     region = rng.integers(0, 5, n)
+    experience = rng.gamma(2.0, 6.0, n)  # years in the service, continuous
     facilitator = np.zeros(n, np.int64)
     facilitator[rng.choice(n, G, replace=False)] = 1
     benefit = (
@@ -37,7 +38,8 @@ def synthesise(n: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray, np.ndarra
         + 2.0 * (organisation[:, None] != organisation[None, :])
         + np.abs(band[:, None] - band[None, :]) / 6.0
         + 1.0 * (region[:, None] != region[None, :])
-    ) * (100.0 / 7.0)
+        + np.minimum(np.abs(experience[:, None] - experience[None, :]) / 20.0, 1.0)
+    ) * (100.0 / 8.0)
     np.fill_diagonal(benefit, 0.0)
     names = ("Nurse", "GP", "Pharmacist", "Manager")
     rules = [
@@ -88,7 +90,8 @@ def run(quick: bool) -> str:
         "",
         f"{n} synthetic people, {len(lower)} groups of 6–8; rules: ≥1 of each of 4 professions, "
         "≤2 per organisation (60 organisations, uneven), exactly 1 facilitator per group; "
-        f"benefit = diversity on profession, organisation, band, region. Time limit {limit:.0f} s.",
+        "benefit = diversity on profession, organisation, band, region, years of experience. "
+        f"Time limit {limit:.0f} s.",
         "",
         "| method | time (s) | score | mean score per pair | all rules met |",
         "|---|---:|---:|---:|---|",

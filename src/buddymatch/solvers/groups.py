@@ -219,7 +219,7 @@ class _Search:
             return 10**12
         left = max(0.0, self.deadline - time.perf_counter())
         if self.tabu_iterations < 1000 or self.tabu_seconds <= 0:
-            return max(200, 20 * self.p.n)
+            return max(1000, 2 * self.p.n)
         return max(50, int(left * self.tabu_iterations / self.tabu_seconds))
 
     def improve(self, a: np.ndarray) -> tuple[np.ndarray, float]:

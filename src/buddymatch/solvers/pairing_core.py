@@ -389,7 +389,10 @@ class _Solver:
                 fixed = self.fix_reduced_costs(slack) and len(self.edges[0]) == before
         self.proven = fixed and not large
         evals = 0
-        if v.trio and not large:
+        # max-matched/fair with everybody who has a partner already placed: a trio
+        # (an odd number of people) cannot place more, so there is nothing to search.
+        everyone = v.card and trio is None and people >= self.people_bound(people)
+        if v.trio and not large and not everyone:
             settled = not v.card or trio is not None  # people tier: 2*nu + 1 is the maximum
             tri_list: list[tuple[int, tuple[int, int, int]]]
             if settled:

@@ -21,8 +21,9 @@ Definitions (these are what the user documentation promises):
 
 Guarantees: ``status`` is ``OPTIMAL`` only when proven — on small graphs by an
 exact blossom matching on every allowed pair, on large ones by an LP
-certificate (a fractional vertex cover ``y`` with ``y_i + y_j >= w_ij`` for
-every allowed pair, checked against the full matrix).  Otherwise it is
+certificate (duals ``y`` per person and ``z`` per odd set with
+``y_i + y_j + sum of z over odd sets holding both >= w_ij`` for every allowed
+pair, checked against the full matrix) plus reduced-cost fixing.  Otherwise it is
 ``FEASIBLE`` and ``bound`` is a certified upper bound on ``objective``
 (``stats["gap"]`` is the relative gap).  Same inputs and seed give the same
 outcome.  The matching engine is rustworkx's blossom implementation; the LP

@@ -1,10 +1,11 @@
 """The peer (buddy) scheme: one pool, pairs plus one trio for odd numbers, in rounds.
 
-Each round is an exact (or certified) maximum-weight pairing.  Pairs made in
-earlier rounds of the run are not allowed again; history pairs within the
-cooldown are cut and older ones penalised by ``candidates.weight_matrix``.
-Whoever sat out or was in the trio last round is pushed down the queue for
-that next time, so nobody is always the odd one out.
+Each round is an exact (or certified) maximum-weight pairing
+(``solvers.pairing.solve_rounds``).  Pairs made in earlier rounds of the run
+are not allowed again unless that is the only way to place someone (then the
+repeat is reported); history pairs within the cooldown are cut and older ones
+penalised by ``candidates.weight_matrix``.  Whoever sat out or was in the trio
+before is pushed down the queue, so nobody is always the odd one out.
 """
 
 from __future__ import annotations
@@ -23,10 +24,8 @@ from ..explain import all_of, no_partner_reason, pair_sentence
 from ..model import Problem, criterion_name
 from ..scoring import pair_layers, pair_scores, total_weight
 from ..solvers import NOT_ALLOWED, WEIGHT_SCALE, Status
-from ..solvers.pairing import solve_pairing
+from ..solvers.pairing import solve_rounds
 from .common import RoundOutcome, excluded_reason, id_lookup, lookup_id, round_numbers
-
-ROTATION_PENALTY = 5 * WEIGHT_SCALE  # 5 score points: who sat out / was trio'd last time
 
 
 @dataclass(frozen=True)
@@ -42,48 +41,39 @@ def run(problem: Problem, *, time_limit: float | None) -> PeerRun:
     pool = problem.pool()
     base, _ = weight_matrix(problem, pool, pool)
     locked = _local_locks(problem, pool, base)
-    weights = base.copy()
-    sat_out = np.zeros(len(pool), dtype=np.int64)
-    in_trio = np.zeros(len(pool), dtype=np.int64)
+    results = solve_rounds(
+        base,
+        scheme.rounds,
+        objective=scheme.objective,
+        leftover=scheme.leftover,
+        seed=scheme.solver.seed,
+        time_limit=time_limit,
+        locked=locked,
+    )
     units_per_round: list[list[tuple[int, ...]]] = []
     outcomes: list[RoundOutcome] = []
-    for r in range(scheme.rounds):
-        out = solve_pairing(
-            weights,
-            objective=scheme.objective,
-            locked=locked if r == 0 else None,
-            leftover=scheme.leftover,
-            exclude_penalty=sat_out * ROTATION_PENALTY,
-            trio_penalty=in_trio * ROTATION_PENALTY,
-            time_limit=time_limit,
-            seed=scheme.solver.seed,
-        )
+    repeats: set[frozenset[int]] = set()
+    for r, out in enumerate(results):
         if out.status in (Status.INFEASIBLE, Status.UNKNOWN):
             raise InfeasibleError(f"round {r + 1}: {out.stats.get('reason', 'no valid pairing')}")
-        local_units = [tuple(int(x) for x in u) for u in (*out.pairs.tolist(), *out.trios.tolist())]
-        local_units.sort()
-        placed = np.zeros(len(pool), dtype=bool)
-        for unit in local_units:
-            placed[list(unit)] = True
-            for i in unit:
-                for j in unit:
-                    if i != j:
-                        weights[i, j] = NOT_ALLOWED  # no repeats within the run
-        sat_out += ~placed & _has_partner(base)
-        for trio in out.trios.tolist():
-            in_trio[trio] += 1
-        units_per_round.append([tuple(int(pool[i]) for i in u) for u in local_units])
+        local = sorted(tuple(int(x) for x in u) for u in (*out.pairs.tolist(), *out.trios.tolist()))
+        units_per_round.append([tuple(int(pool[i]) for i in u) for u in local])
+        for pair in str(out.stats.get("repeated_pairs", "")).split(";"):
+            if pair:
+                a, b = (int(pool[int(x)]) for x in pair.split("-"))
+                repeats.add(frozenset((a, b)))
         outcomes.append(
             RoundOutcome(
                 status=out.status.value,
                 objective_value=float(out.objective) / WEIGHT_SCALE,
                 bound=None if out.bound is None else float(out.bound) / WEIGHT_SCALE,
-                units=len(local_units),
+                units=len(local),
                 solver=str(out.stats.get("method", "blossom")),
+                repeats=int(out.stats.get("repeats", 0)),
             )
         )
     scores = [[_unit_score(problem, u) for u in units] for units in units_per_round]
-    check_pairs(problem, units_per_round, scores=scores)
+    check_pairs(problem, units_per_round, scores=scores, allowed_repeats=repeats)
     tables = {
         "matches": _matches_table(problem, units_per_round, scores),
         "unmatched": _unmatched_table(problem, pool, units_per_round),
@@ -125,10 +115,6 @@ def _fairness(
         "mean_score_per_person_min": round(float(mean.min()), 2) if len(mean) else None,
         "mean_score_per_person_max": round(float(mean.max()), 2) if len(mean) else None,
     }
-
-
-def _has_partner(weights: np.ndarray) -> np.ndarray:
-    return np.asarray((weights != NOT_ALLOWED).any(axis=1))
 
 
 def _local_locks(problem: Problem, pool: np.ndarray, weights: np.ndarray) -> np.ndarray | None:

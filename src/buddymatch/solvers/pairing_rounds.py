@@ -48,11 +48,13 @@ def solve_rounds(
     repeat_penalty: int = DEFAULT_REPEAT_PENALTY,
     seed: int = 0,
     time_limit: float | None = None,
+    locked: np.ndarray | None = None,
 ) -> list[PairingOutcome]:
     """One :class:`PairingOutcome` per round (see the module docstring for the rules).
 
     ``last_met[i, j]`` is how many rounds ago ``i`` and ``j`` last met before
-    this run (0 = never).  ``time_limit`` is per round.  Deterministic.
+    this run (0 = never).  ``locked`` pairs are made in the first round only.
+    ``time_limit`` is per round.  Deterministic.
     """
     w0 = np.asarray(weights)
     n = w0.shape[0]
@@ -65,7 +67,7 @@ def solve_rounds(
     in_trio = np.zeros(n, dtype=np.int64)
     met_in_run = np.zeros((n, n), dtype=bool)
     outcomes: list[PairingOutcome] = []
-    for _ in range(rounds):
+    for r in range(rounds):
         w = w0.astype(np.int64)
         old = (ago > cooldown) & (w >= 0)
         w[old] = np.maximum(w[old] - repeat_penalty, 0)
@@ -79,6 +81,7 @@ def solve_rounds(
             trio_penalty=in_trio * ROTATE_PENALTY,
             time_limit=time_limit,
             seed=seed,
+            locked=locked if r == 0 else None,
         )
         out = solve_pairing(fresh, **kwargs)  # type: ignore[arg-type]
         repeated: list[tuple[int, int]] = []

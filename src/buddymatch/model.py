@@ -347,13 +347,20 @@ class SizeSpec(_Strict):
 
 
 class GroupsSpec(_Strict):
+    """``size: {min, max}`` (the fewest groups the rules allow), ``count: N``
+    (sizes as equal as possible) or ``bounds: [[min, max], ...]`` (one per group)."""
+
     size: SizeSpec | None = None
     count: int | None = Field(None, ge=1)
+    bounds: tuple[SizeSpec, ...] | None = None
 
     @model_validator(mode="after")
     def _one(self) -> GroupsSpec:
-        if (self.size is None) == (self.count is None):
-            raise ValueError("give size: {min, max} or count: N")
+        given = sum(x is not None for x in (self.size, self.count, self.bounds))
+        if given != 1:
+            raise ValueError("give one of size: {min, max}, count: N or bounds: [{min, max}, ...]")
+        if self.bounds is not None and not self.bounds:
+            raise ValueError("bounds needs at least one group")
         return self
 
 
@@ -461,7 +468,7 @@ class Problem:
     placed: np.ndarray | None = None
     together: tuple[np.ndarray, ...] = ()
     apart: tuple[np.ndarray, ...] = ()
-    pairwise: np.ndarray | None = None
+    pairwise: Mapping[str, np.ndarray] = field(default_factory=dict)  # criterion name -> (n, n)
     carry: pd.DataFrame | None = None
     input_hash: str = ""
     config_hash: str = ""

@@ -157,9 +157,7 @@ def _criterion_values(problem: Problem, crit, a: _Side, b: _Side) -> np.ndarray:
         d = (x - y) / np.float32(_span(att))
         return np.nan_to_num(d * d, nan=0.0).astype(np.float32)
     if kind == "pairwise":
-        if problem.pairwise is None:
-            raise ValueError("pairwise criterion without a pairwise matrix on the problem")
-        m = problem.pairwise
+        m = problem.pairwise[criterion_name(crit)]
         top = float(np.max(m)) if m.size else 0.0
         scale = np.float32(1.0 / top) if top > 0 else np.float32(0.0)
         if a.axis is None:

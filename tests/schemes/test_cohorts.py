@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -89,3 +91,35 @@ def test_more_groups_are_formed_when_the_fewest_cannot_meet_the_rules() -> None:
     result = buddymatch.match(df, scheme)
     assert result.groups["group"].nunique() == 6
     assert (result.tables["group_summary"]["fac=Yes"] == 1).all()
+
+
+MDGPLIB = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mdgplib"
+
+
+@pytest.mark.skipif(not MDGPLIB.exists(), reason="shared/data/mdgplib is not beside the repo")
+@pytest.mark.parametrize("name", ["RanInt_n012_ds_01", "Geo_n012_ss_02"])
+def test_an_mdgplib_instance_through_the_whole_pipeline(tmp_path: Path, name: str) -> None:
+    """Custom pairwise matrix + per-group bounds: the exact optimum of the instance."""
+    from buddymatch.solvers.mdgplib import load_instance, reference_values
+
+    inst = load_instance(MDGPLIB / f"{name}.txt.gz")
+    n = inst.benefit.shape[0]
+    pd.DataFrame({"id": [f"e{i}" for i in range(n)]}).to_csv(tmp_path / "p.csv", index=False)
+    rows = [(f"e{i}", f"e{j}", inst.benefit[i, j]) for i in range(n) for j in range(i + 1, n)]
+    pd.DataFrame(rows, columns=["a", "b", "d"]).to_csv(tmp_path / "d.csv", index=False)
+    scheme = {
+        "version": 1,
+        "scheme": "cohorts",
+        "participants": {"id": "id"},
+        "groups": {
+            "bounds": [
+                {"min": int(lo), "max": int(hi)}
+                for lo, hi in zip(inst.lower, inst.upper, strict=True)
+            ]
+        },
+        "criteria": [{"pairwise": {"file": str(tmp_path / "d.csv")}}],
+    }
+    result = buddymatch.match(tmp_path / "p.csv", scheme)
+    value = result.summary["objective_value"] * inst.benefit.max() / 100
+    assert value == pytest.approx(reference_values(MDGPLIB)[name][0], rel=1e-5)  # float32 scores
+    assert result.summary["status"] == "optimal"

@@ -30,6 +30,7 @@ from ..model import (
     History,
     Problem,
     Scheme,
+    criterion_name,
 )
 from .readers import Table, read_table
 
@@ -149,6 +150,11 @@ def build_problem(
                     )
                 )
     history = _read_history(scheme, lookup, base_dir, issues)
+    pairwise = {
+        criterion_name(c): _read_pairwise(c.file, len(ids), lookup, base_dir, issues)
+        for c in scheme.criteria
+        if c.kind == "pairwise"
+    }
     if issues.issues:
         raise InputError(issues=issues.issues)
     carry = data[[f"carry:{c}" for c in spec.carry]].copy() if spec.carry else None
@@ -173,6 +179,7 @@ def build_problem(
         together=tuple(together),
         apart=tuple(apart),
         carry=carry,
+        pairwise=pairwise,
         input_hash=_hash_frames(tables),
         config_hash=scheme_hash(scheme),
     )
@@ -444,11 +451,16 @@ def _read_pairs(rule, path: str, lookup: dict[str, int], base_dir, issues) -> li
         issues.add(Issue("needs two id columns (one pair per row)", file=table.file))
         return pairs
     first, second = table.frame.columns[:2]
+    # A conflict list outlives one intake: a forbidden pair with someone who is
+    # not in these profiles can never be made anyway, so it is skipped.  A lock
+    # must be honoured, so an unknown id there is an error.
+    strict = rule.kind == "lock"
     for a, b, row in zip(table.frame[first], table.frame[second], table.rows, strict=True):
         ia, ib = lookup.get(_key(a)), lookup.get(_key(b))
         for value, index, col in ((a, ia, first), (b, ib, second)):
-            if index is None:
-                what = "id is blank" if not str(value).strip() else "id is not in the profiles"
+            blank = not str(value).strip()
+            if index is None and (strict or blank):
+                what = "id is blank" if blank else "id is not in the profiles"
                 issues.add(Issue(what, file=table.file, row=int(row), column=str(col)))
         if ia is not None and ib is not None:
             if ia == ib:
@@ -456,6 +468,44 @@ def _read_pairs(rule, path: str, lookup: dict[str, int], base_dir, issues) -> li
             else:
                 pairs.append((ia, ib))
     return pairs
+
+
+def _read_pairwise(file: str, n: int, lookup: dict[str, int], base_dir, issues) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """A symmetric (n, n) matrix from a CSV of ``id_a, id_b, value`` rows (missing pairs: 0)."""
+    matrix = np.zeros((n, n), dtype=np.float64)
+    table = _read_side_file(_resolve(base_dir, file), issues)
+    if table is None:
+        return matrix
+    if table.frame.shape[1] < 3:
+        issues.add(Issue("needs three columns: id, id, value", file=table.file))
+        return matrix
+    first, second, third = table.frame.columns[:3]
+    a = table.frame[first].map(lambda v: lookup.get(_key(v), -1)).to_numpy(dtype=np.int64)
+    b = table.frame[second].map(lambda v: lookup.get(_key(v), -1)).to_numpy(dtype=np.int64)
+    value = pd.to_numeric(table.frame[third].str.strip(), errors="coerce").to_numpy(dtype=float)
+    for k in np.flatnonzero(~np.isfinite(value) | (value < 0)).tolist():
+        issues.add(
+            Issue(
+                "value must be a number 0 or more",
+                file=table.file,
+                row=int(table.rows[k]),
+                column=str(third),
+            )
+        )
+    for col, idx in ((first, a), (second, b)):
+        for k in np.flatnonzero(idx < 0).tolist():
+            issues.add(
+                Issue(
+                    "id is not in the profiles",
+                    file=table.file,
+                    row=int(table.rows[k]),
+                    column=str(col),
+                )
+            )
+    ok = (a >= 0) & (b >= 0) & np.isfinite(value) & (a != b)
+    matrix[a[ok], b[ok]] = value[ok]
+    matrix[b[ok], a[ok]] = value[ok]
+    return matrix
 
 
 def _read_side_file(path: Path, issues: _Collector) -> Table | None:

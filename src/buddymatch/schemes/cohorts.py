@@ -93,6 +93,14 @@ def choose_groups(
     """
     groups = problem.scheme.groups
     assert groups is not None  # config guarantees it for cohorts
+    if groups.bounds is not None:
+        lower = np.array([b.min for b in groups.bounds], dtype=np.int64)
+        upper = np.array([b.max for b in groups.bounds], dtype=np.int64)
+        if not lower.sum() <= n <= upper.sum():
+            raise InfeasibleError(
+                f"groups: the bounds hold {lower.sum()}–{upper.sum()} people; the pool has {n}"
+            )
+        return lower, upper
     size = groups.size
     try:
         lower, upper = group_bounds(

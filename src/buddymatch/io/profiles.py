@@ -13,6 +13,7 @@ import fnmatch
 import hashlib
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,10 @@ def _key(text: str) -> str:
 
 
 def _keys(series: pd.Series) -> pd.Series:
-    return series.astype(str).str.split().str.join(" ").str.casefold()
+    """``_key`` of every value, computed once per distinct value."""
+    codes, distinct = pd.factorize(series.astype(str))
+    keys = np.array([_key(v) for v in distinct] + [""], dtype=object)
+    return pd.Series(keys[codes], index=series.index, dtype=object)
 
 
 class _Collector:
@@ -353,8 +357,42 @@ def _encode_attribute(  # type: ignore[no-untyped-def]
         for (f, r), v in zip(where(bad), text[bad], strict=True):
             issues.add(Issue(f'"{_clip(v)}" is not a number', file=f, row=r, column=spec.column))
         return AttributeData(name, "numeric", np.where(bad, np.nan, num), ())
+    # Normalise each distinct answer once, then expand to rows (a million rows
+    # usually hold a few hundred distinct answers).
+    row_codes, distinct = pd.factorize(raw.reset_index(drop=True))
+    once = _encode_distinct(name, spec, pd.Series(distinct, dtype=object), aliases)
+    if spec.kind == "ordinal":
+        bad = once.bad[row_codes]
+        shown = f"({spec.scale[0]} … {spec.scale[-1]})" if spec.scale else ""
+        for (f, r), v in zip(where(bad), once.display[row_codes[bad]], strict=True):
+            issues.add(
+                Issue(
+                    f'"{_clip(v)}" is not on the scale {shown}',
+                    file=f,
+                    row=r,
+                    column=spec.column,
+                    fix="use one of: " + ", ".join(spec.scale or ()),
+                )
+            )
+    data = once.data
+    return AttributeData(name, data.kind, data.values[row_codes], data.labels)
+
+
+@dataclass(frozen=True)
+class _Distinct:
+    """An attribute encoded over distinct raw answers (see ``_encode_attribute``)."""
+
+    data: AttributeData
+    display: np.ndarray  # cleaned text of each distinct answer
+    bad: np.ndarray  # ordinal: off the scale
+
+
+def _encode_distinct(
+    name: str, spec: AttributeSpec, raw: pd.Series, aliases: dict[str, str]
+) -> _Distinct:
+    no_bad = np.zeros(len(raw), dtype=bool)
     if spec.kind == "multi":
-        return _encode_multi(name, spec, raw, aliases)
+        return _Distinct(_encode_multi(name, spec, raw, aliases), raw.to_numpy(), no_bad)
     display = raw.str.strip()
     if aliases:
         display = display.map(lambda v: aliases.get(_key(v), v))
@@ -365,19 +403,9 @@ def _encode_attribute(  # type: ignore[no-untyped-def]
         codes = keys.map(scale)
         blank = (keys == "").to_numpy()
         bad = codes.isna().to_numpy() & ~blank
-        shown = f"({spec.scale[0]} … {spec.scale[-1]})"
-        for (f, r), v in zip(where(bad), display[bad], strict=True):
-            issues.add(
-                Issue(
-                    f'"{_clip(v)}" is not on the scale {shown}',
-                    file=f,
-                    row=r,
-                    column=spec.column,
-                    fix="use one of: " + ", ".join(spec.scale),
-                )
-            )
         values = codes.fillna(-1).to_numpy(dtype=np.int32)
-        return AttributeData(name, "ordinal", values, tuple(spec.scale))
+        data = AttributeData(name, "ordinal", values, tuple(spec.scale))
+        return _Distinct(data, display.to_numpy(), bad)
     # categorical: the label of a value is the first spelling seen of its normal form
     present = (keys != "").to_numpy()
     codes_arr, uniques = pd.factorize(keys[present], sort=True)
@@ -385,7 +413,8 @@ def _encode_attribute(  # type: ignore[no-untyped-def]
     labels = [str(first.iat[i]) for i in range(len(uniques))]
     values = np.full(len(raw), -1, dtype=np.int32)
     values[present] = codes_arr
-    return AttributeData(name, "categorical", values.astype(np.int32), tuple(labels))
+    data = AttributeData(name, "categorical", values, tuple(labels))
+    return _Distinct(data, display.to_numpy(), no_bad)
 
 
 def _encode_multi(

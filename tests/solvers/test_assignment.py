@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
 from buddymatch.errors import InputError, SolverError
-from buddymatch.solvers import NOT_ALLOWED, Status
+from buddymatch.solvers import NOT_ALLOWED, Status, assignment
 from buddymatch.solvers.assignment import AssignmentOutcome, solve_assignment
 
 OBJECTIVES = ("max-score", "max-matched", "fair")
@@ -391,3 +391,96 @@ def test_sparse_equals_dense_large(objective: str) -> None:
     assert sparse.status is Status.OPTIMAL and sparse.stats["path"] == "sparse"
     check_valid(sparse, w, left, right)
     assert (sparse.objective, sparse.total_weight) == (dense.objective, dense.total_weight)
+
+
+# ---------------------------------------------------------------- max-matched without big-M
+
+
+def big_m(*args: object, **kw: object) -> AssignmentOutcome:
+    """The old single big-M flow for max-matched, as a reference."""
+    assignment._MAX_MATCHED_BIG_M = True
+    try:
+        return solve_assignment(*args, objective="max-matched", **kw)  # type: ignore[arg-type]
+    finally:
+        assignment._MAX_MATCHED_BIG_M = False
+
+
+def chain_instance(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Max weight takes the diagonal (n pairs); the one extra pair needs a 2n+1-arc path.
+
+    Left i loves right i; left i may also take right i+1 at weight 0; the extra
+    left n may only take right 0.  The unique maximum matching shifts everyone.
+    """
+    rng = np.random.default_rng(seed)
+    w = np.full((n + 1, n + 1), NOT_ALLOWED, np.int32)
+    idx = np.arange(n)
+    w[idx, idx] = rng.integers(90_000, 100_001, n)
+    w[idx, idx + 1] = 0
+    w[n, 0] = 5
+    return w, np.ones(n + 1, np.int64), np.ones(n + 1, np.int64)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_max_matched_takes_more_pairs_than_max_weight(sparse: bool) -> None:
+    w, left, right = chain_instance(150)
+    out = solve_assignment(w, left, right, dense_limit=0 if sparse else 10**9)
+    score = solve_assignment(w, left, right, objective="max-score")
+    assert score.pairs.shape[0] == 150
+    assert out.status is Status.OPTIMAL and out.objective == 151 == out.pairs.shape[0]
+    check_valid(out, w, left, right)
+    assert out.total_weight == 5  # every diagonal pair had to go
+    assert out.stats["cardinality_start"] == 150
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.booleans(), st.sampled_from([0, 10**9]))
+def test_max_matched_equals_big_m(seed: int, with_locks: bool, dense_limit: int) -> None:
+    rng = np.random.default_rng(seed)
+    n_left, n_right = (int(x) for x in rng.integers(1, 40, size=2))
+    # few distinct weights, many zeros and a skewed popularity: max weight often
+    # leaves people out that max-matched must place
+    w = rng.choice([0, 0, 1, 7, 50_000, 100_000], size=(n_left, n_right)).astype(np.int32)
+    w[:, : max(1, n_right // 5)] += 100_000
+    w[rng.random(w.shape) < rng.uniform(0.3, 0.95)] = NOT_ALLOWED
+    left = rng.integers(0, 3, n_left)
+    right = rng.integers(0, 4, n_right)
+    lk = np.empty((0, 2), np.int64)
+    if with_locks:
+        cand = np.argwhere(w >= 0)[: rng.integers(0, 4)]
+        dl, dr, keep = np.zeros(n_left, int), np.zeros(n_right, int), []
+        for i, j in cand.tolist():
+            if dl[i] < left[i] and dr[j] < right[j]:
+                dl[i], dr[j] = dl[i] + 1, dr[j] + 1
+                keep.append((i, j))
+        lk = np.array(keep, np.int64).reshape(-1, 2)
+    out = solve_assignment(w, left, right, locked=lk, dense_limit=dense_limit)
+    ref = big_m(w, left, right, locked=lk, dense_limit=dense_limit)
+    assert out.status is Status.OPTIMAL and ref.status is Status.OPTIMAL
+    check_valid(out, w, left, right, lk)
+    assert (out.objective, out.total_weight) == (ref.objective, ref.total_weight)
+
+
+def test_max_matched_equals_big_m_on_popular_mentor() -> None:
+    w, left, right = popular_mentor_instance()
+    w = w.copy()
+    w[:, 10:] = np.where(w[:, 10:] >= 0, 0, NOT_ALLOWED)  # the rest only adds pairs, not weight
+    right[:10] = 12
+    out = solve_assignment(w, left, right, dense_limit=0)
+    ref = big_m(w, left, right, dense_limit=10**9)
+    assert out.status is Status.OPTIMAL and out.stats["path"] == "sparse"
+    check_valid(out, w, left, right)
+    assert (out.objective, out.total_weight) == (ref.objective, ref.total_weight)
+
+
+def test_max_matched_has_no_big_m_overflow() -> None:
+    # M = max_weight × max_pairs + 1 ≈ 1.25e14 per pair: M × pairs passes 2^62
+    w = np.full((250, 250), 2_000_000_000, np.int32)
+    w[0, :] = NOT_ALLOWED
+    w[0, 0] = 1
+    left, right = np.full(250, 250), np.full(250, 250)
+    with pytest.raises(SolverError, match="64-bit limit"):
+        big_m(w, left, right)
+    for dense_limit in (0, 10**9):
+        out = solve_assignment(w, left, right, dense_limit=dense_limit)
+        assert out.status is Status.OPTIMAL and out.objective == 249 * 250 + 1
+        assert out.total_weight == 249 * 250 * 2_000_000_000 + 1

@@ -13,10 +13,12 @@ Objectives (exact definitions; ``objective`` on the outcome is in the units give
     (weight units: score × 1000).
 ``max-matched``
     Lexicographic: maximise the number of pairs made, then their total weight.
-    Solved as one flow with a pair bonus ``M = max_weight × max_pairs + 1`` per
-    pair (so one more pair always beats any weight difference).  Pairs of weight
-    0 are made when they add a pair.  ``objective`` = number of pairs made.
-    Raises :class:`SolverError` if ``M`` × (nodes + 1) would pass 2^62.
+    Pairs of weight 0 are made when they add a pair.  ``objective`` = number of
+    pairs made.  Solved without a big-M (so no overflow whatever the weights):
+    a maximum-weight flow, grown to the maximum number of pairs by augmenting
+    paths over the whole matrix (proven maximal), then — only if pairs had to
+    be added — a min-cost flow of exactly that many pairs (see
+    :func:`_solve_max_matched`).
 ``fair``
     Lexicographic, three levels:
 
@@ -60,6 +62,7 @@ from buddymatch.solvers.assignment_flow import (
     INT64_LIMIT,
     FlowResult,
     FlowSpec,
+    max_cardinality,
     solve_flow,
     sorted_unique,
 )
@@ -69,6 +72,8 @@ OBJECTIVES = ("max-matched", "max-score", "fair")
 SOLVER_NAME = "ortools.SimpleMinCostFlow"
 DENSE_LIMIT = 250_000
 """Matrices with at most this many entries go into the flow whole (no certificate needed)."""
+_MAX_MATCHED_BIG_M = False
+"""Solve max-matched as one big-M flow (the old method; kept for differential tests)."""
 
 
 @dataclass(frozen=True)
@@ -276,7 +281,7 @@ def solve_assignment(
         bound = None if res.bound is None else float(locked_weight + res.bound)
         done = res.certified
         stats.update(res.stats)
-    elif objective == "max-matched":
+    elif objective == "max-matched" and _MAX_MATCHED_BIG_M:
         bonus = weight_bound + 1
         _check_range(
             "max-matched pair bonus M", bonus + prep.max_weight, n_nodes, bonus * max_pairs
@@ -287,6 +292,11 @@ def solve_assignment(
         done = res.certified
         stats.update(res.stats)
         stats["pair_bonus"] = bonus
+    elif objective == "max-matched":
+        res, done, most = _solve_max_matched(prep, flow_kw)
+        value = float(len(prep.locked) + len(res.pairs))
+        bound = float(len(prep.locked) + most)
+        stats.update(res.stats)
     else:
         res, done, bound, fair_stats = _solve_fair(prep, weight_bound, n_nodes, flow_kw, deadline)
         value = float(fair_stats["coverage_1"])
@@ -306,6 +316,48 @@ def solve_assignment(
         total_weight=total,
         stats=stats,
     )
+
+
+def _solve_max_matched(prep: _Prepared, flow_kw: dict[str, object]) -> tuple[FlowResult, bool, int]:
+    """Most pairs, then most weight: exact flows without a big-M (module docstring).
+
+    Returns the best flow, whether it is proven lexicographically optimal over
+    the whole matrix, and a proven upper bound on the number of free pairs.
+
+    1. A maximum-weight b-matching (any number of pairs, weight-0 arcs allowed),
+       certified like ``max-score``.
+    2. Grown by augmenting paths through the full matrix to the maximum number
+       of pairs ``k*``, proven by a search that finds no augmenting path.  If no
+       pair was added, the matching of step 1 weighs the most of all matchings
+       and has ``k*`` pairs, so it is the answer.
+    3. Otherwise a min-cost flow of value exactly ``k*`` (no bypass), costs
+       −weight, started on the arcs of steps 1–2 (which carry a flow of value
+       ``k*``, so it is feasible).  Its certificate — potentials with
+       non-negative reduced cost on every arc of the full matrix — shows the
+       full residual graph has no negative cycle: no flow of value ``k*`` (the
+       most there can be) weighs more.
+    """
+    spec = _spec(prep)
+    first = solve_flow(spec, **flow_kw)  # type: ignore[arg-type]
+    n_right = prep.weights.shape[1]
+    start = first.pairs[:, 0] * n_right + first.pairs[:, 1]
+    keys = first.keys if first.keys is not None else start
+    card = max_cardinality(spec, keys, start)
+    if card.value == start.size:
+        res = first
+    else:
+        res = solve_flow(
+            replace(spec, flow_value=card.value),
+            initial_keys=card.keys,  # already priced by the first solve
+            sample_factor=1,
+            **flow_kw,  # type: ignore[arg-type]
+        )
+        for name in ("rounds", "price_seconds", "flow_seconds", "certify_seconds"):
+            res.stats[name] = round(float(first.stats[name]) + float(res.stats[name]), 4)
+        res.stats["rounds"] = int(res.stats["rounds"])
+        res.stats["fixed_value_solve"] = 1
+    res.stats.update(card.stats)
+    return res, card.certified and res.certified, card.value
 
 
 def _distinct_above(weights: np.ndarray, floor: int) -> np.ndarray:

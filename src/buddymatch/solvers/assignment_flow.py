@@ -32,7 +32,12 @@ from ortools.graph.python import min_cost_flow
 
 from buddymatch.errors import SolverError
 from buddymatch.solvers import Status
-from buddymatch.solvers.assignment_kernels import dual_slack_sum, top_candidates, violating_arcs
+from buddymatch.solvers.assignment_kernels import (
+    dual_slack_sum,
+    maximum_bmatching,
+    top_candidates,
+    violating_arcs,
+)
 
 _SMCF = min_cost_flow.SimpleMinCostFlow
 ORTOOLS_STATUS: dict[int, Status] = {
@@ -75,6 +80,7 @@ class FlowSpec:
     weight_factor: int
     level_bonus: np.ndarray | None = None  # (L,) int64: bonus of a left node's k-th partner
     left_start: np.ndarray | None = None  # partners a left node already has (locked)
+    flow_value: int | None = None  # exactly this many pairs (no bypass); None: any number
 
 
 @dataclass
@@ -86,6 +92,7 @@ class FlowResult:
     certified: bool  # optimal for the whole matrix, not just the candidates
     bound: int | None  # proven upper bound on profit (None if unknown)
     right_potential: np.ndarray | None = None  # d of right nodes (a price estimate)
+    keys: np.ndarray | None = None  # sorted arc keys of the final network
     stats: dict[str, float | int | str] = field(default_factory=dict)
 
 
@@ -215,6 +222,9 @@ def _network(spec: FlowSpec, keys: np.ndarray) -> _Network:
         src_costs = -spec.level_bonus[level]
     has_r = right_cap > 0
     supply = int(min(left_cap.sum(), right_cap.sum()))
+    bypass = supply
+    if spec.flow_value is not None:
+        supply, bypass = spec.flow_value, 0
     rows = keys // n_right
     cols = keys % n_right
     w = spec.weights[rows, cols].astype(np.int64)
@@ -223,7 +233,7 @@ def _network(spec: FlowSpec, keys: np.ndarray) -> _Network:
         [np.zeros(src_heads.size + 1, np.int64), right_ids[has_r], left_ids[rows]]
     )
     heads = np.concatenate([src_heads, [1], np.ones(int(has_r.sum()), np.int64), right_ids[cols]])
-    caps = np.concatenate([src_caps, [supply], right_cap[has_r], np.ones(keys.size, np.int64)])
+    caps = np.concatenate([src_caps, [bypass], right_cap[has_r], np.ones(keys.size, np.int64)])
     costs = np.concatenate([src_costs, [0], np.zeros(int(has_r.sum()), np.int64), pair_costs])
     return _Network(
         tails=tails,
@@ -339,6 +349,7 @@ def _priced_candidates(
         weight_factor=spec.weight_factor,
         level_bonus=spec.level_bonus,
         left_start=None if spec.left_start is None else spec.left_start[rows],
+        flow_value=None,
     )
     res = solve_flow(
         sub,
@@ -385,6 +396,7 @@ def solve_flow(
     price_per_row: int = 6,
     max_rounds: int = 0,
     price_rounds: int = 0,
+    initial_keys: np.ndarray | None = None,
 ) -> FlowResult:
     """Optimal (certified) b-matching of ``spec``; best found if ``deadline`` passes first.
 
@@ -394,10 +406,20 @@ def solve_flow(
     (for matrices over ``sample_factor × dense_limit`` entries) the top
     ``price_per_row`` of each row by weight + a price estimated on a sampled
     sub-market; each round adds the ``add_per_row`` most violated arcs of each row.
+    ``initial_keys`` (sorted arc keys) replace the top-k candidates when given.
+
+    With ``spec.flow_value`` set the flow must carry exactly that many pairs
+    (the caller guarantees ``initial_keys`` carry such a flow); the certificate
+    then proves optimality among all flows of that value in the full network.
     """
     n_left, n_right = spec.weights.shape
     dense = n_left * n_right <= dense_limit
-    keys = all_arcs(spec) if dense else candidate_arcs(spec, k_row, k_col)
+    if dense:
+        keys = all_arcs(spec)
+    elif initial_keys is not None:
+        keys = initial_keys
+    else:
+        keys = candidate_arcs(spec, k_row, k_col)
     t_price = 0.0
     if not dense and sample_factor > 1 and n_left * n_right > sample_factor * max(dense_limit, 1):
         t0 = time.perf_counter()
@@ -430,7 +452,8 @@ def solve_flow(
             break
         if (deadline is not None and time.monotonic() > deadline) or rounds == max_rounds:
             certified = False
-            bound = _dual_bound(spec, dist) if spec.level_bonus is None else None
+            plain = spec.level_bonus is None and spec.flow_value is None
+            bound = _dual_bound(spec, dist) if plain else None
             break
         added_total += int(extra.size)
         keys = sorted_unique(np.concatenate([keys, extra]))
@@ -454,4 +477,58 @@ def solve_flow(
         bound=bound,
         stats=stats,
         right_potential=None if dense else dist[2 + n_left :],
+        keys=keys,
     )
+
+
+@dataclass
+class CardinalityResult:
+    """A maximum-cardinality b-matching and the arcs it was found on."""
+
+    keys: np.ndarray  # sorted arc keys (they carry a flow of ``value``)
+    value: int  # pairs in the matching
+    certified: bool  # no augmenting path in the full matrix: ``value`` is the maximum
+    stats: dict[str, float | int | str] = field(default_factory=dict)
+
+
+def _ptr(sorted_rows: np.ndarray, n: int) -> np.ndarray:
+    return np.searchsorted(sorted_rows, np.arange(n + 1, dtype=np.int64))
+
+
+def max_cardinality(spec: FlowSpec, keys: np.ndarray, start: np.ndarray) -> CardinalityResult:
+    """Most pairs of ``spec``, certified over the whole matrix, grown from ``start``.
+
+    ``start`` (sorted keys, a subset of ``keys``) is a valid b-matching of
+    ``spec``, e.g. a maximum-weight one.  Unless it already fills one side,
+    :func:`maximum_bmatching` grows it by augmenting paths through the **full**
+    matrix until a search finds none, which proves the value is the maximum (a
+    flow is maximum iff its residual graph has no augmenting path).  The
+    returned keys are ``keys`` plus the final matching.
+    """
+    n_left, n_right = spec.weights.shape
+    limit = int(min(spec.left_cap.sum(), spec.right_cap.sum()))
+    used = start
+    searches = 0
+    t0 = time.perf_counter()
+    if used.size < limit:
+        excl = spec.excluded
+        rows, cols, searches = maximum_bmatching(
+            spec.weights,
+            spec.min_weight,
+            spec.left_cap > 0,
+            spec.right_cap > 0,
+            spec.left_cap,
+            spec.right_cap,
+            used // n_right,
+            used % n_right,
+            _ptr(excl // n_right, n_left),
+            excl % n_right,
+        )
+        used = sorted_unique(rows * n_right + cols)
+        keys = sorted_unique(np.concatenate([keys, used]))
+    stats: dict[str, float | int | str] = {
+        "cardinality_start": int(start.size),
+        "cardinality_searches": int(searches),
+        "cardinality_seconds": round(time.perf_counter() - t0, 4),
+    }
+    return CardinalityResult(keys=keys, value=int(used.size), certified=True, stats=stats)

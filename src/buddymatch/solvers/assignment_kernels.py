@@ -214,3 +214,147 @@ def dual_slack_sum(
             if s > 0:
                 total += s
     return total
+
+
+@numba.njit(cache=True)
+def maximum_bmatching(
+    weights: np.ndarray,
+    min_weight: int,
+    rows_ok: np.ndarray,
+    cols_ok: np.ndarray,
+    left_cap: np.ndarray,
+    right_cap: np.ndarray,
+    init_rows: np.ndarray,
+    init_cols: np.ndarray,
+    skip_ptr: np.ndarray,
+    skip_cols: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Grow a b-matching to maximum cardinality over every allowed entry; certify it.
+
+    Starts from the valid b-matching ``init_rows``/``init_cols``.  Each phase is
+    one breadth-first search of the residual graph from every left node with
+    spare capacity: forward through any allowed entry of the row (``weights >=
+    min_weight``, column open, not matched, not in ``skip``), back from a right
+    node to the left nodes matched with it.  Right nodes with spare capacity that
+    are reached end augmenting paths; node-disjoint ones are applied (Hopcroft–
+    Karp style) and the next phase searches again.  The loop ends with a search
+    that reaches no such node: then there is no augmenting path in the full
+    matrix, so the matching has maximum cardinality (max-flow/min-cut).  Each
+    phase adds at least one pair, and costs at most one pass over the matrix.
+
+    ``skip_ptr``/``skip_cols``: per row, sorted columns that are not arcs
+    (locked pairs).  Returns (rows, cols) of the matching (row-major order) and
+    the number of searches.
+    """
+    n_left, n_right = weights.shape
+    l_ptr = np.zeros(n_left + 1, np.int64)
+    for i in range(n_left):
+        l_ptr[i + 1] = l_ptr[i] + left_cap[i]
+    r_ptr = np.zeros(n_right + 1, np.int64)
+    for j in range(n_right):
+        r_ptr[j + 1] = r_ptr[j] + right_cap[j]
+    l_cols = np.empty(l_ptr[n_left], np.int64)
+    r_rows = np.empty(r_ptr[n_right], np.int64)
+    l_deg = np.zeros(n_left, np.int64)
+    r_deg = np.zeros(n_right, np.int64)
+    for e in range(init_rows.size):
+        i = init_rows[e]
+        j = init_cols[e]
+        l_cols[l_ptr[i] + l_deg[i]] = j
+        l_deg[i] += 1
+        r_rows[r_ptr[j] + r_deg[j]] = i
+        r_deg[j] += 1
+    mark = np.full(n_right, -1, np.int64)
+    seen_left = np.zeros(n_left, np.bool_)
+    seen_right = np.zeros(n_right, np.bool_)
+    parent_right = np.empty(n_right, np.int64)  # left node a right node was reached from
+    parent_left = np.empty(n_left, np.int64)  # right node a left node was reached from
+    scan = np.empty(n_left, np.int64)  # next column to look at, per left node
+    stack = np.empty(n_left, np.int64)
+    searches = 0
+    while True:
+        searches += 1
+        seen_left[:] = False
+        seen_right[:] = False
+        mark[:] = -1
+        augmented = 0
+        for root in range(n_left):
+            if not rows_ok[root] or l_deg[root] >= left_cap[root] or seen_left[root]:
+                continue
+            seen_left[root] = True
+            parent_left[root] = -1
+            scan[root] = 0
+            top = 0
+            stack[0] = root
+            while top >= 0:
+                i = stack[top]
+                # columns matched with (or locked to) i are not arcs; a stale mark of
+                # another node never equals i, and i's pairs cannot change while it is seen
+                for p in range(l_ptr[i], l_ptr[i] + l_deg[i]):
+                    mark[l_cols[p]] = i
+                for p in range(skip_ptr[i], skip_ptr[i + 1]):
+                    mark[skip_cols[p]] = i
+                j = scan[i]
+                found = -1
+                while j < n_right:
+                    if (
+                        not seen_right[j]
+                        and mark[j] != i
+                        and cols_ok[j]
+                        and weights[i, j] >= min_weight
+                    ):
+                        found = j
+                        break
+                    j += 1
+                scan[i] = j + 1
+                if found < 0:
+                    top -= 1
+                    continue
+                seen_right[found] = True
+                parent_right[found] = i
+                if r_deg[found] < right_cap[found]:
+                    augmented += 1
+                    j = found
+                    while j >= 0:
+                        i = parent_right[j]
+                        jp = parent_left[i]
+                        # (i, j) joins the matching; (i, jp) leaves it
+                        if jp >= 0:
+                            for p in range(l_ptr[i], l_ptr[i] + l_deg[i]):
+                                if l_cols[p] == jp:
+                                    l_cols[p] = j
+                                    break
+                            for p in range(r_ptr[jp], r_ptr[jp] + r_deg[jp]):
+                                if r_rows[p] == i:
+                                    r_deg[jp] -= 1
+                                    r_rows[p] = r_rows[r_ptr[jp] + r_deg[jp]]
+                                    break
+                        else:
+                            l_cols[l_ptr[i] + l_deg[i]] = j
+                            l_deg[i] += 1
+                        r_rows[r_ptr[j] + r_deg[j]] = i
+                        r_deg[j] += 1
+                        j = jp
+                    break
+                for p in range(r_ptr[found], r_ptr[found] + r_deg[found]):
+                    i2 = r_rows[p]
+                    if not seen_left[i2]:
+                        seen_left[i2] = True
+                        parent_left[i2] = found
+                        scan[i2] = 0
+                        top += 1
+                        stack[top] = i2
+        if augmented == 0:
+            break
+    n_pairs = 0
+    for i in range(n_left):
+        n_pairs += l_deg[i]
+    out_r = np.empty(n_pairs, np.int64)
+    out_c = np.empty(n_pairs, np.int64)
+    n = 0
+    for i in range(n_left):
+        for p in range(l_ptr[i], l_ptr[i] + l_deg[i]):
+            out_r[n] = i
+            out_c[n] = l_cols[p]
+            n += 1
+    return out_r, out_c, searches

@@ -46,6 +46,7 @@ def test_match_writes_the_contract_files_and_refuses_to_overwrite(workdir: Path)
     first = run(*MATCH, "-o", "out")
     assert first.exit_code == 0, first.stderr
     assert sorted(p.name for p in (workdir / "out").iterdir()) == [
+        "history.csv",
         "matches.csv",
         "summary.json",
         "unmatched.csv",

@@ -441,6 +441,7 @@ class History:
     pairs: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
     rounds_ago: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     latest_round: int = 0  # the highest round number in the history file
+    table: pd.DataFrame | None = None  # the rows as read: round, member_a, member_b[, member_c]
 
 
 @dataclass(frozen=True, eq=False)

@@ -126,3 +126,25 @@ def test_fairness_spread_is_reported() -> None:
     assert fairness["rounds_left_out_max"] == 1
     assert fairness["people_left_out_more_than_once"] == 0
     assert fairness["rounds_in_trio_max"] == 0
+
+
+def test_history_is_written_back_and_feeds_the_next_quarter(tmp_path: Path) -> None:
+    import yaml
+
+    df = _pool(6)
+    df.to_csv(tmp_path / "pool.csv", index=False)
+    (tmp_path / "past.csv").write_text("round,member_a,member_b,member_c\n1,p0,p1,\n1,gone,p2,\n")
+    scheme = scheme_dict("peer", gap=None, history={"file": "past.csv", "cooldown": 2})
+    (tmp_path / "scheme.yaml").write_text(yaml.safe_dump(scheme))
+    first = buddymatch.match(tmp_path / "pool.csv", tmp_path / "scheme.yaml")
+    history = first.tables["history"]
+    assert history.iloc[:2].values.tolist() == [["1", "p0", "p1", ""], ["1", "gone", "p2", ""]]
+    assert set(history["round"].iloc[2:]) == {"2"} and len(history) == 5
+    first.write(tmp_path / "q1")
+    scheme["history"]["file"] = str(tmp_path / "q1" / "history.csv")
+    (tmp_path / "scheme.yaml").write_text(yaml.safe_dump(scheme))
+    second = buddymatch.match(tmp_path / "pool.csv", tmp_path / "scheme.yaml")
+    assert second.matches["round"].unique().tolist() == [3]
+    met_before = {frozenset(r[1:3]) for r in history.values.tolist() if r[0] == "2"}
+    now = {frozenset(u[:2]) for u in _units(second)}
+    assert not met_before & now  # round 2 pairs are within the cooldown

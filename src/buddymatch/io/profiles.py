@@ -599,7 +599,11 @@ def _read_history(scheme: Scheme, lookup: dict[str, int], base_dir, issues) -> H
             for y in range(x + 1, len(known)):
                 pairs.append((min(known[x], known[y]), max(known[x], known[y])))
                 ago.append(int(latest - rounds[k]) + 1)
-    return History(_pair_array(pairs), np.asarray(ago, dtype=np.int64), int(latest))
+    # Kept as read (people who left included) so history.csv can carry it forward.
+    kept = pd.DataFrame({"round": frame[cols["round"]].str.strip()})
+    for k, c in enumerate(id_cols[:3]):
+        kept[("member_a", "member_b", "member_c")[k]] = frame[c].astype(str).str.strip()
+    return History(_pair_array(pairs), np.asarray(ago, dtype=np.int64), int(latest), kept)
 
 
 # --- misc ---------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 from ..errors import InputError, Issue
 from ..model import Problem
 
@@ -61,3 +63,24 @@ def excluded_reason(problem: Problem, i: int) -> str:
             if values & wanted:
                 return f"excluded by rule: {rule.attribute} is {shown}"
     return "excluded from matching"
+
+
+HISTORY_COLUMNS = ["round", "member_a", "member_b", "member_c"]
+
+
+def history_table(problem: Problem, matches: pd.DataFrame, id_columns: list[str]) -> pd.DataFrame:
+    """Past meetings plus this run's, in the form ``history: {file: ...}`` reads.
+
+    Rows of the old history are kept as they were (people who have left
+    included), this run's rounds are appended with their continued numbers.
+    """
+    new = pd.DataFrame({"round": matches["round"].astype(int).astype(str)})
+    for slot, column in zip(HISTORY_COLUMNS[1:], id_columns, strict=False):
+        new[slot] = matches[column].astype(str) if column in matches else ""
+    old = problem.history.table
+    frames = [f for f in (old, new) if f is not None and len(f)]
+    if not frames:
+        return pd.DataFrame(columns=HISTORY_COLUMNS)
+    out = pd.concat(frames, ignore_index=True).reindex(columns=HISTORY_COLUMNS)
+    out = out.astype(object).where(out.notna(), "")
+    return out.astype(str)

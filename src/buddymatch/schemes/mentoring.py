@@ -22,7 +22,14 @@ from ..model import BOTH, MENTEE, MENTOR, Problem, criterion_name
 from ..scoring import pair_layers, pair_scores, total_weight
 from ..solvers import NOT_ALLOWED, WEIGHT_SCALE, Status
 from ..solvers.assignment import solve_assignment
-from .common import RoundOutcome, excluded_reason, id_lookup, lookup_id, round_numbers
+from .common import (
+    RoundOutcome,
+    excluded_reason,
+    history_table,
+    id_lookup,
+    lookup_id,
+    round_numbers,
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,7 @@ def run(problem: Problem, *, time_limit: float | None) -> MentoringRun:
         "matches": _matches_table(problem, made, scores),
         "unmatched": _unmatched_table(problem, made, mentees, mentors),
     }
+    tables["history"] = history_table(problem, tables["matches"], ["mentor_id", "mentee_id"])
     return MentoringRun(tables, outcomes, lambda a, b: explain_pair(problem, made, a, b))
 
 

@@ -25,7 +25,14 @@ from ..model import Problem, criterion_name
 from ..scoring import pair_layers, pair_scores, total_weight
 from ..solvers import NOT_ALLOWED, WEIGHT_SCALE, Status
 from ..solvers.pairing import solve_rounds
-from .common import RoundOutcome, excluded_reason, id_lookup, lookup_id, round_numbers
+from .common import (
+    RoundOutcome,
+    excluded_reason,
+    history_table,
+    id_lookup,
+    lookup_id,
+    round_numbers,
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,9 @@ def run(problem: Problem, *, time_limit: float | None) -> PeerRun:
         "matches": _matches_table(problem, units_per_round, scores),
         "unmatched": _unmatched_table(problem, pool, units_per_round),
     }
+    tables["history"] = history_table(
+        problem, tables["matches"], ["member_a", "member_b", "member_c"]
+    )
     return PeerRun(
         tables,
         outcomes,

@@ -491,6 +491,14 @@ class CardinalityResult:
     stats: dict[str, float | int | str] = field(default_factory=dict)
 
 
+_WARM_SEARCHES = 8
+"""Searches to spend growing a max-weight matching before starting from no pairs.
+
+A max-weight matching is usually maximum or close (one search proves it), but
+its free nodes can sit behind long augmenting paths; from no pairs the greedy
+depth-first phases reach the maximum in a few searches on realistic matrices."""
+
+
 def _ptr(sorted_rows: np.ndarray, n: int) -> np.ndarray:
     return np.searchsorted(sorted_rows, np.arange(n + 1, dtype=np.int64))
 
@@ -512,18 +520,22 @@ def max_cardinality(spec: FlowSpec, keys: np.ndarray, start: np.ndarray) -> Card
     t0 = time.perf_counter()
     if used.size < limit:
         excl = spec.excluded
-        rows, cols, searches = maximum_bmatching(
+        args = (
             spec.weights,
             spec.min_weight,
             spec.left_cap > 0,
             spec.right_cap > 0,
             spec.left_cap,
             spec.right_cap,
-            used // n_right,
-            used % n_right,
-            _ptr(excl // n_right, n_left),
-            excl % n_right,
         )
+        skip = (_ptr(excl // n_right, n_left), excl % n_right)
+        rows, cols, searches, done = maximum_bmatching(
+            *args, used // n_right, used % n_right, *skip, _WARM_SEARCHES if used.size else 0
+        )
+        if not done:  # long augmenting paths from a max-weight start: begin afresh
+            empty = np.empty(0, np.int64)
+            rows, cols, more, done = maximum_bmatching(*args, empty, empty, *skip, 0)
+            searches += more
         used = sorted_unique(rows * n_right + cols)
         keys = sorted_unique(np.concatenate([keys, used]))
     stats: dict[str, float | int | str] = {

@@ -228,7 +228,8 @@ def maximum_bmatching(
     init_cols: np.ndarray,
     skip_ptr: np.ndarray,
     skip_cols: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, int]:
+    max_searches: int,
+) -> tuple[np.ndarray, np.ndarray, int, bool]:
     """Grow a b-matching to maximum cardinality over every allowed entry; certify it.
 
     Starts from the valid b-matching ``init_rows``/``init_cols``.  Each phase is
@@ -243,8 +244,9 @@ def maximum_bmatching(
     phase adds at least one pair, and costs at most one pass over the matrix.
 
     ``skip_ptr``/``skip_cols``: per row, sorted columns that are not arcs
-    (locked pairs).  Returns (rows, cols) of the matching (row-major order) and
-    the number of searches.
+    (locked pairs).  ``max_searches`` > 0 stops after that many searches.
+    Returns (rows, cols) of the matching (row-major order), the number of
+    searches, and whether the last search proved the matching maximum.
     """
     n_left, n_right = weights.shape
     l_ptr = np.zeros(n_left + 1, np.int64)
@@ -344,7 +346,7 @@ def maximum_bmatching(
                         scan[i2] = 0
                         top += 1
                         stack[top] = i2
-        if augmented == 0:
+        if augmented == 0 or searches == max_searches:
             break
     n_pairs = 0
     for i in range(n_left):
@@ -357,4 +359,4 @@ def maximum_bmatching(
             out_r[n] = i
             out_c[n] = l_cols[p]
             n += 1
-    return out_r, out_c, searches
+    return out_r, out_c, searches, augmented == 0

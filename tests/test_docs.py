@@ -1,0 +1,144 @@
+"""The user documentation runs: every console example and every complete scheme snippet.
+
+Console examples are lines starting with ``$ buddymatch `` inside ```console blocks;
+each docs page runs its examples in order in a fresh copy of ``sample_data/`` and
+``constraints/`` (so a page may ``match`` first and ``explain`` the result after).
+A trailing ``# exit N`` marks a deliberate error example and is asserted.  A fenced
+block right after ``<!-- file: PATH -->`` is written to PATH before the examples run
+(a page can show a scheme file and then use it).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from buddymatch.cli import cli
+from buddymatch.config import validate_scheme
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+PAGES = sorted(DOCS.glob("*.md"))
+_EXIT = re.compile(r"#\s*exit\s+(\d+)\s*$")
+_FILE = re.compile(r"<!--\s*file:\s*(\S+)\s*-->")
+
+
+@dataclass
+class Block:
+    lang: str
+    lines: list[str]
+    file: str | None = None  # set when preceded by <!-- file: PATH -->
+
+
+@dataclass
+class Page:
+    blocks: list[Block] = field(default_factory=list)
+
+
+def parse(path: Path) -> Page:
+    """Fenced blocks of a Markdown page, in order, with their file markers."""
+    page = Page()
+    pending: str | None = None
+    current: Block | None = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if current is not None:
+            if line.startswith("```"):
+                page.blocks.append(current)
+                current = None
+            else:
+                current.lines.append(line)
+            continue
+        if line.startswith("```"):
+            current = Block(line[3:].strip(), [], pending)
+            pending = None
+            continue
+        marker = _FILE.search(line)
+        if marker:
+            pending = marker.group(1)
+        elif line.strip():
+            pending = None
+    assert current is None, f"{path.name}: unclosed code block"
+    return page
+
+
+def commands(page: Page) -> list[tuple[str, int, list[str]]]:
+    """Every console example: (command without `$ `, expected exit code, shown output).
+
+    The shown output is the lines after the command up to the next one, without
+    the "..." lines that mark an abridged output.
+    """
+    out: list[tuple[str, int, list[str]]] = []
+    for block in page.blocks:
+        if block.lang != "console":
+            continue
+        for line in block.lines:
+            if line.startswith("$ buddymatch "):
+                m = _EXIT.search(line)
+                out.append((line[2:], int(m.group(1)) if m else 0, []))
+            elif out and line.strip() not in ("", "...") and not line.startswith("$"):
+                out[-1][2].append(line.rstrip())
+    return out
+
+
+def test_parser_finds_examples_and_exit_markers() -> None:
+    page = parse(DOCS / "scheme-reference.md")
+    cmds = commands(page)
+    assert cmds and all(code in (0, 2) for _, code, _ in cmds)
+    assert any(code == 2 for _, code, _ in cmds)
+    assert any(shown for _, _, shown in cmds)
+    assert any(b.file == "constraints/bad.yaml" for b in page.blocks)
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if commands(parse(p))], ids=lambda p: p.name)
+def test_console_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for folder in ("sample_data", "constraints"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    monkeypatch.chdir(tmp_path)
+    parsed = parse(page)
+    for block in parsed.blocks:
+        if block.file is not None:
+            target = tmp_path / block.file
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text("\n".join(block.lines) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    for line, expected, shown in commands(parsed):
+        args = shlex.split(line, comments=True)[1:]
+        result = runner.invoke(cli, args, catch_exceptions=False)
+        assert result.exit_code == expected, f"{page.name}: {line}\n{result.output}"
+        printed = [x.rstrip() for x in result.output.splitlines()]
+        for want in shown:  # the documented output is real output, line for line
+            assert want in printed, f"{page.name}: {line}\nmissing: {want}\n{result.output}"
+
+
+def _schemes() -> list[tuple[str, str, str]]:
+    """(label, language, text) of every complete scheme snippet in the reference."""
+    out = []
+    page = parse(DOCS / "scheme-reference.md")
+    for k, block in enumerate(page.blocks):
+        text = "\n".join(block.lines)
+        if block.file is not None:
+            continue  # written to disk and used (maybe deliberately wrong) by an example
+        if block.lang == "yaml" and text.startswith("version: 1"):
+            out.append((f"yaml-{k}", "yaml", text))
+        elif block.lang == "toml" and text.startswith("version = 1"):
+            out.append((f"toml-{k}", "toml", text))
+    return out
+
+
+def test_reference_has_complete_schemes() -> None:
+    langs = {lang for _, lang, _ in _schemes()}
+    assert langs == {"yaml", "toml"}
+
+
+@pytest.mark.parametrize(("label", "lang", "text"), _schemes(), ids=lambda v: str(v)[:12])
+def test_reference_schemes_validate(label: str, lang: str, text: str) -> None:
+    data = yaml.safe_load(text) if lang == "yaml" else tomllib.loads(text)
+    validate_scheme(data, label=label)

@@ -1,0 +1,54 @@
+"""Shared fixtures: a small valid mentoring profile set and its scheme, written to tmp_path.
+
+Generic on purpose (other test modules may use it): six people across three
+organisations, the column headings of sample_data/, a scheme mapping them.
+"""
+
+# ruff: noqa: E501
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+PROFILES_CSV = """\
+Email,Full name,Organisation,I want to be a,How many mentees can you take?,Band,Region,Areas you'd like support with,Areas you can offer
+m1@example.test,Ann One,Org A,Mentor,2,Band 8a,North,,Finance; Leadership
+m2@example.test,Bob Two,Org B,Mentor,,Band 8b,South,,Digital
+e1@example.test,Cat Three,Org B,Mentee,,Band 6,North,Finance,
+e2@example.test,Dan Four,Org A,Mentee,,Band 6,South,Digital; Leadership,
+e3@example.test,Eve Five,Org C,Mentee,,Band 7,North,Leadership,
+b1@example.test,Fay Six,Org C,Either,1,Band 8a,East,Finance,Digital
+"""
+
+SCHEME_YAML = """\
+version: 1
+scheme: mentoring
+participants:
+  id: Email
+  role: {column: I want to be a, mentor: [Mentor], mentee: [Mentee], both: [Either]}
+  capacity: {column: "How many mentees can you take?", default: 1}
+  attributes:
+    organisation: {column: Organisation}
+    band: {column: Band, scale: [Band 5, Band 6, Band 7, Band 8a, Band 8b, Band 8c, Band 8d, Band 9]}
+    region: {column: Region}
+    interests: {column: "Areas you'd like support with", multi: ";"}
+    expertise: {column: "Areas you can offer", multi: ";"}
+rules:
+  - different: organisation
+  - gap: {attribute: band, min: 1, max: 3}
+criteria:
+  - overlap: {mentee: interests, mentor: expertise, weight: 5}
+  - same: {attribute: region, weight: 3}
+objective: max-matched
+"""
+
+
+@pytest.fixture
+def valid_inputs(tmp_path: Path) -> tuple[Path, Path]:
+    """(profiles.csv, scheme.yaml) in tmp_path; both valid together."""
+    profiles = tmp_path / "profiles.csv"
+    profiles.write_text(PROFILES_CSV, encoding="utf-8")
+    scheme = tmp_path / "scheme.yaml"
+    scheme.write_text(SCHEME_YAML, encoding="utf-8")
+    return profiles, scheme

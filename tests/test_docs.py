@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 import shlex
 import shutil
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import tomllib
 import yaml
 from click.testing import CliRunner
 

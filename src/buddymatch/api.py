@@ -246,7 +246,9 @@ def _summary(
             matched.update(v for v in main[c].tolist() if isinstance(v, str) and v)
     unmatched = tables["unmatched"]
     scores: pd.Series = pd.Series([], dtype=float)
-    if main is not None and "score" in main.columns:
+    if "group_summary" in tables and len(tables["group_summary"]):
+        scores = tables["group_summary"]["score"].astype(float)  # one mean pair score per group
+    elif main is not None and "score" in main.columns:
         scores = main["score"].astype(float)
     return {
         "scheme": problem.scheme.scheme,
@@ -259,7 +261,7 @@ def _summary(
         "matched": len(matched),
         "unmatched": int(unmatched["participant_id"].nunique()) if len(unmatched) else 0,
         "units": int(sum(o.units for o in outcomes)),
-        "total_score": round(float(scores.sum()), 4),
+        "total_score": round(value if "group_summary" in tables else float(scores.sum()), 4),
         "mean_score": None if scores.empty else round(float(scores.mean()), 4),
         "lowest_score": None if scores.empty else round(float(scores.min()), 4),
         "rounds": [

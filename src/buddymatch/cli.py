@@ -183,7 +183,8 @@ def match(
     s = result.summary
     log.info("wrote %s (%d units, status %s)", output, s["units"], s["status"])
     if not quiet:
-        unit = "groups" if s["scheme"] == "cohorts" else "pairs"
+        unit = "group" if "groups" in result.tables else "pair"
+        unit += "" if s["units"] == 1 else "s"
         click.echo(
             f"{s['status']}: {s['matched']} of {s['participants']} participants matched "
             f"in {s['units']} {unit}; {s['unmatched']} unmatched (reasons in "

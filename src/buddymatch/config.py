@@ -404,16 +404,18 @@ def _cross_check(scheme: Scheme, label: str) -> list[Issue]:
         )
     if scheme.group_size is not None and kind != "peer":
         issues.append(_key_issue(label, "group_size", "group_size applies to the peer scheme"))
-    if kind == "peer" and scheme.group_size not in (None, 2):
-        issues.append(
-            _key_issue(
-                label,
-                "group_size",
-                f"peer schemes make pairs (and one trio for odd numbers); for groups of "
-                f"{scheme.group_size} use scheme: cohorts with groups: "
-                f"{{size: {{min: {scheme.group_size}, max: {scheme.group_size}}}}}",
-            )
-        )
+    if kind == "peer" and (scheme.group_size or 2) > 2:
+        for i, rule in enumerate(scheme.rules):
+            if rule.kind in ("same", "gap"):
+                issues.append(
+                    _key_issue(
+                        label,
+                        f"rules[{i}].{rule.kind}",
+                        f"not available with group_size {scheme.group_size} (groups of 3 or "
+                        "more); use different, forbid, lock or exclude, or scheme: cohorts "
+                        "with composition rules",
+                    )
+                )
     return issues
 
 

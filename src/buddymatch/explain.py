@@ -55,7 +55,7 @@ def pair_sentence(problem: Problem, first: int, second: int, layers: dict[str, f
                 y = set(att.display(second).split("; ")) - {""}
                 common = sorted(x & y)
                 if common:
-                    parts.append(f"shares {len(common)} {crit.attribute}: {', '.join(common)}")
+                    parts.append(f"shares {crit.attribute}: {', '.join(common)}")
                 else:
                     parts.append(f"no shared {crit.attribute}")
         elif crit.kind == "closeness":

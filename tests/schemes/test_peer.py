@@ -148,3 +148,29 @@ def test_history_is_written_back_and_feeds_the_next_quarter(tmp_path: Path) -> N
     met_before = {frozenset(r[1:3]) for r in history.values.tolist() if r[0] == "2"}
     now = {frozenset(u[:2]) for u in _units(second)}
     assert not met_before & now  # round 2 pairs are within the cooldown
+
+
+def test_explain_names_the_history_cooldown(tmp_path: Path) -> None:
+    import yaml
+
+    (tmp_path / "past.csv").write_text("round,member_a,member_b,member_c\n4,p0,p1,\n")
+    _pool(4).to_csv(tmp_path / "pool.csv", index=False)
+    scheme = scheme_dict("peer", gap=None, history={"file": "past.csv", "cooldown": 1})
+    (tmp_path / "scheme.yaml").write_text(yaml.safe_dump(scheme))
+    result = buddymatch.match(tmp_path / "pool.csv", tmp_path / "scheme.yaml")
+    assert result.explain("p0", "p1").splitlines()[-1] == (
+        "Not allowed: they met 1 round ago, within the history cooldown of 1."
+    )
+
+
+def test_group_size_three_is_accepted_by_the_scheme_file(tmp_path: Path) -> None:
+    scheme = scheme_dict("peer", gap=None, group_size=3)
+    result = buddymatch.match(_pool(9), scheme)
+    assert sorted(result.groups.groupby("group").size().tolist()) == [3, 3, 3]
+    bad = scheme_dict("peer", gap=(0, 1), group_size=3)
+    try:
+        buddymatch.match(_pool(9), bad)
+    except buddymatch.ConfigError as err:
+        assert str(err).startswith('scheme: key "rules[1].gap": not available with group_size 3')
+    else:  # pragma: no cover
+        raise AssertionError("gap with group_size must be refused")

@@ -338,8 +338,8 @@ def _read_count(data: pd.DataFrame, what: str, scheme: Scheme, where, issues) ->
                 fix=f"leave blank for the default ({spec.default})",
             )
         )
-    out = np.where(blank, spec.default, np.nan_to_num(num)).astype(np.int64)
-    return np.where(bad, 0, out)
+    # Blank and bad cells never reach the cast (inf or 1e400 would overflow int64).
+    return np.where(blank, spec.default, np.where(bad, 0, num)).astype(np.int64)
 
 
 def _encode_attribute(  # type: ignore[no-untyped-def]
@@ -348,7 +348,7 @@ def _encode_attribute(  # type: ignore[no-untyped-def]
     raw = raw.astype(str)
     aliases = {_key(k): v for k, v in spec.aliases.items()}
     if spec.kind == "numeric":
-        text = raw.str.strip().str.replace(",", ".", regex=False)
+        text = _plain_number(raw.str.strip())
         if aliases:
             text = text.map(lambda v: aliases.get(_key(v), v))
         blank = (text == "").to_numpy()
@@ -415,6 +415,14 @@ def _encode_distinct(
     values[present] = codes_arr
     data = AttributeData(name, "categorical", values, tuple(labels))
     return _Distinct(data, display.to_numpy(), no_bad)
+
+
+def _plain_number(text: pd.Series) -> pd.Series:
+    """ "1,000" and "1,000.5" lose their thousands separators; "3,5" is a decimal comma."""
+    thousands = text.str.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
+    text = text.where(~thousands, text.str.replace(",", "", regex=False))
+    decimal_comma = text.str.fullmatch(r"[+-]?\d*,\d+")
+    return text.where(~decimal_comma, text.str.replace(",", ".", regex=False))
 
 
 def _encode_multi(

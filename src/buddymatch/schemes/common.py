@@ -84,3 +84,25 @@ def history_table(problem: Problem, matches: pd.DataFrame, id_columns: list[str]
     out = pd.concat(frames, ignore_index=True).reindex(columns=HISTORY_COLUMNS)
     out = out.astype(object).where(out.notna(), "")
     return out.astype(str)
+
+
+def cooldown_block(problem: Problem, a: int, b: int) -> str | None:
+    """Why history forbids (a, b) now, if it does."""
+    spec = problem.scheme.history
+    if spec is None or not len(problem.history.pairs):
+        return None
+    key = (min(a, b), max(a, b))
+    hits = [
+        int(ago)
+        for (x, y), ago in zip(
+            problem.history.pairs.tolist(), problem.history.rounds_ago.tolist(), strict=True
+        )
+        if (x, y) == key and ago <= spec.cooldown
+    ]
+    if not hits:
+        return None
+    ago = min(hits)
+    return (
+        f"they met {ago} round{'s' if ago > 1 else ''} ago, within the history cooldown "
+        f"of {spec.cooldown}"
+    )

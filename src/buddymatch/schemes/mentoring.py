@@ -24,6 +24,7 @@ from ..solvers import NOT_ALLOWED, WEIGHT_SCALE, Status
 from ..solvers.assignment import solve_assignment
 from .common import (
     RoundOutcome,
+    cooldown_block,
     excluded_reason,
     history_table,
     id_lookup,
@@ -305,6 +306,9 @@ def explain_pair(problem: Problem, made: list[np.ndarray], a: str, b: str) -> st
         lines.append("Made in round " + ", ".join(map(str, rounds_made)) + ".")
         return "\n".join(lines)
     why = pair_violations(problem, mentor, mentee)
+    recent = cooldown_block(problem, mentor, mentee)
+    if recent:
+        why.append(recent)
     if problem.excluded[mentor] or problem.excluded[mentee]:
         why.append("one of them is excluded from matching")
     if problem.scheme.min_score is not None and score < problem.scheme.min_score:

@@ -27,6 +27,7 @@ from ..solvers import NOT_ALLOWED, WEIGHT_SCALE, Status
 from ..solvers.pairing import solve_rounds
 from .common import (
     RoundOutcome,
+    cooldown_block,
     excluded_reason,
     history_table,
     id_lookup,
@@ -177,7 +178,8 @@ def _matches_table(
             for name in names:
                 record[name] = round(float(layers[name].astype(np.float64).mean()), 3)
             sentences = [
-                pair_sentence(problem, a, b, {n: float(layers[n][k]) for n in names})
+                # pair_sentence reads (first, second) as "second → first"; keep a before b
+                pair_sentence(problem, b, a, {n: float(layers[n][k]) for n in names})
                 for k, (a, b) in enumerate(pairs.tolist())
             ]
             record["explanation"] = (
@@ -293,6 +295,9 @@ def explain_pair(problem: Problem, rounds: list[list[tuple[int, ...]]], a: str, 
         lines.append("Together in round " + ", ".join(map(str, together)) + ".")
         return "\n".join(lines)
     why = pair_violations(problem, ia, ib)
+    recent = cooldown_block(problem, ia, ib)
+    if recent:
+        why.append(recent)
     if problem.excluded[ia] or problem.excluded[ib]:
         why.append("one of them is excluded from matching")
     if problem.scheme.min_score is not None and score < problem.scheme.min_score:

@@ -14,7 +14,7 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -164,6 +164,7 @@ def _normalise(data: dict[str, Any], issues: list[Issue], label: str) -> dict[st
             continue
         if not isinstance(items, list):
             issues.append(_key_issue(label, key, "must be a list of items like `- kind: {...}`"))
+            data[key] = []  # reported; keep pydantic from reporting it again
             continue
         tagged = [_tag(item, f"{key}[{i}]", kinds, issues, label) for i, item in enumerate(items)]
         # Items that could not be tagged are reported already; validate the rest.
@@ -183,7 +184,7 @@ def _tag(item: Any, path: str, kinds: list[str], issues: list[Issue], label: str
     if kind not in kinds:
         issues.append(_key_issue(label, path, f'unknown kind "{kind}"', _suggest(str(kind), kinds)))
         return item
-    if isinstance(value, dict):
+    if isinstance(value, dict) and not (kind == "place" and "members" not in value):
         return {"kind": kind, **value}
     if kind in _SHORTHAND:
         return {"kind": kind, _SHORTHAND[kind]: value}
@@ -249,6 +250,7 @@ def _allowed_keys(loc: Sequence[Any], data: Any) -> list[str]:
     """Field names of the model found at ``loc`` (for "did you mean")."""
     model: Any = Scheme
     node: Any = data
+    map_key = False
     for part in loc:
         if isinstance(part, int):
             node = node[part] if isinstance(node, list) and part < len(node) else None
@@ -258,6 +260,10 @@ def _allowed_keys(loc: Sequence[Any], data: Any) -> list[str]:
         if isinstance(node, dict) and part == node.get("kind"):
             continue
         node = node.get(part) if isinstance(node, dict) else None
+        if map_key:  # a user-chosen key of a dict field, e.g. an attribute name
+            map_key = False
+            continue
+        map_key = _is_mapping_field(model, part)
         model = _field_model(model, part)
         if model is None:
             return []
@@ -273,6 +279,14 @@ def _field_model(model: Any, name: str) -> Any:
     if field is None:
         return None
     return _unwrap(field.annotation)
+
+
+def _is_mapping_field(model: Any, name: str) -> bool:
+    """Whether ``model.name`` is a ``dict[str, ...]`` (its keys are the user's names)."""
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return False
+    field = model.model_fields.get(name)
+    return field is not None and get_origin(field.annotation) is dict
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -365,7 +379,9 @@ def _cross_check(scheme: Scheme, label: str) -> list[Issue]:
         name = criterion_name(crit)
         if name in seen_names:
             issues.append(
-                _key_issue(label, path, f'duplicate criterion "{name}"', "give one of them a name:")
+                _key_issue(
+                    label, path, f'duplicate criterion "{name}"', "give one of them a `name:`"
+                )
             )
         seen_names.add(name)
         if crit.kind == "overlap":

@@ -1,0 +1,276 @@
+"""Scheme validation: every branch of config.py, TOML == YAML, key paths, did-you-mean."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from buddymatch.config import load_scheme, read_scheme_file, scheme_hash, validate_scheme
+from buddymatch.errors import ConfigError
+from buddymatch.model import Scheme
+
+from .conftest import SCHEME_YAML
+
+BASE: dict[str, Any] = yaml.safe_load(SCHEME_YAML)
+
+
+def _errors(data: dict[str, Any]) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        validate_scheme(data, label="s.yaml")
+    return info.value.lines
+
+
+def _with(**changes: Any) -> dict[str, Any]:
+    data = copy.deepcopy(BASE)
+    data.update(changes)
+    return data
+
+
+def test_base_scheme_is_valid() -> None:
+    scheme = validate_scheme(BASE)
+    assert scheme.scheme == "mentoring"
+    assert [r.kind for r in scheme.rules] == ["different", "gap"]
+
+
+def test_shorthand_rules_expand() -> None:
+    scheme = validate_scheme(_with(rules=[{"different": "organisation"}]))
+    assert scheme.rules[0].attribute == "organisation"
+    cohorts = {
+        "version": 1,
+        "scheme": "cohorts",
+        "participants": {"id": "Email", "attributes": {"region": {"column": "Region"}}},
+        "groups": {"count": 2},
+        "rules": [{"keep_together": [["a", "b"]]}, {"place": {"a": 1}}],
+    }
+    scheme = validate_scheme(cohorts)
+    assert scheme.rules[0].sets == (("a", "b"),)
+    assert dict(scheme.rules[1].members) == {"a": 1}
+
+
+def test_non_shorthand_kind_needs_settings() -> None:
+    assert _errors(_with(rules=[{"gap": "band"}])) == [
+        's.yaml: key "rules[0].gap": expects settings, e.g. {attribute: ...}'
+    ]
+
+
+def test_rules_must_be_a_list_and_items_single_key() -> None:
+    assert _errors(_with(rules={"different": "organisation"})) == [
+        's.yaml: key "rules": must be a list of items like `- kind: {...}`'
+    ]
+    assert _errors(_with(criteria=[{"same": "region", "overlap": {}}])) == [
+        's.yaml: key "criteria[0]": each item is one kind with its settings, e.g. `- same: region`'
+    ]
+
+
+def test_nested_key_path_and_did_you_mean_for_keys() -> None:
+    data = _with()
+    data["participants"]["attributes"]["band"]["scael"] = ["a"]
+    assert _errors(data) == [
+        's.yaml: key "participants.attributes.band.scael": unknown key — did you mean "scale"?'
+    ]
+    data = _with(rules=[{"gap": {"attribute": "band", "mx": 3}}])
+    assert _errors(data) == ['s.yaml: key "rules[0].gap.mx": unknown key — did you mean "max"?']
+
+
+def test_did_you_mean_for_values() -> None:
+    assert _errors(_with(objective="max-matchd")) == [
+        's.yaml: key "objective": "max-matchd" is not allowed; expected '
+        "'max-matched', 'max-score' or 'fair' — did you mean \"max-matched\"?"
+    ]
+
+
+def test_unknown_attribute_and_wrong_attribute_kind() -> None:
+    lines = _errors(_with(rules=[{"gap": {"attribute": "region", "min": 1}}]))
+    assert lines == [
+        's.yaml: key "rules[0].gap.attribute": attribute "region" is categorical; '
+        "this needs ordinal or numeric"
+    ]
+
+
+def test_rule_not_of_scheme_and_count_rule_needs_value() -> None:
+    assert _errors(_with(rules=[{"at_least": {"attribute": "region", "count": 1}}])) == [
+        's.yaml: key "rules[0].at_least": not a rule of the mentoring scheme '
+        "(different, same, gap, forbid, lock, exclude)"
+    ]
+
+
+def test_mentoring_needs_role() -> None:
+    data = _with()
+    del data["participants"]["role"]
+    assert _errors(data) == [
+        's.yaml: key "participants.role": mentoring needs a role: {column: ..., '
+        "mentor: [...], mentee: [...]} or files: {pattern: mentor|mentee}"
+    ]
+
+
+def test_duplicate_criterion_and_preference_needs_like() -> None:
+    crit = {"same": {"attribute": "region"}}
+    lines = _errors(_with(criteria=[crit, crit, {"preference": {}}]))
+    assert lines == [
+        's.yaml: key "criteria[1].same": duplicate criterion "same_region" '
+        "— give one of them a `name:`",
+        's.yaml: key "criteria[2].preference": give like, dislike or both',
+    ]
+
+
+def test_groups_only_for_cohorts() -> None:
+    assert _errors(_with(groups={"count": 2})) == [
+        's.yaml: key "groups": groups apply to the cohorts scheme, not mentoring'
+    ]
+
+
+def test_missing_required_key() -> None:
+    data = _with()
+    del data["participants"]["id"]
+    assert _errors(data) == ['s.yaml: key "participants.id": required key is missing']
+
+
+def test_toml_equals_yaml(tmp_path: Path) -> None:
+    toml = tmp_path / "s.toml"
+    toml.write_text(
+        'version = 1\nscheme = "mentoring"\nobjective = "max-matched"\n'
+        '[participants]\nid = "Email"\n'
+        '[participants.role]\ncolumn = "I want to be a"\nmentor = ["Mentor"]\n'
+        'mentee = ["Mentee"]\nboth = ["Either"]\n'
+        '[participants.capacity]\ncolumn = "How many mentees can you take?"\ndefault = 1\n'
+        '[participants.attributes.organisation]\ncolumn = "Organisation"\n'
+        '[participants.attributes.band]\ncolumn = "Band"\nscale = ["Band 5", "Band 6", '
+        '"Band 7", "Band 8a", "Band 8b", "Band 8c", "Band 8d", "Band 9"]\n'
+        '[participants.attributes.region]\ncolumn = "Region"\n'
+        '[participants.attributes.interests]\ncolumn = "Areas you\'d like support with"\n'
+        'multi = ";"\n'
+        '[participants.attributes.expertise]\ncolumn = "Areas you can offer"\nmulti = ";"\n'
+        '[[rules]]\ndifferent = "organisation"\n'
+        '[[rules]]\ngap = {attribute = "band", min = 1, max = 3}\n'
+        '[[criteria]]\noverlap = {mentee = "interests", mentor = "expertise", weight = 5}\n'
+        '[[criteria]]\nsame = {attribute = "region", weight = 3}\n'
+    )
+    yml = tmp_path / "s.yaml"
+    yml.write_text(SCHEME_YAML)
+    (a, base_a), (b, base_b) = load_scheme(toml), load_scheme(yml)
+    assert a == b and scheme_hash(a) == scheme_hash(b)
+    assert base_a == base_b == tmp_path
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("s.json", "{}", 's.json: unsupported scheme file type ".json" — use .yaml, .yml or .toml'),
+        ("s.yaml", "\xff", None),
+        ("s.yaml", "   \n", "s.yaml: scheme file is empty — see constraints/"),
+        (
+            "s.yaml",
+            "just text",
+            "s.yaml: must be a mapping of keys (version, scheme, participants, ...)",
+        ),
+    ],
+)
+def test_read_scheme_file_refusals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, content: str, message: str | None
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = Path(name)
+    if message is None:
+        path.write_bytes(b"\xff\xfe\x00")
+        message = "s.yaml: is not UTF-8 text — save the scheme file as UTF-8"
+    else:
+        path.write_text(content)
+    with pytest.raises(ConfigError) as info:
+        read_scheme_file(path)
+    assert info.value.lines == [message]
+
+
+def test_read_scheme_file_missing_folder_and_large(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for path, line in [
+        (Path("nope.yaml"), "nope.yaml: file not found — check the path"),
+        (Path("."), ".: is a folder, not a scheme file"),
+    ]:
+        with pytest.raises(ConfigError) as info:
+            read_scheme_file(path)
+        assert info.value.lines == [line]
+    big = Path("big.yaml")
+    big.write_text("#" * (1024 * 1024 + 1))
+    with pytest.raises(ConfigError, match="larger than 1 MiB"):
+        read_scheme_file(big)
+
+
+def test_mapping_source_has_no_base_dir() -> None:
+    scheme, base = load_scheme(BASE)
+    assert isinstance(scheme, Scheme) and base is None
+
+
+# --- property: arbitrary data raises ConfigError only --------------------------------------
+
+_KEYS = st.sampled_from(
+    ["version", "scheme", "participants", "rules", "criteria", "objective", "groups", "id",
+     "role", "column", "attributes", "mentor", "mentee", "both", "capacity", "default", "scale",
+     "multi", "numeric", "aliases", "different", "same", "gap", "attribute", "min", "max",
+     "weight", "overlap", "forbid", "lock", "file", "pairs", "history", "rounds", "size",
+     "count", "carry", "files", "sets", "members", "place"]
+)  # fmt: skip
+_LEAF = (
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 10**20)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=6)
+    | st.sampled_from(["mentoring", "peer", "cohorts", "organisation", "band", "region"])
+)
+_DATA = st.recursive(
+    _LEAF,
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(_KEYS | st.text(max_size=3), c, max_size=4),
+    max_leaves=20,
+)
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix] if prefix else []
+    items = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
+    for k, v in items:
+        out += _paths(v, (*prefix, k))
+    return out
+
+
+_PATHS = _paths(BASE)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(_KEYS, _DATA, max_size=7))
+def test_arbitrary_data_raises_only_config_error(data: dict[str, Any]) -> None:
+    try:
+        assert isinstance(validate_scheme(data), Scheme)
+    except ConfigError as exc:
+        assert exc.lines and all(line.strip() for line in exc.lines)
+
+
+@settings(max_examples=250, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_PATHS), _DATA), min_size=1, max_size=3))
+def test_mutated_valid_scheme_raises_only_config_error(edits: list[tuple[Any, Any]]) -> None:
+    data = copy.deepcopy(BASE)
+    for path, value in edits:
+        node: Any = data
+        try:
+            for part in path[:-1]:
+                node = node[part]
+            node[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            pass
+    try:
+        assert isinstance(validate_scheme(data), Scheme)
+    except ConfigError as exc:
+        assert exc.lines

@@ -484,3 +484,63 @@ def test_max_matched_has_no_big_m_overflow() -> None:
         out = solve_assignment(w, left, right, dense_limit=dense_limit)
         assert out.status is Status.OPTIMAL and out.objective == 249 * 250 + 1
         assert out.total_weight == 249 * 250 * 2_000_000_000 + 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 3))
+def test_maximum_bmatching_is_maximum(seed: int, max_searches: int) -> None:
+    """The augmenting kernel against networkx max flow, from a random valid start."""
+    import networkx as nx
+
+    from buddymatch.solvers.assignment_kernels import maximum_bmatching
+
+    rng = np.random.default_rng(seed)
+    n_left, n_right = (int(x) for x in rng.integers(1, 25, size=2))
+    w = rng.integers(0, 5, (n_left, n_right)).astype(np.int32)
+    w[rng.random(w.shape) < rng.uniform(0.2, 0.9)] = NOT_ALLOWED
+    left, right = rng.integers(0, 3, n_left), rng.integers(0, 4, n_right)
+    min_weight = int(rng.integers(0, 2))
+    arcs = [(i, j) for i, j in np.argwhere(w >= min_weight).tolist()]
+    skip = sorted(a for a in arcs if rng.random() < 0.1)  # e.g. locked pairs
+    usable = [a for a in arcs if a not in set(skip)]
+    start: list[tuple[int, int]] = []
+    dl, dr = np.zeros(n_left, int), np.zeros(n_right, int)
+    for i, j in usable:
+        if rng.random() < 0.5 and dl[i] < left[i] and dr[j] < right[j]:
+            dl[i], dr[j] = dl[i] + 1, dr[j] + 1
+            start.append((i, j))
+    sk = np.array(skip, np.int64).reshape(-1, 2)
+    st_ = np.array(start, np.int64).reshape(-1, 2)
+    rows, cols, searches, done = maximum_bmatching(
+        w,
+        min_weight,
+        left > 0,
+        right > 0,
+        left.astype(np.int64),
+        right.astype(np.int64),
+        st_[:, 0].copy(),
+        st_[:, 1].copy(),
+        np.searchsorted(sk[:, 0], np.arange(n_left + 1)),
+        sk[:, 1].copy(),
+        max_searches,
+    )
+    made = list(zip(rows.tolist(), cols.tolist(), strict=True))
+    assert len(set(made)) == len(made) and set(made) <= set(usable)
+    assert (np.bincount(rows, minlength=n_left) <= left).all()
+    assert (np.bincount(cols, minlength=n_right) <= right).all()
+    g = nx.DiGraph()
+    g.add_edges_from((("s", ("l", i)) for i in range(n_left)), capacity=0)
+    for i in range(n_left):
+        g["s"][("l", i)]["capacity"] = int(left[i])
+    for j in range(n_right):
+        g.add_edge(("r", j), "t", capacity=int(right[j]))
+    for i, j in usable:
+        g.add_edge(("l", i), ("r", j), capacity=1)
+    best = int(nx.maximum_flow_value(g, "s", "t")) if n_left and n_right else 0
+    assert len(made) >= len(start)
+    if done:
+        assert len(made) == best
+    else:
+        assert 0 < max_searches == searches and len(made) <= best
+    if max_searches == 0:
+        assert done

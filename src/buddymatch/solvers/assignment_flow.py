@@ -491,7 +491,7 @@ class CardinalityResult:
     stats: dict[str, float | int | str] = field(default_factory=dict)
 
 
-_WARM_SEARCHES = 8
+_WARM_SEARCHES = 4
 """Searches to spend growing a max-weight matching before starting from no pairs.
 
 A max-weight matching is usually maximum or close (one search proves it), but

@@ -232,16 +232,17 @@ def maximum_bmatching(
 ) -> tuple[np.ndarray, np.ndarray, int, bool]:
     """Grow a b-matching to maximum cardinality over every allowed entry; certify it.
 
-    Starts from the valid b-matching ``init_rows``/``init_cols``.  Each phase is
-    one breadth-first search of the residual graph from every left node with
-    spare capacity: forward through any allowed entry of the row (``weights >=
-    min_weight``, column open, not matched, not in ``skip``), back from a right
-    node to the left nodes matched with it.  Right nodes with spare capacity that
-    are reached end augmenting paths; node-disjoint ones are applied (Hopcroft–
-    Karp style) and the next phase searches again.  The loop ends with a search
-    that reaches no such node: then there is no augmenting path in the full
-    matrix, so the matching has maximum cardinality (max-flow/min-cut).  Each
-    phase adds at least one pair, and costs at most one pass over the matrix.
+    Hopcroft–Karp on the dense matrix, from the valid b-matching
+    ``init_rows``/``init_cols``.  Each search is a breadth-first layering of the
+    residual graph from every left node with spare capacity — forward through
+    any allowed entry of the row (``weights >= min_weight``, column open, not
+    matched with the row, not in ``skip``), back from a right node to the left
+    nodes matched with it — up to the nearest right node with spare capacity;
+    then depth-first searches along the layers apply node-disjoint shortest
+    augmenting paths (at least one per search).  The loop ends with a layering
+    that reaches no such right node: then the full residual graph has no
+    augmenting path, so the matching has maximum cardinality
+    (max-flow/min-cut).  A search costs at most two passes over the matrix.
 
     ``skip_ptr``/``skip_cols``: per row, sorted columns that are not arcs
     (locked pairs).  ``max_searches`` > 0 stops after that many searches.
@@ -267,21 +268,65 @@ def maximum_bmatching(
         r_rows[r_ptr[j] + r_deg[j]] = i
         r_deg[j] += 1
     mark = np.full(n_right, -1, np.int64)
+    inf = n_left + n_right + 1
+    dist_left = np.empty(n_left, np.int64)
+    dist_right = np.empty(n_right, np.int64)
     seen_left = np.zeros(n_left, np.bool_)
     seen_right = np.zeros(n_right, np.bool_)
     parent_right = np.empty(n_right, np.int64)  # left node a right node was reached from
     parent_left = np.empty(n_left, np.int64)  # right node a left node was reached from
     scan = np.empty(n_left, np.int64)  # next column to look at, per left node
     stack = np.empty(n_left, np.int64)
+    queue = np.empty(n_left, np.int64)
     searches = 0
     while True:
         searches += 1
+        # breadth-first layers of the residual graph, up to the nearest open right node
+        dist_left[:] = inf
+        dist_right[:] = inf
+        mark[:] = -1
+        q_end = 0
+        for i in range(n_left):
+            if rows_ok[i] and l_deg[i] < left_cap[i]:
+                dist_left[i] = 0
+                queue[q_end] = i
+                q_end += 1
+        nearest = inf
+        q = 0
+        while q < q_end:
+            i = queue[q]
+            q += 1
+            if dist_left[i] + 1 > nearest:
+                break
+            # columns matched with (or locked to) i are not arcs; a stale mark of
+            # another node never equals i
+            for p in range(l_ptr[i], l_ptr[i] + l_deg[i]):
+                mark[l_cols[p]] = i
+            for p in range(skip_ptr[i], skip_ptr[i + 1]):
+                mark[skip_cols[p]] = i
+            for j in range(n_right):
+                if dist_right[j] < inf or mark[j] == i or not cols_ok[j]:
+                    continue
+                if weights[i, j] < min_weight:
+                    continue
+                dist_right[j] = dist_left[i] + 1
+                if r_deg[j] < right_cap[j]:
+                    nearest = min(nearest, dist_right[j])
+                    continue
+                for p in range(r_ptr[j], r_ptr[j] + r_deg[j]):
+                    i2 = r_rows[p]
+                    if dist_left[i2] == inf:
+                        dist_left[i2] = dist_right[j]
+                        queue[q_end] = i2
+                        q_end += 1
+        if nearest == inf or searches == max_searches:
+            break
+        # depth-first along the layers: node-disjoint shortest augmenting paths
         seen_left[:] = False
         seen_right[:] = False
         mark[:] = -1
-        augmented = 0
         for root in range(n_left):
-            if not rows_ok[root] or l_deg[root] >= left_cap[root] or seen_left[root]:
+            if dist_left[root] != 0 or seen_left[root]:
                 continue
             seen_left[root] = True
             parent_left[root] = -1
@@ -290,17 +335,17 @@ def maximum_bmatching(
             stack[0] = root
             while top >= 0:
                 i = stack[top]
-                # columns matched with (or locked to) i are not arcs; a stale mark of
-                # another node never equals i, and i's pairs cannot change while it is seen
                 for p in range(l_ptr[i], l_ptr[i] + l_deg[i]):
                     mark[l_cols[p]] = i
                 for p in range(skip_ptr[i], skip_ptr[i + 1]):
                     mark[skip_cols[p]] = i
+                layer = dist_left[i] + 1
                 j = scan[i]
                 found = -1
                 while j < n_right:
                     if (
-                        not seen_right[j]
+                        dist_right[j] == layer
+                        and not seen_right[j]
                         and mark[j] != i
                         and cols_ok[j]
                         and weights[i, j] >= min_weight
@@ -315,7 +360,6 @@ def maximum_bmatching(
                 seen_right[found] = True
                 parent_right[found] = i
                 if r_deg[found] < right_cap[found]:
-                    augmented += 1
                     j = found
                     while j >= 0:
                         i = parent_right[j]
@@ -338,16 +382,16 @@ def maximum_bmatching(
                         r_deg[j] += 1
                         j = jp
                     break
+                if layer >= nearest:
+                    continue  # a full right node on the last layer leads nowhere useful
                 for p in range(r_ptr[found], r_ptr[found] + r_deg[found]):
                     i2 = r_rows[p]
-                    if not seen_left[i2]:
+                    if not seen_left[i2] and dist_left[i2] == layer:
                         seen_left[i2] = True
                         parent_left[i2] = found
                         scan[i2] = 0
                         top += 1
                         stack[top] = i2
-        if augmented == 0 or searches == max_searches:
-            break
     n_pairs = 0
     for i in range(n_left):
         n_pairs += l_deg[i]
@@ -359,4 +403,4 @@ def maximum_bmatching(
             out_r[n] = i
             out_c[n] = l_cols[p]
             n += 1
-    return out_r, out_c, searches, augmented == 0
+    return out_r, out_c, searches, nearest == inf

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from buddymatch.config import load_scheme, read_scheme_file, scheme_hash, validate_scheme
 from buddymatch.errors import ConfigError
-from buddymatch.model import Scheme
+from buddymatch.model import KeepRule, PlaceRule, Scheme
 
 from .conftest import SCHEME_YAML
 
@@ -40,7 +40,7 @@ def test_base_scheme_is_valid() -> None:
 
 def test_shorthand_rules_expand() -> None:
     scheme = validate_scheme(_with(rules=[{"different": "organisation"}]))
-    assert scheme.rules[0].attribute == "organisation"
+    assert getattr(scheme.rules[0], "attribute", None) == "organisation"
     cohorts = {
         "version": 1,
         "scheme": "cohorts",
@@ -49,8 +49,9 @@ def test_shorthand_rules_expand() -> None:
         "rules": [{"keep_together": [["a", "b"]]}, {"place": {"a": 1}}],
     }
     scheme = validate_scheme(cohorts)
-    assert scheme.rules[0].sets == (("a", "b"),)
-    assert dict(scheme.rules[1].members) == {"a": 1}
+    keep, place = scheme.rules
+    assert isinstance(keep, KeepRule) and keep.sets == (("a", "b"),)
+    assert isinstance(place, PlaceRule) and dict(place.members) == {"a": 1}
 
 
 def test_non_shorthand_kind_needs_settings() -> None:

@@ -1,0 +1,205 @@
+"""Profile tables + scheme -> Problem: encodings, blanks, aliases, roles by file, rule inputs."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from buddymatch.config import validate_scheme
+from buddymatch.errors import InputError
+from buddymatch.io.profiles import build_problem
+from buddymatch.io.readers import Table
+from buddymatch.model import BOTH, MENTEE, MENTOR, NO_ROLE, Problem
+
+from ..conftest import PROFILES_CSV, SCHEME_YAML
+
+BASE: dict[str, Any] = yaml.safe_load(SCHEME_YAML)
+
+
+def _table(text: str, file: str = "p.csv") -> Table:
+    rows = list(csv.reader(io.StringIO(text)))
+    frame = pd.DataFrame(rows[1:], columns=rows[0], dtype=object)
+    return Table(frame=frame, file=file, rows=np.arange(2, 2 + len(frame)))
+
+
+def _scheme(**changes: Any) -> Any:
+    data = copy.deepcopy(BASE)
+    data.update(changes)
+    return validate_scheme(data)
+
+
+def _problem(text: str = PROFILES_CSV, **changes: Any) -> Problem:
+    return build_problem([_table(text)], _scheme(**changes))
+
+
+def _errors(text: str, **changes: Any) -> list[str]:
+    with pytest.raises(InputError) as info:
+        _problem(text, **changes)
+    return info.value.lines
+
+
+def test_roles_capacity_defaults_and_ids() -> None:
+    p = _problem()
+    assert p.ids[0] == "m1@example.test"
+    assert p.role.tolist() == [MENTOR, MENTOR, MENTEE, MENTEE, MENTEE, BOTH]
+    assert p.capacity.tolist() == [2, 1, 1, 1, 1, 1]  # blank -> default 1
+    assert p.rows.tolist() == [2, 3, 4, 5, 6, 7]
+
+
+def test_categorical_ordinal_multi_encodings() -> None:
+    p = _problem()
+    org = p.attributes["organisation"]
+    assert org.kind == "categorical" and org.labels == ("Org A", "Org B", "Org C")
+    assert org.values.tolist() == [0, 1, 1, 0, 2, 2]
+    band = p.attributes["band"]
+    assert band.kind == "ordinal" and band.values.tolist() == [3, 4, 1, 1, 2, 3]
+    interests = p.attributes["interests"]
+    assert interests.kind == "multi" and interests.labels == ("Digital", "Finance", "Leadership")
+    assert interests.values.tolist()[3] == [True, False, True]
+    assert not interests.values[0].any()  # blank -> no items
+
+
+def test_normalisation_case_and_spacing() -> None:
+    text = PROFILES_CSV.replace("North,", "north  ,", 1).replace("Org A", " org a ", 1)
+    p = _problem(text)
+    region = p.attributes["region"]
+    assert region.values[0] == region.values[2]  # " north  " == "North"
+    assert p.attributes["organisation"].values[0] == p.attributes["organisation"].values[3]
+    # North West vs "north west " (two words)
+    text = PROFILES_CSV.replace("North,", "North West,").replace("South,", "north  west ,")
+    region = _problem(text).attributes["region"]
+    assert len(set(region.values.tolist()) - {-1}) == 2  # North West and East only
+    assert region.labels[region.values[1]] == "North West"
+
+
+def test_blank_categorical_and_ordinal_are_missing() -> None:
+    p = _problem(PROFILES_CSV.replace("Band 8b", "").replace("South", ""))
+    assert p.attributes["band"].values[1] == -1
+    assert p.attributes["region"].values[1] == -1
+
+
+def test_numeric_encoding_and_aliases() -> None:
+    lines = PROFILES_CSV.splitlines()
+    years = ["Years", "3", "", "2.5", "many", "0", "30"]
+    text = "\n".join(f"{line},{y}" for line, y in zip(lines, years, strict=True)) + "\n"
+    attrs = {**BASE["participants"]["attributes"]}
+    attrs["years"] = {"column": "Years", "numeric": True, "aliases": {"many": "20"}}
+    attrs["band"] = {**attrs["band"], "aliases": {"Band 8b": "Band 8a"}}
+    p = _problem(text, participants={**BASE["participants"], "attributes": attrs})
+    values = p.attributes["years"].values
+    assert values[0] == 3 and np.isnan(values[1]) and values[2] == 2.5 and values[3] == 20
+    assert p.attributes["band"].values[1] == 3  # aliased to Band 8a
+
+
+def test_roles_by_file_pattern() -> None:
+    header, *rows = PROFILES_CSV.splitlines()
+    participants = {**BASE["participants"], "capacity": {"default": 2}}
+    participants["role"] = {"files": {"mentors*.csv": "mentor", "mentees*.csv": "mentee"}}
+    scheme = _scheme(participants=participants)
+    tables = [
+        _table("\n".join([header, *rows[:2]]), "in/Mentors-2026.csv"),
+        _table("\n".join([header, *rows[2:5]]), "in/mentees.csv"),
+    ]
+    p = build_problem(tables, scheme)
+    assert p.role.tolist() == [MENTOR, MENTOR, MENTEE, MENTEE, MENTEE]
+    assert p.capacity.tolist() == [2] * 5
+    assert p.file_index.tolist() == [0, 0, 1, 1, 1] and p.rows.tolist() == [2, 3, 2, 3, 4]
+    with pytest.raises(InputError) as info:
+        build_problem([*tables, _table("\n".join([header, rows[5]]), "other.csv")], scheme)
+    assert info.value.lines == [
+        "other.csv: file matches none of participants.role.files — patterns: mentors*.csv, "
+        "mentees*.csv"
+    ]
+
+
+def test_carry_columns_and_exclude_rule() -> None:
+    participants = {**BASE["participants"], "carry": ["Full name"]}
+    rules = [*BASE["rules"], {"exclude": {"attribute": "region", "values": ["east"]}}]
+    p = _problem(participants=participants, rules=rules)
+    assert p.carry is not None and p.carry["Full name"].tolist()[0] == "Ann One"
+    assert p.excluded.tolist() == [False] * 5 + [True]
+
+
+def test_cohort_rules_keep_together_apart_place() -> None:
+    data = {
+        "version": 1,
+        "scheme": "cohorts",
+        "participants": {"id": "Email", "attributes": {"region": {"column": "Region"}}},
+        "groups": {"count": 2},
+        "rules": [
+            {"keep_together": [["m1@example.test", "E1@EXAMPLE.TEST"]]},
+            {"keep_apart": [["m2@example.test", "e2@example.test", "e3@example.test"]]},
+            {"place": {"b1@example.test": 2}},
+        ],
+    }
+    p = build_problem([_table(PROFILES_CSV)], validate_scheme(data))
+    assert [t.tolist() for t in p.together] == [[0, 2]]
+    assert [a.tolist() for a in p.apart] == [[1, 3, 4]]
+    assert p.placed is not None and p.placed.tolist() == [-1] * 5 + [1]
+    assert p.role.tolist() == [NO_ROLE] * 6
+    data["rules"] = [{"keep_apart": [["nobody@example.test", "m1@example.test"]]}]
+    with pytest.raises(InputError) as info:
+        build_problem([_table(PROFILES_CSV)], validate_scheme(data))
+    assert info.value.lines == [
+        'key "rules[0].keep_apart.sets[0]": item 1 is not an id in the profiles'
+    ]
+
+
+def test_many_row_issues_are_capped_per_column() -> None:
+    header, row = PROFILES_CSV.splitlines()[:2]
+    rows = [row.replace("m1@", f"m{i}@").replace("Band 8a", "Band 99") for i in range(30)]
+    lines = _errors("\n".join([header, *rows]) + "\n")
+    assert len(lines) == 21
+    assert lines[-1] == 'p.csv, column "Band": more problems like the above in this column'
+
+
+def test_no_rows_is_an_error() -> None:
+    assert _errors(PROFILES_CSV.splitlines()[0] + "\n") == [
+        "no participants in the profile files — check the files are the right ones"
+    ]
+
+
+# --- property: arbitrary string tables raise only InputError ----------------------------
+
+_HEAD = next(csv.reader(io.StringIO(PROFILES_CSV)))
+_HEADING = st.sampled_from([*_HEAD, *(h.upper() for h in _HEAD), "x"]) | st.text(max_size=5)
+_CELL = st.sampled_from(
+    ["", " ", "Mentor", "mentee ", "Either", "Band 6", "band 9", "2", "-1", "1e400", "nan",
+     "inf", "1,000", "Org A", "a;b;;", ";", "e1@x", "E1@X ", "North"]
+) | st.text(max_size=6)  # fmt: skip
+_SCHEME = validate_scheme(BASE)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(_HEADING, min_size=1, max_size=11, unique=True).flatmap(
+        lambda hs: st.tuples(
+            st.just(hs), st.lists(st.lists(_CELL, min_size=len(hs), max_size=len(hs)), max_size=6)
+        )
+    ),
+    st.booleans(),
+)
+def test_arbitrary_tables_raise_only_input_error(
+    table: tuple[list[str], list[list[str]]], with_all_columns: bool
+) -> None:
+    headings, rows = table
+    if with_all_columns:  # get past the column check into the value checks
+        headings = list(dict.fromkeys([*_HEAD, *headings]))
+        rows = [r + [""] * (len(headings) - len(r)) for r in rows]
+    frame = pd.DataFrame(rows, columns=headings, dtype=object)
+    t = Table(frame=frame, file="p.csv", rows=np.arange(2, 2 + len(rows)))
+    try:
+        p = build_problem([t], _SCHEME)
+    except InputError as exc:
+        assert exc.lines
+    else:
+        assert p.n == len(rows) and (p.capacity >= 0).all()

@@ -44,7 +44,8 @@ for the same inputs (ties are broken by index when candidates are chosen; the
 flow solver is deterministic), and ``OPTIMAL`` is reported only when the
 solution is proven optimal over the **whole** matrix (see
 :mod:`.assignment_flow` for the sparse-candidate certificate).  ``time_limit``
-is checked between solver rounds (a single flow solve is not interrupted); if
+is checked between solver rounds (a single flow solve, or max-matched's
+augmenting-path search, is not interrupted); if
 it passes before the certificate holds, the best solution so far is returned as
 ``FEASIBLE`` with a proven ``bound`` where one is known.
 """

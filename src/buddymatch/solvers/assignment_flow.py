@@ -9,6 +9,9 @@ instance of it)::
 
 A min-cost flow of value ``S = min(Σ left, Σ right)`` with costs = −profit is a
 maximum-profit b-matching (the bypass lets any number of units stay unmatched).
+With ``FlowSpec.flow_value = k`` the bypass is closed and the supply is ``k``:
+a maximum-profit b-matching with exactly ``k`` pairs (the certificate below is
+unchanged: no negative cycle proves optimality among flows of that value).
 
 Dense inputs are large (10,000 × 2,500 = 25M entries), so we solve on a sparse
 *candidate* set of arcs (top-k per row and per column) and then **prove** the
@@ -19,6 +22,10 @@ residual graph of the full network has no negative cycle either, so the flow is
 optimal for the full network.  Violating arcs are added and the sparse problem
 re-solved until none remain.  The check is vectorised over the dense matrix in
 row blocks.  Only a certified result is reported as optimal.
+
+:func:`max_cardinality` gives the most pairs there can be, proven on the
+whole matrix by an augmenting-path search (Hopcroft–Karp, in
+:mod:`.assignment_kernels`) that finds no augmenting path.
 """
 
 from __future__ import annotations

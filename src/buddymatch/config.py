@@ -136,16 +136,56 @@ def validate_scheme(data: Mapping[str, Any], *, label: str = "scheme") -> Scheme
     """Validate a parsed scheme; raise one ConfigError listing every problem."""
     issues: list[Issue] = []
     normalised = _normalise(dict(data), issues, label)
+    reported: set[str] = set()
+    scheme: Scheme | None
     try:
         scheme = Scheme.model_validate(normalised)
     except ValidationError as exc:
-        raise ConfigError(issues=issues + _issues_from_pydantic(exc, normalised, label)) from None
-    if issues:
-        raise ConfigError(issues=issues)
-    issues.extend(_cross_check(scheme, label))
-    if issues:
+        issues += _issues_from_pydantic(exc, normalised, label)
+        scheme, reported = _without_invalid(normalised, exc)
+    # Cross-field checks run on what did validate, so a misspelt attribute is reported
+    # together with a bad weight elsewhere; items already reported are not re-checked.
+    if scheme is not None:
+        reported |= {
+            f"{key}[{i}]"
+            for key in ("rules", "criteria")
+            for i, item in enumerate(normalised.get(key) or ())
+            if item is _SKIP[key]
+        }
+        issues += [i for i in _cross_check(scheme, label) if not _under(i, reported)]
+    if issues or scheme is None:
         raise ConfigError(issues=issues)
     return scheme
+
+
+def _without_invalid(data: dict[str, Any], exc: ValidationError) -> tuple[Scheme | None, set[str]]:
+    """The scheme with every invalid rule, criterion or optional key left out (or None).
+
+    Returns the key paths left out, whose cross-field problems are not reported twice.
+    """
+    fixed = dict(data)
+    dropped: set[str] = set()
+    for err in exc.errors():
+        loc = err["loc"]
+        head = str(loc[0]) if loc else ""
+        if head in ("rules", "criteria") and len(loc) > 1 and isinstance(loc[1], int):
+            items = list(fixed[head])
+            items[loc[1]] = _SKIP[head]
+            fixed[head] = items
+            dropped.add(f"{head}[{loc[1]}]")
+        elif head in ("version", "scheme", "participants", ""):
+            return None, dropped
+        else:
+            fixed.pop(head, None)
+            dropped.add(head)
+    try:
+        return Scheme.model_validate(fixed), dropped
+    except ValidationError:
+        return None, dropped
+
+
+def _under(issue: Issue, paths: set[str]) -> bool:
+    return any(issue.message.startswith((f'key "{p}"', f'key "{p}.', f'key "{p}[')) for p in paths)
 
 
 def scheme_hash(scheme: Scheme) -> str:

@@ -275,3 +275,20 @@ def test_mutated_valid_scheme_raises_only_config_error(edits: list[tuple[Any, An
         assert isinstance(validate_scheme(data), Scheme)
     except ConfigError as exc:
         assert exc.lines
+
+
+def test_cross_checks_reported_with_type_errors_and_unknown_kinds() -> None:
+    data = _with(
+        rules=[{"diferent": "organisation"}, {"gap": {"attribute": "bnd", "min": 1}}],
+        criteria=[{"same": {"attribute": "regoin", "weight": "high"}}],
+        objectve="fair",
+    )
+    assert _errors(data) == [
+        's.yaml: key "rules[0]": unknown kind "diferent" — did you mean "different"?',
+        's.yaml: key "criteria[0].same.weight": input should be a valid number, unable to parse '
+        'string as a number (got "high")',
+        's.yaml: key "objectve": unknown key — did you mean "objective"?',
+        's.yaml: key "rules[1].gap.attribute": unknown attribute "bnd"; attributes are defined '
+        "under participants.attributes (band, expertise, interests, organisation, region) "
+        '— did you mean "band"?',
+    ]

@@ -134,10 +134,12 @@ def build_problem(
                 (together if rule.kind == "keep_together" else apart).append(idx)
         elif rule.kind == "place":
             placed = np.full(len(ids), -1, dtype=np.int64)
-            for member, group in rule.members.items():
-                idx = _ids_to_index([member], f"{path}.members", lookup, issues)
+            for k, (member, group) in enumerate(rule.members.items()):
+                idx = _ids_to_index([member], f"{path}.members", lookup, issues, first=k + 1)
                 if len(idx) and group < 1:
-                    issues.add(Issue(f'key "{path}.members": group numbers start at 1'))
+                    issues.add(
+                        Issue(f'key "{path}.members": item {k + 1}: group numbers start at 1')
+                    )
                 elif len(idx):
                     placed[idx[0]] = group - 1
 
@@ -557,9 +559,10 @@ def _read_side_file(path: Path, issues: _Collector) -> Table | None:
         return None
 
 
-def _ids_to_index(members, path: str, lookup: dict[str, int], issues) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _ids_to_index(members, path: str, lookup: dict[str, int], issues, first: int = 1) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Indices of the ids in ``members``; unknown ids are reported by position, never quoted."""
     out = []
-    for j, m in enumerate(members):
+    for j, m in enumerate(members, start=first - 1):
         i = lookup.get(_key(m))
         if i is None:
             issues.add(Issue(f'key "{path}": item {j + 1} is not an id in the profiles'))

@@ -203,3 +203,19 @@ def test_arbitrary_tables_raise_only_input_error(
         assert exc.lines
     else:
         assert p.n == len(rows) and (p.capacity >= 0).all()
+
+
+def test_place_errors_name_the_entry_not_the_id() -> None:
+    data = {
+        "version": 1,
+        "scheme": "cohorts",
+        "participants": {"id": "Email", "attributes": {"region": {"column": "Region"}}},
+        "groups": {"count": 2},
+        "rules": [{"place": {"m1@example.test": 1, "nobody@x.test": 2, "e1@example.test": 0}}],
+    }
+    with pytest.raises(InputError) as info:
+        build_problem([_table(PROFILES_CSV)], validate_scheme(data))
+    assert info.value.lines == [
+        'key "rules[0].place.members": item 2 is not an id in the profiles',
+        'key "rules[0].place.members": item 3: group numbers start at 1',
+    ]

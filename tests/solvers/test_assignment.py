@@ -429,7 +429,6 @@ def test_max_matched_takes_more_pairs_than_max_weight(sparse: bool) -> None:
     assert out.status is Status.OPTIMAL and out.objective == 151 == out.pairs.shape[0]
     check_valid(out, w, left, right)
     assert out.total_weight == 5  # every diagonal pair had to go
-    assert out.stats["cardinality_start"] == 150
 
 
 @settings(max_examples=40, deadline=None)

@@ -15,9 +15,8 @@ Objectives (exact definitions; ``objective`` on the outcome is in the units give
     Lexicographic: maximise the number of pairs made, then their total weight.
     Pairs of weight 0 are made when they add a pair.  ``objective`` = number of
     pairs made.  Solved without a big-M (so no overflow whatever the weights):
-    a maximum-weight flow, grown to the maximum number of pairs by augmenting
-    paths over the whole matrix (proven maximal), then — only if pairs had to
-    be added — a min-cost flow of exactly that many pairs (see
+    the most pairs there can be, proven by an augmenting-path search over the
+    whole matrix, then a min-cost flow of exactly that many pairs (see
     :func:`_solve_max_matched`).
 ``fair``
     Lexicographic, three levels:
@@ -63,6 +62,8 @@ from buddymatch.solvers.assignment_flow import (
     INT64_LIMIT,
     FlowResult,
     FlowSpec,
+    all_arcs,
+    candidate_arcs,
     max_cardinality,
     solve_flow,
     sorted_unique,
@@ -320,43 +321,33 @@ def solve_assignment(
 
 
 def _solve_max_matched(prep: _Prepared, flow_kw: dict[str, object]) -> tuple[FlowResult, bool, int]:
-    """Most pairs, then most weight: exact flows without a big-M (module docstring).
+    """Most pairs, then most weight: two exact phases without a big-M (module docstring).
 
     Returns the best flow, whether it is proven lexicographically optimal over
     the whole matrix, and a proven upper bound on the number of free pairs.
 
-    1. A maximum-weight b-matching (any number of pairs, weight-0 arcs allowed),
-       certified like ``max-score``.
-    2. Grown by augmenting paths through the full matrix to the maximum number
-       of pairs ``k*``, proven by a search that finds no augmenting path.  If no
-       pair was added, the matching of step 1 weighs the most of all matchings
-       and has ``k*`` pairs, so it is the answer.
-    3. Otherwise a min-cost flow of value exactly ``k*`` (no bypass), costs
-       −weight, started on the arcs of steps 1–2 (which carry a flow of value
-       ``k*``, so it is feasible).  Its certificate — potentials with
-       non-negative reduced cost on every arc of the full matrix — shows the
-       full residual graph has no negative cycle: no flow of value ``k*`` (the
-       most there can be) weighs more.
+    1. The maximum number of pairs ``k*`` over the whole matrix: Hopcroft–Karp
+       over the dense matrix (:func:`max_cardinality`), proven by a search that
+       finds no augmenting path.
+    2. A min-cost flow of value exactly ``k*`` (no bypass), costs −weight, on
+       the usual candidate arcs plus the phase-1 matching (so a flow of value
+       ``k*`` exists on them).  Its certificate — potentials with non-negative
+       reduced cost on every arc of the full matrix — shows the full residual
+       graph has no negative cycle: no flow of value ``k*`` (the most there can
+       be) weighs more.  Arcs added by the certificate rounds only grow the set.
     """
     spec = _spec(prep)
-    first = solve_flow(spec, **flow_kw)  # type: ignore[arg-type]
-    n_right = prep.weights.shape[1]
-    start = first.pairs[:, 0] * n_right + first.pairs[:, 1]
-    keys = first.keys if first.keys is not None else start
-    card = max_cardinality(spec, keys, start)
-    if card.value == start.size:
-        res = first
+    n_left, n_right = prep.weights.shape
+    if n_left * n_right <= int(flow_kw["dense_limit"]):  # type: ignore[call-overload]
+        keys = all_arcs(spec)
     else:
-        res = solve_flow(
-            replace(spec, flow_value=card.value),
-            initial_keys=card.keys,  # already priced by the first solve
-            sample_factor=1,
-            **flow_kw,  # type: ignore[arg-type]
-        )
-        for name in ("rounds", "price_seconds", "flow_seconds", "certify_seconds"):
-            res.stats[name] = round(float(first.stats[name]) + float(res.stats[name]), 4)
-        res.stats["rounds"] = int(res.stats["rounds"])
-        res.stats["fixed_value_solve"] = 1
+        keys = candidate_arcs(spec, int(flow_kw["k_row"]), int(flow_kw["k_col"]))  # type: ignore[call-overload]
+    card = max_cardinality(spec, keys, np.empty(0, np.int64))
+    res = solve_flow(
+        replace(spec, flow_value=card.value),
+        initial_keys=card.keys,
+        **flow_kw,  # type: ignore[arg-type]
+    )
     res.stats.update(card.stats)
     return res, card.certified and res.certified, card.value
 

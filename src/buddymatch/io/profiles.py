@@ -80,8 +80,9 @@ def build_problem(
     spec = scheme.participants
     files = tuple(t.file for t in tables)
     frames = []
+    optional = _side_columns(tables, scheme)
     for fi, table in enumerate(tables):
-        frame = _resolve_columns(table, scheme, issues)
+        frame = _resolve_columns(table, scheme, issues, optional)
         frame["__file"] = fi
         frame["__row"] = table.rows
         frames.append(frame)
@@ -209,7 +210,29 @@ def _mapped_columns(scheme: Scheme) -> list[tuple[str, str, bool]]:
     return cols
 
 
-def _resolve_columns(table: Table, scheme: Scheme, issues: _Collector) -> pd.DataFrame:
+def _side_columns(tables: Sequence[Table], scheme: Scheme) -> set[str]:
+    """Headings a file may lack when each file holds one role (mentors.csv, mentees.csv).
+
+    A mentor form rarely asks what the mentor wants support with: with roles by file,
+    an attribute or carry column present in some file is blank in the files without it.
+    """
+    role = scheme.participants.role
+    if role is None or role.files is None or len(tables) < 2:
+        return set()
+    present = {_key(str(c)) for t in tables for c in t.frame.columns}
+    return {
+        heading
+        for name, heading, _ in _mapped_columns(scheme)
+        if name.startswith(("attr:", "carry:")) and _key(heading) in present
+    }
+
+
+def _resolve_columns(
+    table: Table,
+    scheme: Scheme,
+    issues: _Collector,
+    optional: frozenset[str] | set[str] = frozenset(),
+) -> pd.DataFrame:
     headers = [str(c) for c in table.frame.columns]
     by_key: dict[str, str] = {}
     for h in headers:
@@ -218,7 +241,7 @@ def _resolve_columns(table: Table, scheme: Scheme, issues: _Collector) -> pd.Dat
     for name, heading, required in _mapped_columns(scheme):
         found = heading if heading in headers else by_key.get(_key(heading))
         if found is None:
-            if required:
+            if required and heading not in optional:
                 issues.add(_missing_column_issue(table.file, heading, headers))
             out[name] = pd.Series([""] * len(table.frame), dtype=object)
         else:

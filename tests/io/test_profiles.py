@@ -219,3 +219,25 @@ def test_place_errors_name_the_entry_not_the_id() -> None:
         'key "rules[0].place.members": item 2 is not an id in the profiles',
         'key "rules[0].place.members": item 3: group numbers start at 1',
     ]
+
+
+def test_roles_by_file_allow_side_specific_columns() -> None:
+    frame = _table(PROFILES_CSV).frame
+    mentors = frame[frame["I want to be a"] == "Mentor"].drop(
+        columns=["Areas you'd like support with"]
+    )
+    mentees = frame[frame["I want to be a"] == "Mentee"].drop(columns=["Areas you can offer"])
+    tables = [
+        Table(frame=f.reset_index(drop=True), file=name, rows=np.arange(2, 2 + len(f)))
+        for f, name in ((mentors, "mentors.csv"), (mentees, "mentees.csv"))
+    ]
+    participants = {**BASE["participants"]}
+    participants["role"] = {"files": {"mentors*.csv": "mentor", "mentees*.csv": "mentee"}}
+    p = build_problem(tables, _scheme(participants=participants))
+    assert not p.attributes["interests"].values[:2].any()
+    assert not p.attributes["expertise"].values[2:].any()
+    # a column no file has is still an error; so is one missing with a role column
+    with pytest.raises(InputError, match="Areas you can offer"):
+        build_problem([tables[1], tables[1]], _scheme(participants=participants))
+    with pytest.raises(InputError, match="Areas you can offer"):
+        build_problem(tables, _scheme())

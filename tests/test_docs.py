@@ -26,7 +26,7 @@ from buddymatch.config import validate_scheme
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-PAGES = sorted(DOCS.glob("*.md"))
+PAGES = [*sorted(DOCS.glob("*.md")), ROOT / "README.md"]  # the README tour too
 _EXIT = re.compile(r"#\s*exit\s+(\d+)\s*$")
 _FILE = re.compile(r"<!--\s*file:\s*(\S+)\s*-->")
 

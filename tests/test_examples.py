@@ -1,10 +1,9 @@
-"""Every example runs: each file in constraints/ and sample_data/, the README's
-commands and the Makefile's demo recipe, through the real CLI."""
+"""Every example runs: each file in constraints/ and sample_data/ and the Makefile's
+demo recipe, through the real CLI (the README's commands run in tests/test_docs.py)."""
 
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import shutil
 from collections.abc import Iterator
@@ -75,12 +74,6 @@ def test_every_example_scheme_matches_the_sample(workdir: Path, name: str) -> No
     assert (workdir / "out" / "summary.json").exists()
 
 
-def _readme_commands() -> list[str]:
-    text = (ROOT / "README.md").read_text()
-    blocks = re.findall(r"```console\n(.*?)```", text, flags=re.S)
-    return [line[2:] for b in blocks for line in b.splitlines() if line.startswith("$ buddymatch ")]
-
-
 def _makefile_demo_commands() -> list[str]:
     text = (ROOT / "Makefile").read_text().replace("\\\n", " ")
     recipe = text.split("\ndemo:", 1)[1].split("\n\n", 1)[0]
@@ -89,17 +82,6 @@ def _makefile_demo_commands() -> list[str]:
         for line in recipe.splitlines()
         if "$(BIN)/buddymatch" in line
     ]
-
-
-def test_readme_commands_run_in_order(workdir: Path) -> None:
-    commands = _readme_commands()
-    assert len(commands) >= 8
-    for command in commands:
-        args = shlex.split(command)[1:]
-        if args[0] == "match" and "cohorts" in command:
-            args += ["--iterations", "2"]
-        code, _, err = run(args)
-        assert code == 0, f"{command}\n{err}"
 
 
 def test_makefile_demo_commands_run(workdir: Path) -> None:

@@ -329,6 +329,8 @@ def criterion_name(criterion: Any) -> str:
         return "preference"
     if criterion.kind == "pairwise":
         return "pairwise"
+    if criterion.attribute == criterion.kind:  # availability: {attribute: availability}
+        return str(criterion.kind)
     return f"{criterion.kind}_{criterion.attribute}"
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
+from ..check import pair_violations
 from ..errors import InputError, Issue
-from ..model import Problem
+from ..model import Problem, criterion_name
+from ..scoring import pair_layers, pair_scores, total_weight
+from ..solvers import NOT_ALLOWED
 
 
 @dataclass(frozen=True)
@@ -106,3 +110,64 @@ def cooldown_block(problem: Problem, a: int, b: int) -> str | None:
         f"they met {ago} round{'s' if ago > 1 else ''} ago, within the history cooldown "
         f"of {spec.cooldown}"
     )
+
+
+def score_breakdown(problem: Problem, first: int, second: int) -> tuple[float, list[str]]:
+    """The pair's score and one line per criterion (value × weight = points).
+
+    Mentoring: first = mentee, second = mentor.
+    """
+    a, b = np.array([first]), np.array([second])
+    score = float(pair_scores(problem, a, b)[0])
+    layers = pair_layers(problem, a, b)
+    total = total_weight(problem)
+    lines = [f"Score {score:.2f} of 100:"]
+    for crit in problem.scheme.criteria:
+        name = criterion_name(crit)
+        value = float(layers[name][0])
+        points = 100 * crit.weight * value / total if total else 0.0
+        lines.append(f"  {name}: {value:.3f} × weight {crit.weight:g} = {points:.2f} points")
+    return score, lines
+
+
+def not_allowed(problem: Problem, a: int, b: int, score: float) -> list[str]:
+    """Every reason the pair (a, b) may not be made (mentoring: a = mentor)."""
+    why = pair_violations(problem, a, b)
+    recent = cooldown_block(problem, a, b)
+    if recent:
+        why.append(recent)
+    if problem.excluded[a] or problem.excluded[b]:
+        why.append("one of them is excluded from matching")
+    if problem.scheme.min_score is not None and score < problem.scheme.min_score:
+        why.append(f"score is below the minimum score {problem.scheme.min_score:g}")
+    return why
+
+
+def local_locks(
+    problem: Problem, rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, *, mentoring: bool
+) -> np.ndarray | None:
+    """Locked pairs as (row, column) positions of the weight matrix, checked first.
+
+    Mentoring locks are (mentor, mentee) and rows are mentees; peer locks are
+    unordered pairs of the pool.  A lock that cannot be honoured is an input
+    error naming its rows and the rule it breaks.
+    """
+    if not len(problem.locked):
+        return None
+    pos_r = {int(x): k for k, x in enumerate(rows)}
+    pos_c = {int(x): k for k, x in enumerate(cols)}
+    issues, local = [], []
+    for a, b in problem.locked.tolist():
+        row_person, col_person = (b, a) if mentoring else (a, b)
+        i, j = pos_r.get(row_person), pos_c.get(col_person)
+        who = f"locked pair ({problem.where(a)}, {problem.where(b)})"
+        if i is None or j is None:
+            issues.append(Issue(f"{who} involves someone excluded from matching"))
+        elif weights[i, j] == NOT_ALLOWED:
+            why = not_allowed(problem, a, b, 100.0) or ["is below the minimum score"]
+            issues.append(Issue(f"{who} {'; '.join(why)}", fix="unlock it or relax the rule"))
+        else:
+            local.append((i, j))
+    if issues:
+        raise InputError(issues=issues)
+    return np.asarray(local, dtype=np.int64).reshape(-1, 2)

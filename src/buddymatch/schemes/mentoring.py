@@ -15,21 +15,23 @@ import numpy as np
 import pandas as pd
 
 from ..candidates import rule_cuts, weight_matrix
-from ..check import check_pairs, pair_violations
-from ..errors import InfeasibleError, InputError, Issue
+from ..check import check_pairs
+from ..errors import InfeasibleError
 from ..explain import all_of, no_partner_reason, pair_sentence
 from ..model import BOTH, MENTEE, MENTOR, Problem, criterion_name
-from ..scoring import pair_layers, pair_scores, total_weight
-from ..solvers import NOT_ALLOWED, WEIGHT_SCALE, Status
+from ..scoring import pair_layers, pair_scores
+from ..solvers import WEIGHT_SCALE, Status
 from ..solvers.assignment import solve_assignment
 from .common import (
     RoundOutcome,
-    cooldown_block,
     excluded_reason,
     history_table,
     id_lookup,
+    local_locks,
     lookup_id,
+    not_allowed,
     round_numbers,
+    score_breakdown,
 )
 
 
@@ -48,7 +50,7 @@ def run(problem: Problem, *, time_limit: float | None) -> MentoringRun:
     made: list[np.ndarray] = []  # per round: (k, 2) global (mentor, mentee)
     for r in range(scheme.rounds):
         weights, _ = weight_matrix(problem, mentees, mentors, extra_forbidden=used)
-        locked = _local_locks(problem, mentees, mentors, weights) if r == 0 else None
+        locked = local_locks(problem, mentees, mentors, weights, mentoring=True) if r == 0 else None
         out = solve_assignment(
             weights,
             problem.wants[mentees],
@@ -88,31 +90,6 @@ def run(problem: Problem, *, time_limit: float | None) -> MentoringRun:
     }
     tables["history"] = history_table(problem, tables["matches"], ["mentor_id", "mentee_id"])
     return MentoringRun(tables, outcomes, lambda a, b: explain_pair(problem, made, a, b))
-
-
-def _local_locks(
-    problem: Problem, mentees: np.ndarray, mentors: np.ndarray, weights: np.ndarray
-) -> np.ndarray | None:
-    if not len(problem.locked):
-        return None
-    pos_e = {int(x): k for k, x in enumerate(mentees)}
-    pos_o = {int(x): k for k, x in enumerate(mentors)}
-    issues = []
-    local = []
-    for mentor, mentee in problem.locked.tolist():
-        i, j = pos_e.get(mentee), pos_o.get(mentor)
-        who = f"locked pair ({problem.where(mentor)}, {problem.where(mentee)})"
-        if i is None or j is None:
-            issues.append(Issue(f"{who} involves someone excluded from matching"))
-            continue
-        if weights[i, j] == NOT_ALLOWED:
-            why = pair_violations(problem, mentor, mentee) or ["is below the minimum score"]
-            issues.append(Issue(f"{who} {'; '.join(why)}", fix="unlock it or relax the rule"))
-            continue
-        local.append((i, j))
-    if issues:
-        raise InputError(issues=issues)
-    return np.asarray(local, dtype=np.int64).reshape(-1, 2)
 
 
 def _people_columns(problem: Problem, idx: np.ndarray, prefix: str) -> dict[str, Any]:
@@ -290,29 +267,15 @@ def explain_pair(problem: Problem, made: list[np.ndarray], a: str, b: str) -> st
     rounds_made = [
         numbers[r] for r, p in enumerate(made) if ((p[:, 0] == mentor) & (p[:, 1] == mentee)).any()
     ]
-    score = float(pair_scores(problem, np.array([mentee]), np.array([mentor]))[0])
-    layers = pair_layers(problem, np.array([mentee]), np.array([mentor]))
-    total = total_weight(problem)
-    lines.append(f"Score {score:.2f} of 100:")
-    for crit in problem.scheme.criteria:
-        name = criterion_name(crit)
-        value = float(layers[name][0])
-        points = 100 * crit.weight * value / total if total else 0.0
-        lines.append(f"  {name}: {value:.3f} × weight {crit.weight:g} = {points:.2f} points")
+    score, breakdown = score_breakdown(problem, mentee, mentor)
+    lines += breakdown
     if problem.role[mentor] not in (MENTOR, BOTH) or problem.role[mentee] not in (MENTEE, BOTH):
         lines.append("Not made: these two are not a mentor and a mentee.")
         return "\n".join(lines)
     if rounds_made:
         lines.append("Made in round " + ", ".join(map(str, rounds_made)) + ".")
         return "\n".join(lines)
-    why = pair_violations(problem, mentor, mentee)
-    recent = cooldown_block(problem, mentor, mentee)
-    if recent:
-        why.append(recent)
-    if problem.excluded[mentor] or problem.excluded[mentee]:
-        why.append("one of them is excluded from matching")
-    if problem.scheme.min_score is not None and score < problem.scheme.min_score:
-        why.append(f"score is below the minimum score {problem.scheme.min_score:g}")
+    why = not_allowed(problem, mentor, mentee, score)
     if why:
         lines.append("Not allowed: " + "; ".join(why) + ".")
         return "\n".join(lines)

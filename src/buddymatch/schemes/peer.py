@@ -18,21 +18,23 @@ import numpy as np
 import pandas as pd
 
 from ..candidates import rule_cuts, weight_matrix
-from ..check import check_pairs, pair_violations
-from ..errors import InfeasibleError, InputError, Issue
+from ..check import check_pairs
+from ..errors import InfeasibleError
 from ..explain import all_of, no_partner_reason, pair_sentence
 from ..model import Problem, criterion_name
-from ..scoring import pair_layers, pair_scores, total_weight
-from ..solvers import NOT_ALLOWED, WEIGHT_SCALE, Status
+from ..scoring import pair_layers, pair_scores
+from ..solvers import WEIGHT_SCALE, Status
 from ..solvers.pairing import solve_rounds
 from .common import (
     RoundOutcome,
-    cooldown_block,
     excluded_reason,
     history_table,
     id_lookup,
+    local_locks,
     lookup_id,
+    not_allowed,
     round_numbers,
+    score_breakdown,
 )
 
 
@@ -48,7 +50,7 @@ def run(problem: Problem, *, time_limit: float | None) -> PeerRun:
     scheme = problem.scheme
     pool = problem.pool()
     base, _ = weight_matrix(problem, pool, pool)
-    locked = _local_locks(problem, pool, base)
+    locked = local_locks(problem, pool, pool, base, mentoring=False)
     results = solve_rounds(
         base,
         scheme.rounds,
@@ -126,26 +128,6 @@ def _fairness(
         "mean_score_per_person_min": round(float(mean.min()), 2) if len(mean) else None,
         "mean_score_per_person_max": round(float(mean.max()), 2) if len(mean) else None,
     }
-
-
-def _local_locks(problem: Problem, pool: np.ndarray, weights: np.ndarray) -> np.ndarray | None:
-    if not len(problem.locked):
-        return None
-    pos = {int(x): k for k, x in enumerate(pool)}
-    issues, local = [], []
-    for a, b in problem.locked.tolist():
-        who = f"locked pair ({problem.where(a)}, {problem.where(b)})"
-        i, j = pos.get(a), pos.get(b)
-        if i is None or j is None:
-            issues.append(Issue(f"{who} involves someone excluded from matching"))
-        elif weights[i, j] == NOT_ALLOWED:
-            why = pair_violations(problem, a, b) or ["is below the minimum score or met recently"]
-            issues.append(Issue(f"{who} {'; '.join(why)}", fix="unlock it or relax the rule"))
-        else:
-            local.append((i, j))
-    if issues:
-        raise InputError(issues=issues)
-    return np.asarray(local, dtype=np.int64).reshape(-1, 2)
 
 
 def _unit_pairs(unit: tuple[int, ...]) -> list[tuple[int, int]]:
@@ -278,15 +260,8 @@ def made_from_table(
 def explain_pair(problem: Problem, rounds: list[list[tuple[int, ...]]], a: str, b: str) -> str:
     ia, ib = lookup_id(problem, a), lookup_id(problem, b)
     lines = [f"Members {problem.ids[ia]} and {problem.ids[ib]}"]
-    score = float(pair_scores(problem, np.array([ia]), np.array([ib]))[0])
-    layers = pair_layers(problem, np.array([ia]), np.array([ib]))
-    total = total_weight(problem)
-    lines.append(f"Score {score:.2f} of 100:")
-    for crit in problem.scheme.criteria:
-        name = criterion_name(crit)
-        value = float(layers[name][0])
-        points = 100 * crit.weight * value / total if total else 0.0
-        lines.append(f"  {name}: {value:.3f} × weight {crit.weight:g} = {points:.2f} points")
+    score, breakdown = score_breakdown(problem, ia, ib)
+    lines += breakdown
     numbers = round_numbers(problem)
     together = [
         numbers[r] for r, units in enumerate(rounds) if any({ia, ib} <= set(u) for u in units)
@@ -294,14 +269,7 @@ def explain_pair(problem: Problem, rounds: list[list[tuple[int, ...]]], a: str, 
     if together:
         lines.append("Together in round " + ", ".join(map(str, together)) + ".")
         return "\n".join(lines)
-    why = pair_violations(problem, ia, ib)
-    recent = cooldown_block(problem, ia, ib)
-    if recent:
-        why.append(recent)
-    if problem.excluded[ia] or problem.excluded[ib]:
-        why.append("one of them is excluded from matching")
-    if problem.scheme.min_score is not None and score < problem.scheme.min_score:
-        why.append(f"score is below the minimum score {problem.scheme.min_score:g}")
+    why = not_allowed(problem, ia, ib, score)
     if why:
         lines.append("Not allowed: " + "; ".join(why) + ".")
         return "\n".join(lines)

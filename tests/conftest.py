@@ -7,9 +7,14 @@ organisations, the column headings of sample_data/, a scheme mapping them.
 # ruff: noqa: E501
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 PROFILES_CSV = """\
 Email,Full name,Organisation,I want to be a,How many mentees can you take?,Band,Region,Areas you'd like support with,Areas you can offer
@@ -52,3 +57,16 @@ def valid_inputs(tmp_path: Path) -> tuple[Path, Path]:
     scheme = tmp_path / "scheme.yaml"
     scheme.write_text(SCHEME_YAML, encoding="utf-8")
     return profiles, scheme
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Iterator[Path]:
+    """A temporary copy of sample_data/ and constraints/, made the working folder."""
+    for folder in ("sample_data", "constraints"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    old = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        yield tmp_path
+    finally:
+        os.chdir(old)

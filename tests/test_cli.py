@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,18 +11,6 @@ from click.testing import CliRunner
 from buddymatch.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Iterator[Path]:
-    for folder in ("sample_data", "constraints"):
-        shutil.copytree(ROOT / folder, tmp_path / folder)
-    old = Path.cwd()
-    os.chdir(tmp_path)
-    try:
-        yield tmp_path
-    finally:
-        os.chdir(old)
 
 
 def run(*args: str):  # type: ignore[no-untyped-def]

@@ -3,10 +3,7 @@ demo recipe, through the real CLI (the README's commands run in tests/test_docs.
 
 from __future__ import annotations
 
-import os
 import shlex
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,18 +15,6 @@ from buddymatch.config import load_scheme
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMES = sorted(p.name for p in (ROOT / "constraints").iterdir() if p.suffix in (".yaml", ".toml"))
 PROFILES = sorted(p.name for p in (ROOT / "sample_data").iterdir() if p.suffix in (".csv", ".xlsx"))
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Iterator[Path]:
-    for folder in ("sample_data", "constraints"):
-        shutil.copytree(ROOT / folder, tmp_path / folder)
-    old = Path.cwd()
-    os.chdir(tmp_path)
-    try:
-        yield tmp_path
-    finally:
-        os.chdir(old)
 
 
 def run(args: list[str]) -> tuple[int, str, str]:

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 import numpy as np
 
@@ -338,11 +339,9 @@ def _solve_max_matched(prep: _Prepared, flow_kw: dict[str, object]) -> tuple[Flo
     """
     spec = _spec(prep)
     n_left, n_right = prep.weights.shape
-    if n_left * n_right <= int(flow_kw["dense_limit"]):  # type: ignore[call-overload]
-        keys = all_arcs(spec)
-    else:
-        keys = candidate_arcs(spec, int(flow_kw["k_row"]), int(flow_kw["k_col"]))  # type: ignore[call-overload]
-    card = max_cardinality(spec, keys, np.empty(0, np.int64))
+    dense_limit, k_row, k_col = (cast(int, flow_kw[k]) for k in ("dense_limit", "k_row", "k_col"))
+    dense = n_left * n_right <= dense_limit
+    card = max_cardinality(spec, all_arcs(spec) if dense else candidate_arcs(spec, k_row, k_col))
     res = solve_flow(
         replace(spec, flow_value=card.value),
         initial_keys=card.keys,

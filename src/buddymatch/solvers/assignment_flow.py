@@ -99,7 +99,6 @@ class FlowResult:
     certified: bool  # optimal for the whole matrix, not just the candidates
     bound: int | None  # proven upper bound on profit (None if unknown)
     right_potential: np.ndarray | None = None  # d of right nodes (a price estimate)
-    keys: np.ndarray | None = None  # sorted arc keys of the final network
     stats: dict[str, float | int | str] = field(default_factory=dict)
 
 
@@ -484,7 +483,6 @@ def solve_flow(
         bound=bound,
         stats=stats,
         right_potential=None if dense else dist[2 + n_left :],
-        keys=keys,
     )
 
 
@@ -498,56 +496,44 @@ class CardinalityResult:
     stats: dict[str, float | int | str] = field(default_factory=dict)
 
 
-_WARM_SEARCHES = 4
-"""Searches to spend growing a max-weight matching before starting from no pairs.
-
-A max-weight matching is usually maximum or close (one search proves it), but
-its free nodes can sit behind long augmenting paths; from no pairs the greedy
-depth-first phases reach the maximum in a few searches on realistic matrices."""
-
-
 def _ptr(sorted_rows: np.ndarray, n: int) -> np.ndarray:
     return np.searchsorted(sorted_rows, np.arange(n + 1, dtype=np.int64))
 
 
-def max_cardinality(spec: FlowSpec, keys: np.ndarray, start: np.ndarray) -> CardinalityResult:
-    """Most pairs of ``spec``, certified over the whole matrix, grown from ``start``.
+def max_cardinality(spec: FlowSpec, keys: np.ndarray) -> CardinalityResult:
+    """Most pairs of ``spec``, certified over the whole matrix.
 
-    ``start`` (sorted keys, a subset of ``keys``) is a valid b-matching of
-    ``spec``, e.g. a maximum-weight one.  Unless it already fills one side,
-    :func:`maximum_bmatching` grows it by augmenting paths through the **full**
-    matrix until a search finds none, which proves the value is the maximum (a
-    flow is maximum iff its residual graph has no augmenting path).  The
-    returned keys are ``keys`` plus the final matching.
+    :func:`maximum_bmatching` (Hopcroft–Karp from no pairs) runs until a search
+    finds no augmenting path in the **full** matrix, which proves the value is
+    the maximum (a flow is maximum iff its residual graph has no augmenting
+    path).  The returned keys are ``keys`` plus the matching, so they carry a
+    flow of that value.
     """
     n_left, n_right = spec.weights.shape
-    limit = int(min(spec.left_cap.sum(), spec.right_cap.sum()))
-    used = start
-    searches = 0
     t0 = time.perf_counter()
-    if used.size < limit:
-        excl = spec.excluded
-        args = (
-            spec.weights,
-            spec.min_weight,
-            spec.left_cap > 0,
-            spec.right_cap > 0,
-            spec.left_cap,
-            spec.right_cap,
-        )
-        skip = (_ptr(excl // n_right, n_left), excl % n_right)
-        rows, cols, searches, done = maximum_bmatching(
-            *args, used // n_right, used % n_right, *skip, _WARM_SEARCHES if used.size else 0
-        )
-        if not done:  # long augmenting paths from a max-weight start: begin afresh
-            empty = np.empty(0, np.int64)
-            rows, cols, more, done = maximum_bmatching(*args, empty, empty, *skip, 0)
-            searches += more
-        used = sorted_unique(rows * n_right + cols)
-        keys = sorted_unique(np.concatenate([keys, used]))
+    excl = spec.excluded
+    empty = np.empty(0, np.int64)
+    rows, cols, searches, done = maximum_bmatching(
+        spec.weights,
+        spec.min_weight,
+        spec.left_cap > 0,
+        spec.right_cap > 0,
+        spec.left_cap,
+        spec.right_cap,
+        empty,
+        empty,
+        _ptr(excl // n_right, n_left),
+        excl % n_right,
+        0,
+    )
+    used = sorted_unique(rows * n_right + cols)
     stats: dict[str, float | int | str] = {
-        "cardinality_start": int(start.size),
         "cardinality_searches": int(searches),
         "cardinality_seconds": round(time.perf_counter() - t0, 4),
     }
-    return CardinalityResult(keys=keys, value=int(used.size), certified=True, stats=stats)
+    return CardinalityResult(
+        keys=sorted_unique(np.concatenate([keys, used])),
+        value=int(used.size),
+        certified=bool(done),
+        stats=stats,
+    )

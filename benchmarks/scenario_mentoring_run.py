@@ -65,7 +65,7 @@ def _weights(profiles: Path, scheme: Path):  # type: ignore[no-untyped-def]
 
     problem = load_problem(profiles, scheme)
     mentees, mentors = problem.mentees(), problem.mentors()
-    w, _ = weight_matrix(problem, mentees, mentors)
+    w = weight_matrix(problem, mentees, mentors)
     return problem, mentees, mentors, w
 
 

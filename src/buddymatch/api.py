@@ -303,12 +303,12 @@ def score(
         rows, cols = problem.mentees(), problem.mentors()
     else:
         rows = cols = problem.pool()
-    weights, scores = weight_matrix(problem, rows, cols)
+    weights = weight_matrix(problem, rows, cols)
     allowed = weights != NOT_ALLOWED
+    if top is not None:  # rank by weight: the score in thousandths, less history penalties
+        allowed &= _top_mask(np.where(allowed, weights.astype(np.float64), -np.inf), top)
     if problem.scheme.scheme != "mentoring":
         allowed &= np.triu(np.ones_like(allowed), k=1)
-    if top is not None:
-        allowed &= _top_mask(np.where(allowed, scores, -np.inf), top)
     r, c = np.nonzero(allowed)
     first, second = rows[r], cols[c]
     layers = pair_layers(problem, first, second)

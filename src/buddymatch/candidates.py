@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .model import AttributeData, Problem
-from .scoring import score_matrix
+from .scoring import row_blocks, score_block
 from .solvers import NOT_ALLOWED, WEIGHT_SCALE
 
 SAME_PERSON = "same person"
@@ -120,8 +120,9 @@ def _pair_mask(pairs: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndar
 def allowed_matrix(problem: Problem, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """rows × cols boolean: the pair passes every hard rule (min_score aside)."""
     allowed = np.ones((len(rows), len(cols)), dtype=bool)
-    for _, mask in rule_masks(problem, rows, cols):
-        allowed &= mask
+    for block in row_blocks(len(rows), len(cols)):
+        for _, mask in rule_masks(problem, rows[block], cols):
+            allowed[block] &= mask
     return allowed
 
 
@@ -167,26 +168,35 @@ def weight_matrix(
     cols: np.ndarray,
     *,
     extra_forbidden: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(int32 weights with NOT_ALLOWED, float32 scores) over rows × cols.
+) -> np.ndarray:
+    """int32 weights over rows × cols, NOT_ALLOWED where a pair may not be made.
 
     Weights are ``round(score × WEIGHT_SCALE)`` minus history penalties
     (floored at 0); pairs cut by a hard rule, by ``min_score`` or listed in
     ``extra_forbidden`` (pairs already used in earlier rounds) are NOT_ALLOWED.
+    Built in row blocks: the result is the only full-size array (4 bytes a pair).
     """
-    scores = score_matrix(problem, rows, cols)
-    allowed = allowed_matrix(problem, rows, cols)
-    if problem.scheme.min_score is not None:
-        allowed &= scores >= np.float32(problem.scheme.min_score) - np.float32(1e-4)
-    if extra_forbidden is not None and len(extra_forbidden):
-        allowed &= ~_pair_mask(extra_forbidden, rows, cols)
-    weights = np.rint(scores * np.float32(WEIGHT_SCALE)).astype(np.int32)
+    rows, cols = np.asarray(rows), np.asarray(cols)
+    out = np.empty((len(rows), len(cols)), dtype=np.int32)
     spec = problem.scheme.history
+    older = np.zeros((0, 2), dtype=np.int64)
     if spec is not None and spec.penalty > 0 and len(problem.history.pairs):
         older = problem.history.pairs[problem.history.rounds_ago > spec.cooldown]
-        if len(older):
-            met = _pair_mask(older, rows, cols)
+    for block in row_blocks(len(rows), len(cols)):
+        r = rows[block]
+        scores = score_block(problem, r, cols)
+        allowed = np.ones(scores.shape, dtype=bool)
+        for _, mask in rule_masks(problem, r, cols):
+            allowed &= mask
+        if problem.scheme.min_score is not None:
+            allowed &= scores >= np.float32(problem.scheme.min_score) - np.float32(1e-4)
+        if extra_forbidden is not None and len(extra_forbidden):
+            allowed &= ~_pair_mask(extra_forbidden, r, cols)
+        weights = np.rint(scores * np.float32(WEIGHT_SCALE)).astype(np.int32)
+        if len(older) and spec is not None:
+            met = _pair_mask(older, r, cols)
             penalty = np.int32(round(spec.penalty * WEIGHT_SCALE))
             weights = np.where(met, np.maximum(weights - penalty, 0), weights).astype(np.int32)
-    weights[~allowed] = NOT_ALLOWED
-    return weights, scores
+        weights[~allowed] = NOT_ALLOWED
+        out[block] = weights
+    return out

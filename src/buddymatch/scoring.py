@@ -219,17 +219,37 @@ def total_weight(problem: Problem) -> float:
     return float(sum(c.weight for c in problem.scheme.criteria))
 
 
+BLOCK_ENTRIES = 1 << 22
+"""Pairs scored at once: temporaries stay near 16 MB each however large the pool."""
+
+
+def row_blocks(n_rows: int, n_cols: int) -> Iterator[slice]:
+    """Consecutive row slices of at most ``BLOCK_ENTRIES`` pairs each."""
+    step = max(1, BLOCK_ENTRIES // max(n_cols, 1))
+    for start in range(0, n_rows, step):
+        yield slice(start, min(start + step, n_rows))
+
+
 def score_matrix(problem: Problem, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Pair scores (float32, 0–100) for every row × column participant.
 
-    Mentoring: rows are mentees, columns mentors.  Memory: one float32 matrix
-    plus one criterion's temporaries at a time.
+    Mentoring: rows are mentees, columns mentors.  Memory: the float32 result
+    plus one row block's temporaries (see ``BLOCK_ENTRIES``).
     """
+    rows, cols = np.asarray(rows), np.asarray(cols)
+    out = np.zeros((len(rows), len(cols)), dtype=np.float32)
+    for block in row_blocks(len(rows), len(cols)):
+        out[block] = score_block(problem, rows[block], cols)
+    return out
+
+
+def score_block(problem: Problem, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``score_matrix`` for one block of rows (all temporaries at full block size)."""
     out = np.zeros((len(rows), len(cols)), dtype=np.float32)
     total = total_weight(problem)
     if total <= 0:
         return out
-    a, b = _Side(np.asarray(rows), 0), _Side(np.asarray(cols), 1)
+    a, b = _Side(rows, 0), _Side(cols, 1)
     for _, weight, crit in _criteria(problem):
         out += np.float32(weight) * _criterion_values(problem, crit, a, b)
     out *= np.float32(100.0 / total)

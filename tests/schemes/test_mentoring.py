@@ -20,7 +20,7 @@ from tests.strategies import profiles, scheme_dict
 def brute_force(problem, objective: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     """(pairs, total weight) of the best one-mentor-per-mentee assignment, by enumeration."""
     mentees, mentors = problem.mentees(), problem.mentors()
-    w, _ = weight_matrix(problem, mentees, mentors)
+    w = weight_matrix(problem, mentees, mentors)
     cap = problem.capacity[mentors]
     best = (-1, -1)
     options = [[-1, *np.flatnonzero(w[i] != NOT_ALLOWED).tolist()] for i in range(len(mentees))]
@@ -44,7 +44,7 @@ def brute_force(problem, objective: str) -> tuple[int, int]:  # type: ignore[no-
 def _weights_of(result) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     problem = result.problem
     mentees, mentors = problem.mentees(), problem.mentors()
-    w, _ = weight_matrix(problem, mentees, mentors)
+    w = weight_matrix(problem, mentees, mentors)
     pos_e = {int(x): k for k, x in enumerate(mentees)}
     pos_o = {int(x): k for k, x in enumerate(mentors)}
     ids = {v: i for i, v in enumerate(problem.ids)}

@@ -30,7 +30,7 @@ def test_even_pool_matches_networkx(df: pd.DataFrame) -> None:
     result = buddymatch.match(df, scheme)
     problem = result.problem
     pool = problem.pool()
-    w, _ = weight_matrix(problem, pool, pool)
+    w = weight_matrix(problem, pool, pool)
     g = nx.Graph()
     for i in range(len(pool)):
         for j in range(i + 1, len(pool)):

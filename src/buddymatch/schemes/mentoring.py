@@ -49,7 +49,7 @@ def run(problem: Problem, *, time_limit: float | None) -> MentoringRun:
     outcomes: list[RoundOutcome] = []
     made: list[np.ndarray] = []  # per round: (k, 2) global (mentor, mentee)
     for r in range(scheme.rounds):
-        weights, _ = weight_matrix(problem, mentees, mentors, extra_forbidden=used)
+        weights = weight_matrix(problem, mentees, mentors, extra_forbidden=used)
         locked = local_locks(problem, mentees, mentors, weights, mentoring=True) if r == 0 else None
         out = solve_assignment(
             weights,

@@ -49,7 +49,7 @@ class PeerRun:
 def run(problem: Problem, *, time_limit: float | None) -> PeerRun:
     scheme = problem.scheme
     pool = problem.pool()
-    base, _ = weight_matrix(problem, pool, pool)
+    base = weight_matrix(problem, pool, pool)
     locked = local_locks(problem, pool, pool, base, mentoring=False)
     results = solve_rounds(
         base,

@@ -60,20 +60,29 @@ def solve_rounds(
     n = w0.shape[0]
     if rounds < 0:
         raise ValueError("rounds must be >= 0")
-    ago = np.zeros((n, n), dtype=np.int64) if last_met is None else np.array(last_met, np.int64)
-    if ago.shape != (n, n):
+    # Memory: at 20,000 people each n × n array is 400M entries, so rounds are
+    # built in place in int32/int16 and the first round without history uses
+    # the caller's matrix as it is (no copy).
+    ago = None if last_met is None else np.minimum(np.asarray(last_met), 30_000).astype(np.int16)
+    if ago is not None and ago.shape != (n, n):
         raise ValueError("last_met must have shape (n, n)")
     left_out = np.zeros(n, dtype=np.int64)
     in_trio = np.zeros(n, dtype=np.int64)
-    met_in_run = np.zeros((n, n), dtype=bool)
+    met_in_run: np.ndarray | None = None
     outcomes: list[PairingOutcome] = []
     for r in range(rounds):
-        w = w0.astype(np.int64)
-        old = (ago > cooldown) & (w >= 0)
-        w[old] = np.maximum(w[old] - repeat_penalty, 0)
-        w[(ago >= 1) & (ago <= cooldown)] = NOT_ALLOWED
-        fresh = w.copy()
-        fresh[met_in_run] = NOT_ALLOWED
+        if ago is None:
+            w = w0
+        else:
+            w = w0.astype(np.int32, copy=True)
+            old = (ago > cooldown) & (w >= 0)
+            w[old] = np.maximum(w[old] - repeat_penalty, 0)
+            del old
+            w[(ago >= 1) & (ago <= cooldown)] = NOT_ALLOWED
+        fresh = w
+        if met_in_run is not None:
+            fresh = w.copy()
+            fresh[met_in_run] = NOT_ALLOWED
         kwargs: dict[str, object] = dict(
             objective=objective,
             leftover=leftover,
@@ -84,29 +93,35 @@ def solve_rounds(
             locked=locked if r == 0 else None,
         )
         out = solve_pairing(fresh, **kwargs)  # type: ignore[arg-type]
+        del fresh
         repeated: list[tuple[int, int]] = []
-        can_repeat = bool((met_in_run & (w >= 0)).any())
-        if can_repeat and int(out.stats["people_placed"]) < n:
+        short = met_in_run is not None and int(out.stats["people_placed"]) < n
+        if short and met_in_run is not None and bool((met_in_run & (w >= 0)).any()):
             alt = _with_repeats(w, met_in_run, kwargs)
             if int(alt.stats["people_placed"]) > int(out.stats["people_placed"]):
                 out = alt
                 repeated = [p for p in _met_pairs(out) if met_in_run[p]]
         out.stats["repeated_pairs"] = ";".join(f"{a}-{b}" for a, b in repeated)
         out.stats["repeats"] = len(repeated)
+        pairs = np.asarray(_met_pairs(out), dtype=np.int64).reshape(-1, 2)
         placed = np.zeros(n, dtype=bool)
-        now = np.zeros((n, n), dtype=bool)
-        for a, b in _met_pairs(out):
-            placed[a] = placed[b] = True
-            now[a, b] = now[b, a] = True
-        met_in_run |= now
+        placed[pairs.ravel()] = True
         left_out += ~placed
         in_trio[out.trios.ravel()] += 1
         out.stats["left_out_spread"] = int(left_out.max() - left_out.min()) if n else 0
         out.stats["trio_spread"] = int(in_trio.max() - in_trio.min()) if n else 0
         outcomes.append(out)
+        if r + 1 == rounds:
+            break
+        if met_in_run is None:
+            met_in_run = np.zeros((n, n), dtype=bool)
+        met_in_run[pairs[:, 0], pairs[:, 1]] = met_in_run[pairs[:, 1], pairs[:, 0]] = True
         # Everyone's meetings age by one round; this round's become "1 round ago".
-        ago = np.where(ago > 0, ago + 1, 0)
-        ago[now] = 1
+        if ago is None:
+            ago = np.zeros((n, n), dtype=np.int16)
+        else:
+            np.add(ago, 1, out=ago, where=(ago > 0) & (ago < 30_000))
+        ago[pairs[:, 0], pairs[:, 1]] = ago[pairs[:, 1], pairs[:, 0]] = 1
     return outcomes
 
 
@@ -114,7 +129,7 @@ def _with_repeats(w: np.ndarray, met: np.ndarray, kwargs: dict[str, object]) -> 
     """Re-solve allowing this run's earlier pairs, preferring fresh pairs lexicographically."""
     n = w.shape[0]
     bonus = (n // 2 + 2) * (int(w.max(initial=0)) + 1)
-    ww = w.copy()
+    ww = w.astype(np.int64)
     ok = (ww >= 0) & ~met
     ww[ok] += bonus
     out = solve_pairing(ww, **kwargs)  # type: ignore[arg-type]

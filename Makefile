@@ -36,8 +36,11 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest -n 2 -q -m "not slow"
 
-bench: $(STAMP)
+bench: $(STAMP)  # over an hour (MDGPLIB alone: 54 instances x 60-120 s)
 	$(BIN)/python -m benchmarks.run
+
+bench-quick: $(STAMP)  # small sizes, a few minutes; does not touch RESULTS.md
+	$(BIN)/python -m benchmarks.run --quick --output benchmarks/RESULTS-quick.md
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

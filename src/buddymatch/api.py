@@ -394,7 +394,7 @@ def explain(
         from .schemes import mentoring
 
         return mentoring.explain_pair(problem, mentoring.made_from_table(problem, tables), a, b)
-    if kind == "peer":
+    if kind == "peer" and "groups" not in tables:  # pairs, not group_size groups
         from .schemes import peer
 
         return peer.explain_pair(problem, peer.made_from_table(problem, tables), a, b)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -48,3 +49,29 @@ def test_rules_without_a_group_meaning_are_refused() -> None:
 def test_rounds_avoid_sharing_a_group_twice() -> None:
     result = solve(_problem(12, 3, rules=[], rounds=2))
     assert [r["repeats"] for r in result.summary["rounds"]] == [0, 0]
+
+
+def test_explain_reads_groups_from_a_results_folder(tmp_path: Path) -> None:
+    import yaml
+
+    from buddymatch import explain
+
+    pool = pd.DataFrame({"id": [f"r{i}" for i in range(9)], "org": [f"O{i}" for i in range(9)]})
+    pool.to_csv(tmp_path / "p.csv", index=False)
+    scheme = {
+        "version": 1,
+        "scheme": "peer",
+        "group_size": 3,
+        "participants": {"id": "id", "attributes": {"org": {"column": "org"}}},
+        "rules": [{"different": "org"}],
+    }
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(scheme))
+    result = buddymatch.match(tmp_path / "p.csv", tmp_path / "s.yaml")
+    result.summary["inputs"] = {
+        "profiles": [str(tmp_path / "p.csv")],
+        "scheme": str(tmp_path / "s.yaml"),
+    }
+    result.write(tmp_path / "out")
+    text = explain(tmp_path / "out", "r0", "r1")
+    assert text.splitlines()[0].startswith("Members r0 and r1: pair score")
+    assert text.splitlines()[1].startswith("Round 1: ")

@@ -10,7 +10,7 @@ path (YAML/TOML) or a dict of the same shape.
 
 __version__ = "0.1.0"
 
-from .api import explain, load_problem, match, score, solve, validate
+from .api import explain_result, load_problem, match, score, solve, validate
 from .errors import (
     BuddymatchError,
     ConfigError,
@@ -33,7 +33,7 @@ __all__ = [
     "SolverError",
     "Status",
     "__version__",
-    "explain",
+    "explain_result",
     "load_problem",
     "match",
     "sample_profiles",

@@ -350,7 +350,7 @@ def _top_mask(scores: np.ndarray, k: int) -> np.ndarray:
     return keep & np.isfinite(scores)
 
 
-def explain(
+def explain_result(
     output: str | Path,
     a: str,
     b: str,

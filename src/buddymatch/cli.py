@@ -296,7 +296,9 @@ def explain(
     Example:
       buddymatch explain out --pair p00017@example.nhs.uk p00102@example.nhs.uk
     """
-    text = api.explain(output, pair[0], pair[1], profiles=list(profiles) or None, scheme=scheme)
+    text = api.explain_result(
+        output, pair[0], pair[1], profiles=list(profiles) or None, scheme=scheme
+    )
     click.echo(text)
 
 

@@ -54,7 +54,7 @@ def test_rounds_avoid_sharing_a_group_twice() -> None:
 def test_explain_reads_groups_from_a_results_folder(tmp_path: Path) -> None:
     import yaml
 
-    from buddymatch import explain
+    from buddymatch import explain_result
 
     pool = pd.DataFrame({"id": [f"r{i}" for i in range(9)], "org": [f"O{i}" for i in range(9)]})
     pool.to_csv(tmp_path / "p.csv", index=False)
@@ -72,6 +72,6 @@ def test_explain_reads_groups_from_a_results_folder(tmp_path: Path) -> None:
         "scheme": str(tmp_path / "s.yaml"),
     }
     result.write(tmp_path / "out")
-    text = explain(tmp_path / "out", "r0", "r1")
+    text = explain_result(tmp_path / "out", "r0", "r1")
     assert text.splitlines()[0].startswith("Members r0 and r1: pair score")
     assert text.splitlines()[1].startswith("Round 1: ")

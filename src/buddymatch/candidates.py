@@ -117,15 +117,6 @@ def _pair_mask(pairs: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndar
     return mask
 
 
-def allowed_matrix(problem: Problem, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """rows × cols boolean: the pair passes every hard rule (min_score aside)."""
-    allowed = np.ones((len(rows), len(cols)), dtype=bool)
-    for block in row_blocks(len(rows), len(cols)):
-        for _, mask in rule_masks(problem, rows[block], cols):
-            allowed[block] &= mask
-    return allowed
-
-
 @dataclass(frozen=True)
 class Cuts:
     """Which candidates each hard rule removed, for many people at once.

@@ -10,10 +10,6 @@ from .candidates import Cuts
 from .model import Problem, criterion_name
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.1f}"
-
-
 def pair_sentence(problem: Problem, first: int, second: int, layers: dict[str, float]) -> str:
     """One sentence for a pair.  Mentoring: first = mentee, second = mentor."""
     atts = problem.attributes

@@ -24,7 +24,7 @@ def pair_sentence(problem: Problem, first: int, second: int, layers: dict[str, f
                 parts.append(f"different {rule.attribute} ({b} {arrow} {a})")
         elif rule.kind == "gap" and rule.attribute not in close_attrs:
             att = atts[rule.attribute]
-            parts.append(f"{rule.attribute} {att.display(second)} → {att.display(first)}")
+            parts.append(f"{rule.attribute} {att.display(second)} {arrow} {att.display(first)}")
     for crit in problem.scheme.criteria:
         name = criterion_name(crit)
         value = layers.get(name, 0.0)

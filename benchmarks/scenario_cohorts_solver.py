@@ -16,8 +16,8 @@ import time
 import numpy as np
 
 from buddymatch.solvers.groups import CountRule, group_bounds, solve_groups
-from buddymatch.solvers.groups_rules import compile_classes
-from buddymatch.solvers.groups_start import construct
+from buddymatch.solvers.groups.rules import compile_classes
+from buddymatch.solvers.groups.start import construct
 
 
 def synthesise(n: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[CountRule]]:

@@ -21,11 +21,15 @@ from pathlib import Path
 
 import numpy as np
 
-from buddymatch.solvers import groups_kernel as K
+from benchmarks.mdgplib import instance_paths, load_instance, reference_values
+from buddymatch.solvers.groups import kernel as K
 from buddymatch.solvers.groups import solve_groups
-from buddymatch.solvers.mdgplib import instance_paths, load_instance, reference_values
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mdgplib"
+DATA = Path(
+    os.environ.get(
+        "MDGPLIB_DIR", Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mdgplib"
+    )
+)
 LIMITS = {120: 60.0, 240: 60.0, 480: 120.0}
 
 

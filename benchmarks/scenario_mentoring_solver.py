@@ -92,7 +92,7 @@ def _worker(method: str, objective: str, n_mentees: int, n_mentors: int, cap: in
     import lap
     from scipy.optimize import linear_sum_assignment
 
-    from buddymatch.solvers import assignment
+    from buddymatch.solvers.assignment import solve as assignment
     from buddymatch.solvers.assignment import solve_assignment
 
     # load buddymatch's compiled kernels before measuring memory and time

@@ -25,7 +25,7 @@ import numpy as np
 
 from .model import AttributeData, Problem
 from .scoring import row_blocks, score_block
-from .solvers import NOT_ALLOWED, WEIGHT_SCALE
+from .weights import NOT_ALLOWED, WEIGHT_SCALE
 
 SAME_PERSON = "same person"
 

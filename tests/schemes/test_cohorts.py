@@ -93,14 +93,13 @@ def test_more_groups_are_formed_when_the_fewest_cannot_meet_the_rules() -> None:
     assert (result.tables["group_summary"]["fac=Yes"] == 1).all()
 
 
-MDGPLIB = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mdgplib"
+MDGPLIB = Path(__file__).resolve().parents[1] / "data" / "mdgplib"
 
 
-@pytest.mark.skipif(not MDGPLIB.exists(), reason="shared/data/mdgplib is not beside the repo")
 @pytest.mark.parametrize("name", ["RanInt_n012_ds_01", "Geo_n012_ss_02"])
 def test_an_mdgplib_instance_through_the_whole_pipeline(tmp_path: Path, name: str) -> None:
     """Custom pairwise matrix + per-group bounds: the exact optimum of the instance."""
-    from buddymatch.solvers.mdgplib import load_instance, reference_values
+    from benchmarks.mdgplib import load_instance, reference_values
 
     inst = load_instance(MDGPLIB / f"{name}.txt.gz")
     n = inst.benefit.shape[0]

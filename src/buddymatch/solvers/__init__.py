@@ -1,20 +1,23 @@
-"""Optimisers, one module per method, all functions of plain arrays.
+"""Optimisers, one subpackage per method, all functions of plain arrays.
+
+- ``solvers.assignment``: two sides with capacities (mentoring), min-cost flow;
+- ``solvers.pairing``: one pool (peer), maximum-weight matching with a trio;
+- ``solvers.groups``: groups with composition rules (cohorts).
 
 Solvers never read files or scheme objects: they take integer weight matrices
 (``NOT_ALLOWED`` marks a pair a hard rule removed), capacities and options, and
-return an outcome with a :class:`Status`.  Each backend maps its native status
-codes to :class:`Status` in one dict.  ``check.py`` re-verifies every outcome.
+return an outcome with a :class:`Status`.  Bad arguments raise ``ValueError``
+(user-facing errors belong to the input layer).  Each backend maps its native
+status codes to :class:`Status` in one place.  ``check.py`` re-verifies every
+outcome.  Importing this package does not import the subpackages (they load
+numba and OR-Tools).
 """
 
 from __future__ import annotations
 
 import enum
 
-NOT_ALLOWED = -1
-"""Entry of an integer weight matrix for a pair that must never be made."""
-
-WEIGHT_SCALE = 1000
-"""Pair scores in [0, 100] become integer weights ``round(score * WEIGHT_SCALE)``."""
+from buddymatch.weights import NOT_ALLOWED, WEIGHT_SCALE
 
 
 class Status(str, enum.Enum):

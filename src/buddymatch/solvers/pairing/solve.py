@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from buddymatch.solvers import NOT_ALLOWED, Status
-from buddymatch.solvers.pairing_core import CoreResult, View, solve_view
+from buddymatch.solvers.pairing.core import CoreResult, View, solve_view
 
 OBJECTIVES = ("max-matched", "max-score", "fair")
 LEFTOVERS = ("trio", "exclude")
@@ -250,7 +250,4 @@ def _outcome(
     return PairingOutcome(status, pairs, trios, float(objective), float(bound), stats)
 
 
-# Re-exported so callers find the whole one-pool API in one module.
-from buddymatch.solvers.pairing_rounds import solve_rounds  # noqa: E402
-
-__all__ = ["PairingOutcome", "solve_pairing", "solve_rounds"]
+__all__ = ["PairingOutcome", "solve_pairing"]

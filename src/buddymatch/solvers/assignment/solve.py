@@ -57,9 +57,9 @@ from typing import cast
 
 import numpy as np
 
-from buddymatch.errors import InputError, SolverError
+from buddymatch.errors import SolverError
 from buddymatch.solvers import NOT_ALLOWED, Status
-from buddymatch.solvers.assignment_flow import (
+from buddymatch.solvers.assignment.flow import (
     INT64_LIMIT,
     FlowResult,
     FlowSpec,
@@ -69,7 +69,7 @@ from buddymatch.solvers.assignment_flow import (
     solve_flow,
     sorted_unique,
 )
-from buddymatch.solvers.assignment_kernels import matrix_summary
+from buddymatch.solvers.assignment.kernels import matrix_summary
 
 OBJECTIVES = ("max-matched", "max-score", "fair")
 SOLVER_NAME = "ortools.SimpleMinCostFlow"
@@ -105,9 +105,9 @@ class _Prepared:
 def _as_int_array(a: np.ndarray, ndim: int, what: str) -> np.ndarray:
     arr = np.asarray(a)
     if arr.ndim != ndim:
-        raise InputError(f"{what} must have {ndim} dimension(s), got {arr.ndim}")
+        raise ValueError(f"{what} must have {ndim} dimension(s), got {arr.ndim}")
     if arr.size and not np.issubdtype(arr.dtype, np.integer):
-        raise InputError(f"{what} must be integers, got {arr.dtype}")
+        raise ValueError(f"{what} must be integers, got {arr.dtype}")
     return arr
 
 
@@ -133,7 +133,7 @@ def _prepare(
     w = _as_int_array(weights, 2, "weights")
     if w.dtype != np.int32:
         if w.size and (w.min() < NOT_ALLOWED or w.max() > np.iinfo(np.int32).max):
-            raise InputError("weights must lie in -1 .. 2^31-1")
+            raise ValueError("weights must lie in -1 .. 2^31-1")
         w = w.astype(np.int32)
     w = np.ascontiguousarray(w)
     row_arcs, col_arcs, w_min, w_max = matrix_summary(w, min_weight)
@@ -141,24 +141,24 @@ def _prepare(
     lc = _as_int_array(left_capacity, 1, "left_capacity").astype(np.int64)
     rc = _as_int_array(right_capacity, 1, "right_capacity").astype(np.int64)
     if lc.shape != (n_left,) or rc.shape != (n_right,):
-        raise InputError(
+        raise ValueError(
             f"capacities must have lengths {n_left} and {n_right}, got {lc.size} and {rc.size}"
         )
     if (lc < 0).any() or (rc < 0).any():
-        raise InputError("capacities must be >= 0")
+        raise ValueError("capacities must be >= 0")
     if w.size and w_min < NOT_ALLOWED:
-        raise InputError(f"weights must be >= 0, or NOT_ALLOWED ({NOT_ALLOWED})")
+        raise ValueError(f"weights must be >= 0, or NOT_ALLOWED ({NOT_ALLOWED})")
     lk = np.empty((0, 2), np.int64) if locked is None else np.asarray(locked, dtype=np.int64)
     lk = lk.reshape(-1, 2) if lk.size == 0 else lk
     if lk.ndim != 2 or lk.shape[1] != 2:
-        raise InputError(f"locked must have shape (k, 2), got {lk.shape}")
+        raise ValueError(f"locked must have shape (k, 2), got {lk.shape}")
     if lk.size and (
         (lk[:, 0] < 0).any()
         or (lk[:, 0] >= n_left).any()
         or (lk[:, 1] < 0).any()
         or (lk[:, 1] >= n_right).any()
     ):
-        raise InputError("locked pair index out of range")
+        raise ValueError("locked pair index out of range")
     lk = np.unique(lk, axis=0)
     forbidden = w[lk[:, 0], lk[:, 1]] == NOT_ALLOWED if lk.size else np.zeros(0, bool)
     if forbidden.any():
@@ -251,7 +251,7 @@ def solve_assignment(
     the sparse path, e.g. in tests).
     """
     if objective not in OBJECTIVES:
-        raise InputError(
+        raise ValueError(
             f"unknown objective {objective!r}; expected one of {', '.join(OBJECTIVES)}"
         )
     start = time.perf_counter()

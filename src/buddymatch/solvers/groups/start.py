@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from ortools.sat.python import cp_model
 
-from buddymatch.solvers.groups_rules import Classes
+from buddymatch.solvers.groups.rules import Classes
 
 
 class _Builder:

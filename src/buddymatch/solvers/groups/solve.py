@@ -28,15 +28,15 @@ import numpy as np
 
 from buddymatch.errors import SolverError
 from buddymatch.solvers import Status
-from buddymatch.solvers import groups_kernel as K
-from buddymatch.solvers.groups_rules import (
+from buddymatch.solvers.groups import kernel as K  # numba kernels
+from buddymatch.solvers.groups.rules import (
     Classes,
     CountRule,
     check_composition,
     compile_classes,
     group_bounds,
 )
-from buddymatch.solvers.groups_start import construct, cpsat_start
+from buddymatch.solvers.groups.start import construct, cpsat_start
 
 EXACT_MAX_N = 12
 """Pools up to this size are solved exactly (branch and bound)."""

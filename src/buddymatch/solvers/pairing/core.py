@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from buddymatch.solvers.pairing_graph import (
+from buddymatch.solvers.pairing.graph import (
     Dual,
     Edges,
     FracLP,

@@ -39,7 +39,7 @@ from ortools.graph.python import min_cost_flow
 
 from buddymatch.errors import SolverError
 from buddymatch.solvers import Status
-from buddymatch.solvers.assignment_kernels import (
+from buddymatch.solvers.assignment.kernels import (
     dual_slack_sum,
     maximum_bmatching,
     top_candidates,

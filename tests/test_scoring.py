@@ -7,6 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 
 from buddymatch.api import load_problem
+from buddymatch.model import Pairs
 from buddymatch.scoring import pair_layers, pair_scores, score_matrix
 from tests.strategies import BANDS, profiles, scheme_dict
 
@@ -45,7 +46,7 @@ def test_mentoring_scores_match_definitions(df: pd.DataFrame) -> None:
         for j in range(problem.n):
             assert abs(matrix[i, j] - naive_mentoring_score(df, i, j)) < 1e-3
     first, second = np.repeat(rows, problem.n), np.tile(cols, problem.n)
-    aligned = pair_scores(problem, first, second)
+    aligned = pair_scores(problem, Pairs(second, first))  # (mentor, mentee)
     assert np.allclose(aligned, matrix.reshape(-1), atol=1e-3)
 
 
@@ -77,7 +78,7 @@ def test_scores_are_graded_not_all_or_nothing() -> None:
     problem = load_problem(df, scheme_dict("mentoring"))
     s = score_matrix(problem, np.array([0]), np.array([1, 2, 3]))[0]
     assert len({round(float(x), 2) for x in s}) == 3  # three different grades
-    layers = pair_layers(problem, np.array([0, 0]), np.array([1, 2]))
+    layers = pair_layers(problem, Pairs(np.array([1, 2]), np.array([0, 0])))
     assert layers["overlap_needs_offers"].tolist() == [1.0, 0.5]
     assert layers["same_region"].tolist() == [1.0, 0.0]
 

@@ -8,8 +8,7 @@ Profiles may be a pandas DataFrame, a path or several paths; a scheme may be a
 path (YAML/TOML) or a dict of the same shape.
 """
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .api import explain_result, load_problem, match, score, solve, validate
 from .errors import (
     BuddymatchError,

@@ -18,17 +18,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .candidates import weight_matrix
-from .config import load_scheme
-from .errors import ConfigError, Issue
+from .candidates import top_mask, weight_matrix
+from .config import load_scheme, with_overrides
+from .errors import ConfigError, InputError, Issue
 from .io.profiles import build_problem
 from .io.readers import ReadLimits, Table, read_tables
-from .model import BOTH, MENTEE, MENTOR, Problem, Scheme, criterion_name
+from .model import Pairs, Problem, Scheme, criterion_name
 from .result import MatchResult
-from .schemes.common import RoundOutcome
-from .scoring import pair_layers
-from .solvers import NOT_ALLOWED
+from .schemes import get_scheme
+from .schemes.summary import population_summary, population_text, run_summary
+from .scoring import pair_layers, pair_scores
+from .weights import NOT_ALLOWED
 
 Profiles = pd.DataFrame | str | Path | Sequence[str | Path]
 SchemeSource = str | Path | Mapping[str, Any]
@@ -61,31 +61,9 @@ def load_problem(
     else:
         spec, base = load_scheme(scheme)
     if overrides:
-        spec = _override(spec, overrides)
+        spec = with_overrides(spec, overrides, label="options")
     tables = _tables(profiles, limits)
     return build_problem(tables, spec, base_dir=base)
-
-
-def _override(spec: Scheme, overrides: Mapping[str, Any]) -> Scheme:
-    data = spec.model_dump()
-    for key, value in overrides.items():
-        if value is None:
-            continue
-        if key in ("seed", "time_limit", "iterations"):
-            data["solver"][key] = value
-        else:
-            data[key] = value
-    from .config import validate_scheme
-
-    # Re-validate so an override gets the same checks as the file.
-    data["rules"] = [_as_item(r) for r in data["rules"]]
-    data["criteria"] = [_as_item(c) for c in data["criteria"]]
-    return validate_scheme(data, label="options")
-
-
-def _as_item(d: dict[str, Any]) -> dict[str, Any]:
-    kind = d.pop("kind")
-    return {kind: {k: v for k, v in d.items() if v is not None}}
 
 
 @dataclass(frozen=True)
@@ -105,50 +83,6 @@ def validate(
     """Load and check everything; return the population summary."""
     problem = load_problem(profiles, scheme, limits=limits)
     return Validation(problem, population_summary(problem))
-
-
-def population_summary(problem: Problem) -> dict[str, Any]:
-    out: dict[str, Any] = {"participants": problem.n, "excluded": int(problem.excluded.sum())}
-    if problem.scheme.scheme == "mentoring":
-        role = problem.role
-        out["roles"] = {
-            "mentor": int((role == MENTOR).sum()),
-            "mentee": int((role == MENTEE).sum()),
-            "both": int((role == BOTH).sum()),
-        }
-        mentors, mentees = problem.mentors(), problem.mentees()
-        out["mentor_capacity"] = int(problem.capacity[mentors].sum())
-        out["mentors_wanted"] = int(problem.wants[mentees].sum())
-    for name, att in problem.attributes.items():
-        if att.kind in ("categorical", "ordinal"):
-            counts = np.bincount(att.values[att.values >= 0], minlength=len(att.labels))
-            out.setdefault("attributes", {})[name] = {
-                **{lab: int(c) for lab, c in zip(att.labels, counts, strict=True)},
-                **({"(blank)": int((att.values < 0).sum())} if (att.values < 0).any() else {}),
-            }
-        elif att.kind == "multi":
-            out.setdefault("attributes", {})[name] = {
-                "distinct values": len(att.labels),
-                "(blank)": int((~att.values.any(axis=1)).sum()),
-            }
-    return out
-
-
-def population_text(summary: Mapping[str, Any]) -> str:
-    lines = [f"{summary['participants']} participants ({summary['excluded']} excluded by rules)"]
-    if "roles" in summary:
-        r = summary["roles"]
-        lines.append(f"roles: {r['mentor']} mentors, {r['mentee']} mentees, {r['both']} both")
-        lines.append(
-            f"mentor capacity {summary['mentor_capacity']} for {summary['mentors_wanted']} "
-            "mentor places wanted"
-        )
-    for name, counts in summary.get("attributes", {}).items():
-        shown = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        text = ", ".join(f"{k} {v}" for k, v in shown[:12])
-        more = f", … ({len(shown) - 12} more)" if len(shown) > 12 else ""
-        lines.append(f"{name}: {text}{more}")
-    return "\n".join(lines)
 
 
 def match(
@@ -190,100 +124,13 @@ def solve(
 ) -> MatchResult:
     """Solve an already-loaded problem (see :func:`load_problem`)."""
     started = time.perf_counter() if started is None else started
-    kind = problem.scheme.scheme
-    limit = problem.scheme.solver.time_limit
-    extra: dict[str, Any] = {}
-    if kind == "mentoring":
-        from .schemes import mentoring
-
-        run = mentoring.run(problem, time_limit=limit)
-        tables, outcomes, explainer = run.tables, run.rounds, run.explain
-    elif kind == "peer" and (problem.scheme.group_size or 2) > 2:
-        from .schemes import roulette
-
-        grun = roulette.run(problem, progress=progress)
-        tables, outcomes, explainer = grun.tables, grun.rounds, None
-    elif kind == "peer":
-        from .schemes import peer
-
-        prun = peer.run(problem, time_limit=limit)
-        tables, outcomes, explainer = prun.tables, prun.rounds, prun.explain
-        extra = {"fairness": prun.fairness}
-    else:
-        from .schemes import cohorts
-
-        crun = cohorts.run(problem, progress=progress)
-        tables, outcomes, explainer = crun.tables, crun.rounds, None
-    summary = _summary(problem, tables, outcomes)
-    summary.update(extra)
+    kind = get_scheme(problem.scheme.scheme)
+    kind.ensure_valid(problem.scheme)
+    run = kind.run(problem, progress=progress)
+    summary = run_summary(problem, run)
     if record_time:
         summary["runtime_s"] = round(time.perf_counter() - started, 3)
-    return MatchResult(problem, tables, summary, explainer)
-
-
-def _summary(
-    problem: Problem, tables: Mapping[str, pd.DataFrame], outcomes: Sequence[RoundOutcome]
-) -> dict[str, Any]:
-    statuses = [o.status for o in outcomes]
-    status = "optimal" if all(s == "optimal" for s in statuses) else "feasible"
-    value = float(sum(o.objective_value for o in outcomes))
-    bounds = [o.bound for o in outcomes]
-    bound = (
-        None if any(b is None for b in bounds) else float(sum(b for b in bounds if b is not None))
-    )
-    gap = None
-    if bound is not None:
-        gap = 0.0 if bound == 0 else max(0.0, (bound - value) / abs(bound))
-    main = tables.get("matches", tables.get("groups"))
-    id_cols = [
-        c
-        for c in ("mentor_id", "mentee_id", "member_a", "member_b", "member_c", "participant_id")
-        if main is not None and c in main.columns
-    ]
-    matched: set[str] = set()
-    if main is not None:
-        for c in id_cols:
-            matched.update(v for v in main[c].tolist() if isinstance(v, str) and v)
-    unmatched = tables["unmatched"]
-    scores: pd.Series = pd.Series([], dtype=float)
-    if "group_summary" in tables and len(tables["group_summary"]):
-        scores = tables["group_summary"]["score"].astype(float)  # one mean pair score per group
-    elif main is not None and "score" in main.columns:
-        scores = main["score"].astype(float)
-    return {
-        "scheme": problem.scheme.scheme,
-        "status": status,
-        "objective": problem.scheme.objective,
-        "objective_value": round(value, 6),
-        "bound": None if bound is None else round(bound, 6),
-        "gap": None if gap is None else round(gap, 8),
-        "participants": problem.n,
-        "matched": len(matched),
-        "unmatched": int(unmatched["participant_id"].nunique()) if len(unmatched) else 0,
-        "units": int(sum(o.units for o in outcomes)),
-        "total_score": round(value if "group_summary" in tables else float(scores.sum()), 4),
-        "mean_score": None if scores.empty else round(float(scores.mean()), 4),
-        "lowest_score": None if scores.empty else round(float(scores.min()), 4),
-        "rounds": [
-            {
-                "round": i + 1,
-                "status": o.status,
-                "objective_value": round(o.objective_value, 6),
-                "bound": None if o.bound is None else round(o.bound, 6),
-                "gap": None if o.gap is None else round(o.gap, 8),
-                "units": o.units,
-                "repeats": o.repeats,
-            }
-            for i, o in enumerate(outcomes)
-        ],
-        "solver": sorted({o.solver for o in outcomes})[0] if outcomes else "",
-        "seed": problem.scheme.solver.seed,
-        "time_limit": problem.scheme.solver.time_limit,
-        "iterations": problem.scheme.solver.iterations,
-        "version": __version__,
-        "input_hash": problem.input_hash,
-        "config_hash": problem.config_hash,
-    }
+    return MatchResult(problem, run.tables, summary, run.explain)
 
 
 def score(
@@ -299,32 +146,29 @@ def score(
     are (mentor_id, mentee_id); other schemes (member_a, member_b).
     """
     problem = load_problem(profiles, scheme, limits=limits)
-    if problem.scheme.scheme == "mentoring":
-        rows, cols = problem.mentees(), problem.mentors()
-    else:
-        rows = cols = problem.pool()
+    kind = get_scheme(problem.scheme.scheme)
+    rows, cols = kind.pair_space(problem)
     weights = weight_matrix(problem, rows, cols)
     allowed = weights != NOT_ALLOWED
     if top is not None:  # rank by weight: the score in thousandths, less history penalties
-        allowed &= _top_mask(np.where(allowed, weights.astype(np.float64), -np.inf), top)
-    if problem.scheme.scheme != "mentoring":
+        allowed &= top_mask(np.where(allowed, weights.astype(np.float64), -np.inf), top)
+    if not kind.directed:
         allowed &= np.triu(np.ones_like(allowed), k=1)
     r, c = np.nonzero(allowed)
-    first, second = rows[r], cols[c]
-    layers = pair_layers(problem, first, second)
-    if problem.scheme.scheme == "mentoring":
+    if kind.directed:
+        pairs = Pairs.from_matrix(rows, cols, r, c)
         data: dict[str, Any] = {
-            "mentor_id": [problem.ids[i] for i in second],
-            "mentee_id": [problem.ids[i] for i in first],
+            "mentor_id": [problem.ids[i] for i in pairs.mentor],
+            "mentee_id": [problem.ids[i] for i in pairs.mentee],
         }
     else:
+        pairs = Pairs(rows[r], cols[c])
         data = {
-            "member_a": [problem.ids[i] for i in first],
-            "member_b": [problem.ids[i] for i in second],
+            "member_a": [problem.ids[i] for i in pairs.a],
+            "member_b": [problem.ids[i] for i in pairs.b],
         }
-    from .scoring import pair_scores
-
-    data["score"] = np.round(pair_scores(problem, first, second), 2)
+    data["score"] = np.round(pair_scores(problem, pairs), 2)
+    layers = pair_layers(problem, pairs)
     for crit in problem.scheme.criteria:
         name = criterion_name(crit)
         data[name] = np.round(layers[name].astype(np.float64), 3)
@@ -333,21 +177,6 @@ def score(
     return frame.sort_values(
         ["score", *keys], ascending=[False, True, True], kind="stable"
     ).reset_index(drop=True)
-
-
-def _top_mask(scores: np.ndarray, k: int) -> np.ndarray:
-    """Keep each row's and each column's k best entries (ties by index)."""
-    keep = np.zeros(scores.shape, dtype=bool)
-    for axis in (0, 1):
-        m = scores if axis == 1 else scores.T
-        kk = min(k, m.shape[1])
-        if kk == 0:
-            continue
-        idx = np.argsort(-m, axis=1, kind="stable")[:, :kk]
-        sel = np.zeros(m.shape, dtype=bool)
-        np.put_along_axis(sel, idx, True, axis=1)
-        keep |= sel if axis == 1 else sel.T
-    return keep & np.isfinite(scores)
 
 
 def explain_result(
@@ -363,7 +192,6 @@ def explain_result(
     The profiles and scheme default to those recorded in ``summary.json``; the
     profiles must be unchanged since the run (their hash is compared).
     """
-    from .errors import InputError
     from .io.writers import read_results
 
     tables, summary = read_results(output)
@@ -389,15 +217,4 @@ def explain_result(
                 )
             ]
         )
-    kind = problem.scheme.scheme
-    if kind == "mentoring":
-        from .schemes import mentoring
-
-        return mentoring.explain_pair(problem, mentoring.made_from_table(problem, tables), a, b)
-    if kind == "peer" and "groups" not in tables:  # pairs, not group_size groups
-        from .schemes import peer
-
-        return peer.explain_pair(problem, peer.made_from_table(problem, tables), a, b)
-    from .schemes import cohorts
-
-    return cohorts.explain_pair(problem, tables, a, b)
+    return get_scheme(problem.scheme.scheme).explain(problem, tables, a, b)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import AttributeData, Problem
+from .model import RULE_TOLERANCE, SCORE_TOLERANCE, AttributeData, Problem
 from .scoring import row_blocks, score_block
 from .weights import NOT_ALLOWED, WEIGHT_SCALE
 
@@ -52,7 +52,7 @@ def rule_label(problem: Problem, rule) -> str:  # type: ignore[no-untyped-def]
     if rule.kind == "gap":
         lo = "" if rule.min is None else f"{rule.min:g}"
         hi = "" if rule.max is None else f"{rule.max:g}"
-        who = "gap (mentor minus mentee)" if problem.scheme.scheme == "mentoring" else "difference"
+        who = "gap (mentor minus mentee)" if problem.directed else "difference"
         bounds = f"{lo}–{hi}" if lo and hi else (f"≥ {lo}" if lo else f"≤ {hi}")
         return f"{rule.attribute} {who} {bounds}"
     return str(rule.kind)
@@ -65,7 +65,7 @@ def rule_masks(
 
     Mentoring: rows are mentees, columns mentors.
     """
-    mentoring = problem.scheme.scheme == "mentoring"
+    mentoring = problem.directed
     for rule in problem.scheme.rules:
         if rule.kind in ("different", "same"):
             att = problem.attributes[rule.attribute]
@@ -86,9 +86,9 @@ def rule_masks(
             d = (y - x) if mentoring else np.abs(x - y)
             ok = ~np.isnan(d)
             if rule.min is not None:
-                ok &= d >= np.float32(rule.min - 1e-6)
+                ok &= d >= np.float32(rule.min - RULE_TOLERANCE)
             if rule.max is not None:
-                ok &= d <= np.float32(rule.max + 1e-6)
+                ok &= d <= np.float32(rule.max + RULE_TOLERANCE)
             yield rule_label(problem, rule), ok
     if len(problem.forbidden):
         yield "forbidden pair", ~_pair_mask(problem.forbidden, rows, cols)
@@ -180,7 +180,7 @@ def weight_matrix(
         for _, mask in rule_masks(problem, r, cols):
             allowed &= mask
         if problem.scheme.min_score is not None:
-            allowed &= scores >= np.float32(problem.scheme.min_score) - np.float32(1e-4)
+            allowed &= scores >= np.float32(problem.scheme.min_score - SCORE_TOLERANCE)
         if extra_forbidden is not None and len(extra_forbidden):
             allowed &= ~_pair_mask(extra_forbidden, r, cols)
         weights = np.rint(scores * np.float32(WEIGHT_SCALE)).astype(np.int32)
@@ -191,3 +191,18 @@ def weight_matrix(
         weights[~allowed] = NOT_ALLOWED
         out[block] = weights
     return out
+
+
+def top_mask(scores: np.ndarray, k: int) -> np.ndarray:
+    """Keep each row's and each column's k best entries (ties by index); -inf = not a candidate."""
+    keep = np.zeros(scores.shape, dtype=bool)
+    for axis in (0, 1):
+        m = scores if axis == 1 else scores.T
+        kk = min(k, m.shape[1])
+        if kk == 0:
+            continue
+        idx = np.argsort(-m, axis=1, kind="stable")[:, :kk]
+        sel = np.zeros(m.shape, dtype=bool)
+        np.put_along_axis(sel, idx, True, axis=1)
+        keep |= sel if axis == 1 else sel.T
+    return keep & np.isfinite(scores)

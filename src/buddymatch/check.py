@@ -15,7 +15,16 @@ from collections.abc import Sequence
 import numpy as np
 
 from .errors import SolverError
-from .model import BOTH, MENTEE, MENTOR, AttributeData, Problem
+from .model import (
+    BOTH,
+    MENTEE,
+    MENTOR,
+    RULE_TOLERANCE,
+    SCORE_TOLERANCE,
+    AttributeData,
+    Problem,
+    text_key,
+)
 
 MAX_REPORTED = 20
 
@@ -38,7 +47,7 @@ def _number(att: AttributeData, i: int) -> float | None:
 def pair_violations(problem: Problem, a: int, b: int) -> list[str]:
     """Every hard rule the pair (a, b) breaks; mentoring: a = mentor, b = mentee."""
     out = []
-    mentoring = problem.scheme.scheme == "mentoring"
+    mentoring = problem.directed
     if a == b:
         out.append("pairs a person with themselves")
     for rule in problem.scheme.rules:
@@ -62,8 +71,8 @@ def pair_violations(problem: Problem, a: int, b: int) -> list[str]:
                 out.append(f"gap on {rule.attribute} cannot be checked (blank value)")
                 continue
             d = (x - y) if mentoring else abs(x - y)
-            if (rule.min is not None and d < rule.min - 1e-9) or (
-                rule.max is not None and d > rule.max + 1e-9
+            if (rule.min is not None and d < rule.min - RULE_TOLERANCE) or (
+                rule.max is not None and d > rule.max + RULE_TOLERANCE
             ):
                 out.append(f"breaks rule gap on {rule.attribute} (difference {d:g})")
     for f, g in problem.forbidden.tolist():
@@ -87,7 +96,7 @@ def check_pairs(
     solver reported as unavoidable).
     """
     problems: list[str] = []
-    mentoring = problem.scheme.scheme == "mentoring"
+    mentoring = problem.directed
     who = problem.where
     met: set[frozenset[int]] = set()
     allowed_repeats = allowed_repeats or set()
@@ -143,7 +152,7 @@ def check_pairs(
                         problems.append(f"round {r}: ({who(a)}, {who(b)}) meet again")
             if scores is not None and problem.scheme.min_score is not None:
                 s = scores[r - 1][k]
-                if s < problem.scheme.min_score - 1e-6:
+                if s < problem.scheme.min_score - SCORE_TOLERANCE:
                     problems.append(f"round {r}: unit {k + 1} scores {s:.2f}, below min_score")
         for unit in units:
             members = [int(m) for m in unit]
@@ -206,10 +215,10 @@ def check_groups(
         for kind, attribute, value, count in count_rules:
             att = problem.attributes[attribute]
             for g, members in groups.items():
-                labels = Counter(att.display(m).casefold() for m in members if att.display(m))
-                targets = [value.casefold()] if value is not None else list(labels)
+                labels = Counter(text_key(att.display(m)) for m in members if att.display(m))
+                targets = [text_key(value)] if value is not None else list(labels)
                 for t in targets:
-                    c = labels.get(" ".join(t.split()), 0)
+                    c = labels.get(t, 0)
                     bad = (
                         (kind == "at_least" and c < count)
                         or (kind == "at_most" and c > count)

@@ -19,8 +19,10 @@ from typing import Any, TypeVar
 
 import click
 
-from . import __version__, api
+from . import api
+from ._version import __version__
 from .errors import BuddymatchError, InputError
+from .schemes import all_objectives, scheme_names
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("buddymatch")
@@ -128,7 +130,12 @@ def validate(profiles: tuple[Path, ...], scheme: Path) -> None:
     default=None,
     help="Search budget independent of time (cohorts): fully reproducible.",
 )
-@click.option("--objective", type=click.Choice(["max-matched", "max-score", "fair"]), default=None)
+@click.option(
+    "--objective",
+    type=click.Choice(all_objectives()),
+    default=None,
+    help="Override the scheme's objective.",
+)
 @click.option("--rounds", type=click.IntRange(min=1), default=None, help="Rotations in one run.")
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True
@@ -323,9 +330,7 @@ def report(output: Path, target: Path, force: bool) -> None:
 
 
 @cli.command()
-@click.option(
-    "--scheme", "kind", required=True, type=click.Choice(["mentoring", "peer", "cohorts"])
-)
+@click.option("--scheme", "kind", required=True, type=click.Choice(scheme_names()))
 @click.option("--size", required=True, type=click.IntRange(min=1, max=10_000_000))
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path))
@@ -342,7 +347,3 @@ def sample(kind: str, size: int, seed: int, output: Path, force: bool) -> None:
 
     paths = write_sample(kind, size, seed, output, force=force)
     click.echo("Wrote " + ", ".join(str(p) for p in paths) + ".")
-
-
-def main() -> None:  # pragma: no cover - console entry point alias
-    cli()

@@ -20,15 +20,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import ConfigError, Issue
-from .model import (
-    CRITERION_KINDS,
-    RULE_KINDS,
-    SCHEMES,
-    Criterion,
-    Rule,
-    Scheme,
-    criterion_name,
-)
+from .model import Criterion, Rule, Scheme, criterion_name
+from .schemes import all_objectives, get_scheme, scheme_names
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -42,8 +35,16 @@ _SKIP = {
     "rules": {"kind": "exclude", "attribute": "", "values": ()},
     "criteria": {"kind": "same", "attribute": ""},
 }
-_ALL_RULE_KINDS = sorted({k for kinds in RULE_KINDS.values() for k in kinds})
-_ALL_CRITERION_KINDS = sorted({k for kinds in CRITERION_KINDS.values() for k in kinds})
+
+
+def _kinds_of(union: Any) -> list[str]:
+    """Every ``kind`` value of a discriminated union of models (Rule, Criterion)."""
+    members = get_args(get_args(union)[0])
+    return sorted({k for m in members for k in get_args(m.model_fields["kind"].annotation)})
+
+
+_ALL_RULE_KINDS = _kinds_of(Rule)
+_ALL_CRITERION_KINDS = _kinds_of(Criterion)
 # Shorthand: `- different: organisation` means {attribute: organisation}.
 _SHORTHAND = {"different": "attribute", "same": "attribute", "keep_together": "sets"}
 _SHORTHAND.update({"keep_apart": "sets", "place": "members"})
@@ -143,6 +144,10 @@ def validate_scheme(data: Mapping[str, Any], *, label: str = "scheme") -> Scheme
     except ValidationError as exc:
         issues += _issues_from_pydantic(exc, normalised, label)
         scheme, reported = _without_invalid(normalised, exc)
+    names = _name_issues(normalised, label, reported)
+    issues += names
+    if any(i.message.startswith('key "scheme"') for i in names):
+        scheme = None  # the rest depends on which scheme it is
     # Cross-field checks run on what did validate, so a misspelt attribute is reported
     # together with a bad weight elsewhere; items already reported are not re-checked.
     if scheme is not None:
@@ -184,6 +189,29 @@ def _without_invalid(data: dict[str, Any], exc: ValidationError) -> tuple[Scheme
         return None, dropped
 
 
+def _name_issues(data: Mapping[str, Any], label: str, reported: set[str]) -> list[Issue]:
+    """``scheme`` and ``objective`` must be names the scheme registry knows."""
+    issues = []
+    name = data.get("scheme")
+    if isinstance(name, str) and "scheme" not in reported and name not in scheme_names():
+        issues.append(_not_allowed(label, "scheme", name, scheme_names()))
+        return issues
+    objective = data.get("objective", "max-matched")
+    if isinstance(objective, str) and "objective" not in reported:
+        allowed = get_scheme(name).objectives if isinstance(name, str) else all_objectives()
+        if objective not in allowed:
+            issues.append(_not_allowed(label, "objective", objective, allowed))
+    return issues
+
+
+def _not_allowed(label: str, path: str, value: str, allowed: Sequence[str]) -> Issue:
+    """The message pydantic gives for a literal, for names the registry checks."""
+    quoted = [f"'{a}'" for a in allowed]
+    expected = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    message = f"{_short(value)} is not allowed; expected {expected}"
+    return _key_issue(label, path, message, _suggest(value, list(allowed)))
+
+
 def _under(issue: Issue, paths: set[str]) -> bool:
     return any(issue.message.startswith((f'key "{p}"', f'key "{p}.', f'key "{p}[')) for p in paths)
 
@@ -192,6 +220,31 @@ def scheme_hash(scheme: Scheme) -> str:
     """Stable hash of the validated scheme (for summary.json)."""
     blob = json.dumps(scheme.model_dump(mode="json"), sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def with_overrides(scheme: Scheme, overrides: Mapping[str, Any], *, label: str) -> Scheme:
+    """The scheme with top-level keys (or ``seed``/``time_limit``/``iterations`` of
+    ``solver``) replaced, re-validated like a file so an override gets every check.
+
+    ``None`` values are ignored (an option not given).
+    """
+    data = scheme.model_dump()
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key in ("seed", "time_limit", "iterations"):
+            data["solver"][key] = value
+        else:
+            data[key] = value
+    data["rules"] = [_as_item(r) for r in data["rules"]]
+    data["criteria"] = [_as_item(c) for c in data["criteria"]]
+    return validate_scheme(data, label=label)
+
+
+def _as_item(d: dict[str, Any]) -> dict[str, Any]:
+    """A dumped rule/criterion back in the file's ``- kind: {settings}`` form."""
+    kind = d.pop("kind")
+    return {kind: {k: v for k, v in d.items() if v is not None}}
 
 
 # --- normalisation: list-of-single-key-mappings -> tagged dicts ---------------
@@ -356,123 +409,78 @@ def _model_for_kind(container: Any, kind: str) -> Any:
 
 
 def _cross_check(scheme: Scheme, label: str) -> list[Issue]:
+    """Checks across keys: rules and criteria allowed for the scheme, the attributes
+    they name and their kinds, duplicate criterion names, then the scheme's own hooks.
+
+    Table-driven: each rule and criterion model declares the fields that name
+    attributes and the kinds they accept (``attribute_fields``) and its own
+    combined-settings checks (``semantic_issues``); each scheme declares its
+    rules, criteria and extra checks (``SchemeKind.validate``).
+    """
+    kind = get_scheme(scheme.scheme)
     issues: list[Issue] = []
-    attrs = scheme.participants.attributes
-    names = sorted(attrs)
-    kind = scheme.scheme
-
-    def need(path: str, attr: str | None, kinds: tuple[str, ...] | None = None) -> None:
-        if attr is None:
-            return
-        if attr not in attrs:
-            issues.append(
-                _key_issue(
-                    label,
-                    path,
-                    f'unknown attribute "{attr}"; attributes are defined under '
-                    f"participants.attributes ({', '.join(names) or 'none yet'})",
-                    _suggest(attr, names),
-                )
-            )
-        elif kinds is not None and attrs[attr].kind not in kinds:
-            issues.append(
-                _key_issue(
-                    label,
-                    path,
-                    f'attribute "{attr}" is {attrs[attr].kind}; this needs {" or ".join(kinds)}',
-                )
-            )
-
-    if kind == "mentoring" and scheme.participants.role is None:
-        issues.append(
-            _key_issue(
-                label,
-                "participants.role",
-                "mentoring needs a role: {column: ..., mentor: [...], mentee: [...]} "
-                "or files: {pattern: mentor|mentee}",
-            )
-        )
-    for i, rule in enumerate(scheme.rules):
-        path = f"rules[{i}].{rule.kind}"
-        if rule.kind not in RULE_KINDS[kind]:
-            issues.append(
-                _key_issue(
-                    label, path, f"not a rule of the {kind} scheme ({', '.join(RULE_KINDS[kind])})"
-                )
-            )
-            continue
-        if rule.kind == "gap":
-            need(path + ".attribute", rule.attribute, ("ordinal", "numeric"))
-        elif rule.kind in ("different", "same", "exclude", "at_least", "at_most", "exactly"):
-            need(path + ".attribute", rule.attribute)
-        if rule.kind in ("at_least", "exactly") and rule.value is None:
-            issues.append(_key_issue(label, path + ".value", f"{rule.kind} needs a value"))
-    seen_names: set[str] = set()
-    for i, crit in enumerate(scheme.criteria):
-        path = f"criteria[{i}].{crit.kind}"
-        if crit.kind not in CRITERION_KINDS[kind]:
-            allowed = ", ".join(CRITERION_KINDS[kind])
-            issues.append(
-                _key_issue(label, path, f"not a criterion of the {kind} scheme ({allowed})")
-            )
-            continue
-        name = criterion_name(crit)
-        if name in seen_names:
-            issues.append(
-                _key_issue(
-                    label, path, f'duplicate criterion "{name}"', "give one of them a `name:`"
-                )
-            )
-        seen_names.add(name)
-        if crit.kind == "overlap":
-            if crit.attribute is None and kind != "mentoring":
-                issues.append(
-                    _key_issue(label, path, "directional overlap is for mentoring; use attribute:")
-                )
-            need(path + ".mentee", crit.mentee, ("multi",))
-            need(path + ".mentor", crit.mentor, ("multi",))
-            need(path + ".attribute", crit.attribute, ("multi",))
-        elif crit.kind == "closeness":
-            need(path + ".attribute", crit.attribute, ("ordinal", "numeric"))
-        elif crit.kind == "availability":
-            need(path + ".attribute", crit.attribute, ("multi",))
-        elif crit.kind == "preference":
-            if crit.like is None and crit.dislike is None:
-                issues.append(_key_issue(label, path, "give like, dislike or both"))
-            need(path + ".like", crit.like, ("multi", "categorical"))
-            need(path + ".dislike", crit.dislike, ("multi", "categorical"))
-        elif crit.kind == "diversity":
-            for j, a in enumerate(crit.attributes):
-                need(f"{path}.attributes[{j}]", a)
-        elif crit.kind == "balance":
-            need(path + ".attribute", crit.attribute, ("ordinal", "numeric"))
-        elif crit.kind in ("same", "similarity"):
-            need(path + ".attribute", crit.attribute)
-    if kind == "cohorts" and scheme.groups is None:
-        issues.append(
-            _key_issue(
-                label, "groups", "cohorts need groups: {size: {min: 6, max: 8}} or {count: N}"
-            )
-        )
-    if kind != "cohorts" and scheme.groups is not None:
-        issues.append(
-            _key_issue(label, "groups", f"groups apply to the cohorts scheme, not {kind}")
-        )
-    if scheme.group_size is not None and kind != "peer":
-        issues.append(_key_issue(label, "group_size", "group_size applies to the peer scheme"))
-    if kind == "peer" and (scheme.group_size or 2) > 2:
-        for i, rule in enumerate(scheme.rules):
-            if rule.kind in ("same", "gap"):
-                issues.append(
-                    _key_issue(
-                        label,
-                        f"rules[{i}].{rule.kind}",
-                        f"not available with group_size {scheme.group_size} (groups of 3 or "
-                        "more); use different, forbid, lock or exclude, or scheme: cohorts "
-                        "with composition rules",
-                    )
-                )
+    sections = (
+        ("rules", "rule", scheme.rules, kind.rule_kinds),
+        ("criteria", "criterion", scheme.criteria, kind.criterion_kinds),
+    )
+    seen: set[str] = set()
+    for key, noun, items, allowed in sections:
+        for i, item in enumerate(items):
+            path = f"{key}[{i}].{item.kind}"
+            if item.kind not in allowed:
+                message = f"not a {noun} of the {kind.name} scheme ({', '.join(allowed)})"
+                issues.append(_key_issue(label, path, message))
+                continue
+            if key == "criteria":
+                issues += _duplicate_name(item, path, seen, label)
+            issues += _item_issues(scheme, item, path, label)
+    issues += [_key_issue(label, path, message) for path, message in kind.validate(scheme)]
     return issues
+
+
+def _item_issues(scheme: Scheme, item: Any, path: str, label: str) -> list[Issue]:
+    """Attributes an item names (known, of an accepted kind), then its own checks."""
+    attrs = scheme.participants.attributes
+    issues = []
+    for field, kinds in item.attribute_fields.items():
+        value = getattr(item, field)
+        names = value if isinstance(value, tuple) else (value,)
+        for j, attr in enumerate(names):
+            where = f"{path}.{field}" + (f"[{j}]" if isinstance(value, tuple) else "")
+            problem = _attribute_problem(attrs, attr, kinds)
+            if problem is not None:
+                issues.append(_key_issue(label, where, *problem))
+    issues += [_key_issue(label, path + sub, message) for sub, message in item.semantic_issues()]
+    return issues
+
+
+def _attribute_problem(
+    attrs: Mapping[str, Any], attr: str | None, kinds: tuple[str, ...] | None
+) -> tuple[str, str | None] | None:
+    """(message, fix) when ``attr`` is not a defined attribute of an accepted kind."""
+    if attr is None:
+        return None
+    if attr not in attrs:
+        names = sorted(attrs)
+        return (
+            f'unknown attribute "{attr}"; attributes are defined under '
+            f"participants.attributes ({', '.join(names) or 'none yet'})",
+            _suggest(attr, names),
+        )
+    if kinds is not None and attrs[attr].kind not in kinds:
+        return f'attribute "{attr}" is {attrs[attr].kind}; this needs {" or ".join(kinds)}', None
+    return None
+
+
+def _duplicate_name(crit: Any, path: str, seen: set[str], label: str) -> list[Issue]:
+    """A criterion whose output column name an earlier criterion already has."""
+    name = criterion_name(crit)
+    if name in seen:
+        return [
+            _key_issue(label, path, f'duplicate criterion "{name}"', "give one of them a `name:`")
+        ]
+    seen.add(name)
+    return []
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -496,4 +504,10 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-__all__ = ["SCHEMES", "load_scheme", "read_scheme_file", "scheme_hash", "validate_scheme"]
+__all__ = [
+    "load_scheme",
+    "read_scheme_file",
+    "scheme_hash",
+    "validate_scheme",
+    "with_overrides",
+]

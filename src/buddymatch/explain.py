@@ -6,77 +6,104 @@ ids, names or e-mails: they end up in spreadsheets that get forwarded.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from .candidates import Cuts
 from .model import Problem, criterion_name
 
 
-def pair_sentence(problem: Problem, first: int, second: int, layers: dict[str, float]) -> str:
-    """One sentence for a pair.  Mentoring: first = mentee, second = mentor."""
-    atts = problem.attributes
-    parts: list[str] = []
+def pair_sentence(problem: Problem, a: int, b: int, layers: dict[str, float]) -> str:
+    """One sentence for the pair (a, b) (mentoring: a = mentor, b = mentee).
+
+    Values are shown "a → b" (mentoring) or "a / b"; one-sided values (a
+    shared region, the interests a mentor covers) are the mentee's (b).
+    """
     close_attrs = {c.attribute for c in problem.scheme.criteria if c.kind == "closeness"}
-    arrow = "→" if problem.scheme.scheme == "mentoring" else "/"
+    side = _Pair(problem, a, b, "→" if problem.directed else "/")
+    parts: list[str] = []
     for rule in problem.scheme.rules:
         if rule.kind == "different":
-            att = atts[rule.attribute]
-            a, b = att.display(first), att.display(second)
-            if a and b:
-                parts.append(f"different {rule.attribute} ({b} {arrow} {a})")
+            parts += side.different(rule.attribute)
         elif rule.kind == "gap" and rule.attribute not in close_attrs:
-            att = atts[rule.attribute]
-            parts.append(f"{rule.attribute} {att.display(second)} {arrow} {att.display(first)}")
+            parts.append(f"{rule.attribute} {side.both(rule.attribute)}")
     for crit in problem.scheme.criteria:
-        name = criterion_name(crit)
-        value = layers.get(name, 0.0)
-        if crit.kind == "same":
-            att = atts[crit.attribute]
-            if value >= 1:
-                parts.append(f"same {crit.attribute} ({att.display(first)})")
-            else:
-                parts.append(f"different {crit.attribute}")
-        elif crit.kind == "overlap":
-            if crit.attribute is None:
-                needs, offers = atts[str(crit.mentee)], atts[str(crit.mentor)]
-                wanted = [lab for lab in needs.display(first).split("; ") if lab]
-                offered = {lab.casefold() for lab in offers.display(second).split("; ") if lab}
-                hit = [w for w in wanted if w.casefold() in offered]
-                if wanted:
-                    shown = f": {', '.join(hit)}" if hit else ""
-                    parts.append(f"covers {len(hit)} of {len(wanted)} {crit.mentee}{shown}")
-                else:
-                    parts.append(f"no {crit.mentee} listed")
-            else:
-                att = atts[crit.attribute]
-                x = set(att.display(first).split("; ")) - {""}
-                y = set(att.display(second).split("; ")) - {""}
-                common = sorted(x & y)
-                if common:
-                    parts.append(f"shares {crit.attribute}: {', '.join(common)}")
-                else:
-                    parts.append(f"no shared {crit.attribute}")
-        elif crit.kind == "closeness":
-            att = atts[crit.attribute]
-            parts.append(
-                f"{crit.attribute} {att.display(second)} {arrow} {att.display(first)} "
-                f"(closeness {value:.2f})"
-            )
-        elif crit.kind == "availability":
-            att = atts[crit.attribute]
-            x = set(att.display(first).split("; ")) - {""}
-            y = set(att.display(second).split("; ")) - {""}
-            common = sorted(x & y)
-            parts.append(
-                f"{len(common)} shared {crit.attribute} slot{'s' if len(common) > 1 else ''}"
-                if common
-                else "no shared slot"
-            )
-        elif crit.kind == "preference":
-            if value >= 1:
-                parts.append("named as a preferred partner")
-            elif value <= 0:
-                parts.append("named as a partner to avoid")
+        phrase = _CRITERION_PHRASES.get(crit.kind)
+        if phrase is not None:
+            parts += phrase(side, crit, layers.get(criterion_name(crit), 0.0))
     text = "; ".join(parts)
     return text[:1].upper() + text[1:] if text else ""
+
+
+class _Pair:
+    """The two people's displayed values, in the sentence's orientation."""
+
+    def __init__(self, problem: Problem, a: int, b: int, arrow: str) -> None:
+        self.atts, self.a, self.b, self.arrow = problem.attributes, a, b, arrow
+
+    def value(self, attribute: str, who: int) -> str:
+        return self.atts[attribute].display(who)
+
+    def both(self, attribute: str) -> str:
+        return f"{self.value(attribute, self.a)} {self.arrow} {self.value(attribute, self.b)}"
+
+    def items(self, attribute: str, who: int) -> set[str]:
+        return set(self.value(attribute, who).split("; ")) - {""}
+
+    def different(self, attribute: str) -> list[str]:
+        if self.value(attribute, self.a) and self.value(attribute, self.b):
+            return [f"different {attribute} ({self.both(attribute)})"]
+        return []
+
+
+def _same(side: _Pair, crit: Any, value: float) -> list[str]:
+    if value >= 1:
+        return [f"same {crit.attribute} ({side.value(crit.attribute, side.b)})"]
+    return [f"different {crit.attribute}"]
+
+
+def _overlap(side: _Pair, crit: Any, value: float) -> list[str]:
+    if crit.attribute is not None:
+        common = sorted(side.items(crit.attribute, side.b) & side.items(crit.attribute, side.a))
+        if common:
+            return [f"shares {crit.attribute}: {', '.join(common)}"]
+        return [f"no shared {crit.attribute}"]
+    wanted = [lab for lab in side.value(crit.mentee, side.b).split("; ") if lab]
+    offered = {lab.casefold() for lab in side.value(crit.mentor, side.a).split("; ") if lab}
+    hit = [w for w in wanted if w.casefold() in offered]
+    if not wanted:
+        return [f"no {crit.mentee} listed"]
+    shown = f": {', '.join(hit)}" if hit else ""
+    return [f"covers {len(hit)} of {len(wanted)} {crit.mentee}{shown}"]
+
+
+def _closeness(side: _Pair, crit: Any, value: float) -> list[str]:
+    return [f"{crit.attribute} {side.both(crit.attribute)} (closeness {value:.2f})"]
+
+
+def _availability(side: _Pair, crit: Any, value: float) -> list[str]:
+    common = sorted(side.items(crit.attribute, side.b) & side.items(crit.attribute, side.a))
+    if not common:
+        return ["no shared slot"]
+    return [f"{len(common)} shared {crit.attribute} slot{'s' if len(common) > 1 else ''}"]
+
+
+def _preference(side: _Pair, crit: Any, value: float) -> list[str]:
+    if value >= 1:
+        return ["named as a preferred partner"]
+    if value <= 0:
+        return ["named as a partner to avoid"]
+    return []
+
+
+_CRITERION_PHRASES: dict[str, Callable[[_Pair, Any, float], list[str]]] = {
+    "same": _same,
+    "overlap": _overlap,
+    "closeness": _closeness,
+    "availability": _availability,
+    "preference": _preference,
+}
+"""Criterion kind -> the phrase(s) it adds to a pair's sentence (others add none)."""
 
 
 def count(n: int, word: str) -> str:

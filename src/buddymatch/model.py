@@ -2,31 +2,59 @@
 
 ``Scheme`` (and the rule and criterion models inside it) is what a scheme file
 means once validated; ``Problem`` is a scheme plus the participants, encoded
-as numpy arrays so that scoring and rule checks are vectorised.  Nothing here
-reads files: ``config.py`` builds a ``Scheme`` and ``io/profiles.py`` builds a
-``Problem``.
+as numpy arrays so that scoring and rule checks are vectorised; ``Pairs`` is
+the one pair type every stage uses.  Nothing here reads files: ``config.py``
+builds a ``Scheme`` and ``io/profiles.py`` builds a ``Problem``.  This module
+imports nothing of the package: which schemes and objectives exist is the
+scheme registry's business (``buddymatch.schemes``), checked by ``config.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMES = ("mentoring", "peer", "cohorts")
-OBJECTIVES = ("max-matched", "max-score", "fair")
-
 # Roles, as stored in Problem.role
 NO_ROLE, MENTOR, MENTEE, BOTH = -1, 0, 1, 2
-ROLE_NAMES = {NO_ROLE: "member", MENTOR: "mentor", MENTEE: "mentee", BOTH: "both"}
+
+RULE_TOLERANCE = 1e-6
+"""Slack when comparing a numeric difference with a ``gap`` rule's bounds.
+
+Rule masks (candidates.py) and the independent checker (check.py) both use
+this one value, so a pair exactly at a bound is treated the same by both."""
+
+SCORE_TOLERANCE = 1e-4
+"""Slack when comparing a pair score (0–100) with ``min_score``: scores are
+computed in float32 for whole matrices and in float64 for single pairs."""
+
+AttributeKinds = tuple[str, ...] | None
+"""Attribute kinds a rule or criterion field accepts (None: any kind)."""
+
+
+def text_key(text: object) -> str:
+    """The form in which ids and values are compared: spacing collapsed, case folded.
+
+    ``" North  West "`` and ``"north west"`` have the same key.  The one copy
+    of this normalisation: profiles, side files, rules, scoring and the
+    checker all compare through it.
+    """
+    return " ".join(str(text).split()).casefold()
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    attribute_fields: ClassVar[dict[str, AttributeKinds]] = {}
+    """Fields naming attributes, with the attribute kinds each accepts (config checks them)."""
+
+    def semantic_issues(self) -> list[tuple[str, str]]:
+        """(sub-key, message) for settings that are valid alone but not together."""
+        return []
 
 
 # --- participants -----------------------------------------------------------
@@ -120,11 +148,13 @@ class _PairSource(_Strict):
 class DifferentRule(_Strict):
     kind: Literal["different"] = "different"
     attribute: str
+    attribute_fields: ClassVar[dict[str, AttributeKinds]] = {"attribute": None}
 
 
 class SameRule(_Strict):
     kind: Literal["same"] = "same"
     attribute: str
+    attribute_fields: ClassVar[dict[str, AttributeKinds]] = {"attribute": None}
 
 
 class GapRule(_Strict):
@@ -134,6 +164,7 @@ class GapRule(_Strict):
     attribute: str
     min: float | None = None
     max: float | None = None
+    attribute_fields: ClassVar[dict[str, AttributeKinds]] = {"attribute": ("ordinal", "numeric")}
 
     @model_validator(mode="after")
     def _bounds(self) -> GapRule:
@@ -160,6 +191,7 @@ class ExcludeRule(_Strict):
     kind: Literal["exclude"] = "exclude"
     attribute: str
     values: tuple[str, ...]
+    attribute_fields: ClassVar[dict[str, AttributeKinds]] = {"attribute": None}
 
 
 class CountRuleSpec(_Strict):
@@ -169,6 +201,13 @@ class CountRuleSpec(_Strict):
     attribute: str
     value: str | None = None
     count: int = Field(ge=0)
+    attribute_fields: ClassVar[dict[str, AttributeKinds]] = {"attribute": None}
+
+    def semantic_issues(self) -> list[tuple[str, str]]:
+        """(sub-key, message) for settings that are valid alone but not together."""
+        if self.kind in ("at_least", "exactly") and self.value is None:
+            return [(".value", f"{self.kind} needs a value")]
+        return []
 
 
 class KeepRule(_Strict):
@@ -195,20 +234,6 @@ Rule = Annotated[
     | PlaceRule,
     Field(discriminator="kind"),
 ]
-RULE_KINDS = {
-    "mentoring": ("different", "same", "gap", "forbid", "lock", "exclude"),
-    "peer": ("different", "same", "gap", "forbid", "lock", "exclude"),
-    "cohorts": (
-        "at_least",
-        "at_most",
-        "exactly",
-        "keep_together",
-        "keep_apart",
-        "place",
-        "exclude",
-    ),
-}
-
 # --- criteria (soft) --------------------------------------------------------
 
 
@@ -220,6 +245,7 @@ class _Weighted(_Strict):
 class SameCriterion(_Weighted):
     kind: Literal["same"] = "same"
     attribute: str
+    attribute_fields: ClassVar[dict[str, AttributeKinds]] = {"attribute": None}
 
 
 class OverlapCriterion(_Weighted):
@@ -229,6 +255,11 @@ class OverlapCriterion(_Weighted):
     mentee: str | None = None
     mentor: str | None = None
     attribute: str | None = None
+    attribute_fields: ClassVar[dict[str, AttributeKinds]] = {
+        "mentee": ("multi",),
+        "mentor": ("multi",),
+        "attribute": ("multi",),
+    }
 
     @model_validator(mode="after")
     def _form(self) -> OverlapCriterion:
@@ -247,6 +278,7 @@ class ClosenessCriterion(_Weighted):
 
     kind: Literal["closeness"] = "closeness"
     attribute: str
+    attribute_fields: ClassVar[dict[str, AttributeKinds]] = {"attribute": ("ordinal", "numeric")}
     target: float = 0.0
     range: float | None = Field(None, gt=0)
 
@@ -256,6 +288,7 @@ class AvailabilityCriterion(_Weighted):
 
     kind: Literal["availability"] = "availability"
     attribute: str
+    attribute_fields: ClassVar[dict[str, AttributeKinds]] = {"attribute": ("multi",)}
     slots: int = Field(1, ge=1)
 
 
@@ -265,21 +298,34 @@ class PreferenceCriterion(_Weighted):
     kind: Literal["preference"] = "preference"
     like: str | None = None
     dislike: str | None = None
+    attribute_fields: ClassVar[dict[str, AttributeKinds]] = {
+        "like": ("multi", "categorical"),
+        "dislike": ("multi", "categorical"),
+    }
+
+    def semantic_issues(self) -> list[tuple[str, str]]:
+        """(sub-key, message) for settings that are valid alone but not together."""
+        if self.like is None and self.dislike is None:
+            return [("", "give like, dislike or both")]
+        return []
 
 
 class DiversityCriterion(_Weighted):
     kind: Literal["diversity"] = "diversity"
     attributes: tuple[str, ...]
+    attribute_fields: ClassVar[dict[str, AttributeKinds]] = {"attributes": None}
 
 
 class SimilarityCriterion(_Weighted):
     kind: Literal["similarity"] = "similarity"
     attribute: str
+    attribute_fields: ClassVar[dict[str, AttributeKinds]] = {"attribute": None}
 
 
 class BalanceCriterion(_Weighted):
     kind: Literal["balance"] = "balance"
     attribute: str
+    attribute_fields: ClassVar[dict[str, AttributeKinds]] = {"attribute": ("ordinal", "numeric")}
 
 
 class PairwiseCriterion(_Weighted):
@@ -301,20 +347,6 @@ Criterion = Annotated[
     | PairwiseCriterion,
     Field(discriminator="kind"),
 ]
-CRITERION_KINDS = {
-    "mentoring": ("same", "overlap", "closeness", "availability", "preference"),
-    "peer": ("same", "overlap", "closeness", "availability", "preference"),
-    "cohorts": (
-        "diversity",
-        "similarity",
-        "balance",
-        "same",
-        "overlap",
-        "closeness",
-        "availability",
-        "pairwise",
-    ),
-}
 
 
 def criterion_name(criterion: Any) -> str:
@@ -385,12 +417,18 @@ class SolverSpec(_Strict):
 
 
 class Scheme(_Strict):
+    """A validated scheme file.
+
+    ``scheme`` and ``objective`` are names the scheme registry knows
+    (``buddymatch.schemes``); ``config.validate_scheme`` checks them.
+    """
+
     version: Literal[1]
-    scheme: Literal["mentoring", "peer", "cohorts"]
+    scheme: str
     participants: ParticipantsSpec
     rules: tuple[Rule, ...] = ()
     criteria: tuple[Criterion, ...] = ()
-    objective: Literal["max-matched", "max-score", "fair"] = "max-matched"
+    objective: str = "max-matched"
     min_score: float | None = Field(None, ge=0, le=100)
     groups: GroupsSpec | None = None
     group_size: int | None = Field(None, ge=2)
@@ -447,12 +485,86 @@ class History:
 
 
 @dataclass(frozen=True, eq=False)
+class Pairs:
+    """Aligned pairs of participant indices: the one pair type of the package.
+
+    One orientation everywhere: in a directed scheme (mentoring) ``a`` is the
+    mentor and ``b`` the mentee (also readable as ``.mentor`` / ``.mentee``);
+    in a pool (peer, cohorts) the pair is unordered and :meth:`unordered`
+    stores it with ``a < b``.  Scoring, rule checks, the independent checker,
+    explanations and the solvers' decoded outputs all take this type, so
+    nothing swaps arrays by hand.
+
+    Weight *matrices* have their own, documented layout (rows = mentees,
+    columns = mentors, see ``candidates.weight_matrix``); :meth:`from_matrix`
+    is the one place a (row, column) position becomes a pair.
+    """
+
+    a: np.ndarray
+    b: np.ndarray
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "a", np.asarray(self.a, dtype=np.int64).reshape(-1))
+        object.__setattr__(self, "b", np.asarray(self.b, dtype=np.int64).reshape(-1))
+        if self.a.shape != self.b.shape:
+            raise ValueError("a and b must have the same length")
+
+    @property
+    def mentor(self) -> np.ndarray:
+        return self.a
+
+    @property
+    def mentee(self) -> np.ndarray:
+        return self.b
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return iter(zip(self.a.tolist(), self.b.tolist(), strict=True))
+
+    @classmethod
+    def of(cls, pairs: Any) -> Pairs:
+        """From (k, 2) data: an array or a list of (a, b) tuples, already oriented."""
+        arr = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        return cls(arr[:, 0], arr[:, 1])
+
+    @classmethod
+    def unordered(cls, a: Any, b: Any) -> Pairs:
+        """Pool pairs, each stored with the smaller index first."""
+        a, b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
+        return cls(np.minimum(a, b), np.maximum(a, b))
+
+    @classmethod
+    def from_matrix(cls, rows: np.ndarray, cols: np.ndarray, r: np.ndarray, c: np.ndarray) -> Pairs:
+        """Matrix positions (r, c) of a rows × cols weight matrix as mentor–mentee pairs.
+
+        Rows are mentees and columns mentors (the weight-matrix layout).
+        """
+        return cls(np.asarray(cols)[c], np.asarray(rows)[r])
+
+    def array(self) -> np.ndarray:
+        """(k, 2) int64 array of (a, b)."""
+        return np.stack([self.a, self.b], axis=1)
+
+    def take(self, index: Any) -> Pairs:
+        return Pairs(self.a[index], self.b[index])
+
+
+Unit = tuple[int, ...]
+"""A pair or group of participant indices met together in one round.
+
+Directed pairs are (mentor, mentee); pool units (peer pairs and trios) are sorted."""
+
+
+@dataclass(frozen=True, eq=False)
 class Problem:
     """A scheme and its participants; every stage downstream is a function of this.
 
     Indices (0..n-1) follow the order of the input rows.  ``locked`` and
-    ``forbidden`` hold participant indices; for mentoring a locked row is
-    (mentor, mentee).
+    ``forbidden`` hold participant indices; for a directed scheme a locked row
+    is (mentor, mentee).  ``directed`` says whether pairs have a mentor side
+    (the scheme registry decides, ``io/profiles.py`` records it).
     """
 
     scheme: Scheme
@@ -475,6 +587,7 @@ class Problem:
     carry: pd.DataFrame | None = None
     input_hash: str = ""
     config_hash: str = ""
+    directed: bool = False
 
     @property
     def n(self) -> int:

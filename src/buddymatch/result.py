@@ -54,8 +54,8 @@ class MatchResult:
         return self.tables["unmatched"]
 
     def to_frame(self) -> pd.DataFrame:
-        """The main table: matches, or groups for cohorts."""
-        return self.groups if self.scheme == "cohorts" else self.matches
+        """The main table: groups when the result has groups (cohorts), else matches."""
+        return self.groups if "groups" in self.tables else self.matches
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data: the summary and every table as records."""

@@ -18,19 +18,16 @@ Callers may rely on:
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import yaml
 
 from buddymatch.errors import ConfigError, InputError, Issue
-
-SCHEMES = ("mentoring", "peer", "cohorts")
+from buddymatch.io.writers import write_atomic
+from buddymatch.schemes import get_scheme
 
 EMAIL = "Email"
 NAME = "Full name"
@@ -213,7 +210,7 @@ def sample_profiles(scheme: str, size: int, seed: int) -> pd.DataFrame:
     do not depend on it.  Deterministic in ``(size, seed)``: numpy's PCG64 with a
     fixed seed, no dependence on hash seeds, time or threads.
     """
-    _check_scheme(scheme)
+    get_scheme(scheme)
     if not 0 <= size <= _MAX_SIZE:
         raise ConfigError(f"size must be between 0 and {_MAX_SIZE:,}, got {size}")
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed & (2**63 - 1), 7])))
@@ -277,7 +274,6 @@ _SLOTS_P = np.array([0.25, 0.35, 0.25, 0.15])
 
 def sample_scheme(scheme: str) -> dict[str, Any]:
     """The v1 scheme-file dict (YAML-ready) that matches :func:`sample_profiles` columns."""
-    _check_scheme(scheme)
     attributes: dict[str, Any] = {
         "organisation": {"column": ORGANISATION},
         "org_type": {"column": ORG_TYPE},
@@ -290,49 +286,10 @@ def sample_scheme(scheme: str) -> dict[str, Any]:
         "facilitator": {"column": FACILITATOR},
         "years": {"column": YEARS, "numeric": True},
     }
+    kind = get_scheme(scheme)
     out: dict[str, Any] = {"version": 1, "scheme": scheme}
-    if scheme == "mentoring":
-        out["participants"] = {
-            "id": EMAIL,
-            "role": {
-                "column": ROLE,
-                "mentor": ["Mentor"],
-                "mentee": ["Mentee"],
-                "both": ["Either"],
-            },
-            "capacity": {"column": CAPACITY, "default": 1},
-            "attributes": attributes,
-        }
-        out["rules"] = [
-            {"different": "organisation"},
-            {"gap": {"attribute": "band", "min": 1, "max": 3}},
-        ]
-        out["criteria"] = [
-            {"overlap": {"mentee": "interests", "mentor": "expertise", "weight": 5}},
-            {"same": {"attribute": "region", "weight": 3}},
-        ]
-        out["objective"] = "max-matched"
-    elif scheme == "peer":
-        out["participants"] = {"id": EMAIL, "attributes": attributes}
-        out["rules"] = [{"different": "organisation"}]
-        out["criteria"] = [
-            {"same": {"attribute": "region", "weight": 3}},
-            {"overlap": {"attribute": "interests", "weight": 5}},
-        ]
-        out["leftover"] = "trio"
-        out["rounds"] = 1
-    else:
-        out["participants"] = {"id": EMAIL, "attributes": attributes}
-        out["groups"] = {"size": {"min": 6, "max": 8}}
-        out["rules"] = [
-            {"at_least": {"attribute": "profession", "value": "GP", "count": 1}},
-            {"at_most": {"attribute": "organisation", "count": 2}},
-            {"exactly": {"attribute": "facilitator", "value": "Yes", "count": 1}},
-        ]
-        out["criteria"] = [
-            {"diversity": {"attributes": ["profession", "org_type", "band"], "weight": 3}},
-            {"similarity": {"attribute": "availability", "weight": 1}},
-        ]
+    out.update(kind.sample_settings({"id": EMAIL, "role": ROLE, "capacity": CAPACITY}))
+    out["participants"]["attributes"] = attributes
     return out
 
 
@@ -346,7 +303,7 @@ def write_sample(
     renamed into place, so a reader never sees half a file.  Bytes depend only
     on ``(scheme, size, seed)``: UTF-8, comma-separated, ``\\n`` line ends.
     """
-    _check_scheme(scheme)
+    get_scheme(scheme)
     out_dir = Path(out_dir)
     targets = [out_dir / "profiles.csv", out_dir / "scheme.yaml"]
     if not force:
@@ -367,32 +324,12 @@ def write_sample(
         sample_scheme(scheme), sort_keys=False, allow_unicode=True, width=100
     ).encode("utf-8")
     out_dir.mkdir(parents=True, exist_ok=True)
-    _atomic_write(
+    write_atomic(
         targets[0],
         lambda fh: frame.to_csv(fh, index=False, lineterminator="\n", encoding="utf-8"),
     )
-    _atomic_write(targets[1], lambda fh: fh.write(yaml_bytes))
+    write_atomic(targets[1], yaml_bytes)
     return targets
-
-
-def _atomic_write(target: Path, write: Callable[[BinaryIO], object]) -> None:
-    """Stream into a temporary file beside ``target``, fsync, then rename over it."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a sample sheet is meant to be shared
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _check_scheme(scheme: str) -> None:
-    if scheme not in SCHEMES:
-        raise ConfigError(f'unknown scheme "{scheme}": choose one of {", ".join(SCHEMES)}')
 
 
 def _normalise(w: np.ndarray) -> np.ndarray:

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .model import AttributeData, Problem, criterion_name
+from .model import AttributeData, Pairs, Problem, criterion_name, text_key
 
 Layer = np.ndarray
 
@@ -110,7 +110,8 @@ def dissimilarity(att: AttributeData, a: _Side, b: _Side) -> np.ndarray:
 
 
 def _criterion_values(problem: Problem, crit, a: _Side, b: _Side) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """Criterion values for side a (mentee / first) × side b (mentor / second)."""
+    """Criterion values for side a × side b: in a directed scheme a is the mentee
+    side (matrix rows) and b the mentor side (matrix columns)."""
     atts = problem.attributes
     kind = crit.kind
     if kind == "same":
@@ -134,7 +135,7 @@ def _criterion_values(problem: Problem, crit, a: _Side, b: _Side) -> np.ndarray:
     if kind == "closeness":
         att = atts[crit.attribute]
         x, y = a.take(_numeric(att)), b.take(_numeric(att))
-        d = (y - x) if problem.scheme.scheme == "mentoring" else np.abs(x - y)
+        d = (y - x) if problem.directed else np.abs(x - y)
         rng = np.float32(crit.range if crit.range is not None else _span(att))
         v = 1.0 - np.abs(d - np.float32(crit.target)) / rng
         return np.nan_to_num(np.clip(v, 0.0, 1.0), nan=0.0).astype(np.float32)
@@ -171,10 +172,8 @@ def _likes(problem: Problem, attribute: str | None) -> np.ndarray:
     if attribute is None:
         return np.zeros((0, 2), dtype=np.int64)
     att = problem.attributes[attribute]
-    lookup = {" ".join(v.split()).casefold(): i for i, v in enumerate(problem.ids)}
-    target = np.array(
-        [lookup.get(" ".join(lab.split()).casefold(), -1) for lab in att.labels], dtype=np.int64
-    )
+    lookup = {text_key(v): i for i, v in enumerate(problem.ids)}
+    target = np.array([lookup.get(text_key(lab), -1) for lab in att.labels], dtype=np.int64)
     if att.kind == "multi":
         who, which = np.nonzero(att.values)
     else:
@@ -256,25 +255,22 @@ def score_block(problem: Problem, rows: np.ndarray, cols: np.ndarray) -> np.ndar
     return out
 
 
-def pair_layers(problem: Problem, first: np.ndarray, second: np.ndarray) -> dict[str, np.ndarray]:
-    """Each criterion's value in [0, 1] for aligned pairs (first[k], second[k]).
-
-    Mentoring: first = mentee, second = mentor.
-    """
-    a, b = (
-        _Side(np.asarray(first, dtype=np.int64), None),
-        _Side(np.asarray(second, dtype=np.int64), None),
-    )
-    return {name: _criterion_values(problem, crit, a, b) for name, _, crit in _criteria(problem)}
+def pair_layers(problem: Problem, pairs: Pairs) -> dict[str, np.ndarray]:
+    """Each criterion's value in [0, 1] for every pair (mentoring: a = mentor)."""
+    mentee_side, mentor_side = _Side(pairs.b, None), _Side(pairs.a, None)
+    return {
+        name: _criterion_values(problem, crit, mentee_side, mentor_side)
+        for name, _, crit in _criteria(problem)
+    }
 
 
-def pair_scores(problem: Problem, first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Pair scores (0–100, float64) for aligned pairs, from the layers."""
+def pair_scores(problem: Problem, pairs: Pairs) -> np.ndarray:
+    """Pair scores (0–100, float64) for every pair, from the layers."""
     total = total_weight(problem)
-    layers = pair_layers(problem, first, second)
+    layers = pair_layers(problem, pairs)
     if total <= 0 or not layers:
-        return np.zeros(len(first))
-    acc = np.zeros(len(first))
+        return np.zeros(len(pairs))
+    acc = np.zeros(len(pairs))
     for (_, weight, _), values in zip(_criteria(problem), layers.values(), strict=True):
         acc += weight * values.astype(np.float64)
     return 100.0 * acc / total

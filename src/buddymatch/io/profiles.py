@@ -32,15 +32,15 @@ from ..model import (
     Problem,
     Scheme,
     criterion_name,
+    text_key,
 )
+from ..schemes import get_scheme
 from .readers import Table, read_table
 
 MAX_ISSUES_PER_COLUMN = 20
 
 
-def _key(text: str) -> str:
-    """Normal form used to compare user text: spacing collapsed, case folded."""
-    return " ".join(str(text).split()).casefold()
+_key = text_key  # the one normal form for comparing user text (model.text_key)
 
 
 def _keys(series: pd.Series) -> pd.Series:
@@ -147,7 +147,8 @@ def build_problem(
     def _where(i: int) -> str:
         return f"{files[int(file_index[i])]} row {int(rows[i])}"
 
-    if scheme.scheme == "mentoring":
+    directed = get_scheme(scheme.scheme).directed
+    if directed:
         for a, b in locked:
             if role[a] not in (MENTOR, BOTH) or role[b] not in (MENTEE, BOTH):
                 issues.add(
@@ -189,6 +190,7 @@ def build_problem(
         pairwise=pairwise,
         input_hash=_hash_frames(tables),
         config_hash=scheme_hash(scheme),
+        directed=directed,
     )
 
 
@@ -304,7 +306,7 @@ def _read_roles(  # type: ignore[no-untyped-def]
     n = len(data)
     spec = scheme.participants.role
     role = np.full(n, NO_ROLE, dtype=np.int8)
-    if scheme.scheme != "mentoring" or spec is None:
+    if not get_scheme(scheme.scheme).directed or spec is None:
         return role
     codes = {"mentor": MENTOR, "mentee": MENTEE, "both": BOTH}
     if spec.files is not None:

@@ -40,13 +40,13 @@ import re
 import secrets
 import shutil
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -308,17 +308,27 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_new_file(path: Path, data: bytes) -> None:
+Content = bytes | Callable[[BinaryIO], object]
+"""File content: bytes, or a function that streams them into an open binary file."""
+
+
+def _write_new_file(path: Path, data: Content) -> None:
     """Create ``path`` (which must not exist), write and fsync; mode follows the umask."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     with os.fdopen(os.open(path, flags, 0o666), "wb") as handle:
-        handle.write(data)
+        if isinstance(data, bytes):
+            handle.write(data)
+        else:
+            data(handle)
         handle.flush()
         os.fsync(handle.fileno())
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` via a temp file in the same folder and ``os.replace``."""
+def write_atomic(path: Path, data: Content) -> None:
+    """Replace ``path`` with ``data`` via a temp file in the same folder and ``os.replace``.
+
+    ``data`` may be a function writing into the file, so large files stream.
+    """
     tmp = path.parent / f".{path.name}.tmp-{secrets.token_hex(4)}"
     try:
         _write_new_file(tmp, data)

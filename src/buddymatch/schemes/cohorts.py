@@ -9,37 +9,85 @@ so that, as far as the rules allow, nobody meets the same person twice.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ..check import check_groups
 from ..errors import InfeasibleError, InputError, Issue
-from ..model import AttributeData, Problem, criterion_name
+from ..model import AttributeData, Pairs, Problem, Scheme, criterion_name, text_key
 from ..scoring import pair_layers, pair_scores, score_matrix
-from ..solvers import Status
-from ..solvers.groups import CountRule, check_composition, group_bounds, solve_groups
-from .common import RoundOutcome, excluded_reason, id_lookup, lookup_id, round_numbers
+from .base import Progress, RoundOutcome, SchemeKind, SchemeRun, round_numbers
+from .common import UNMATCHED_COLUMNS, excluded_rows, id_lookup, lookup_id
+
+if TYPE_CHECKING:  # the solver package loads numba: imported when solving
+    from ..solvers.groups import CountRule
 
 REPEAT_PENALTY = 1000.0
 """Score points a pair loses for sharing a group again (pair scores are at most 100)."""
 
-
-@dataclass(frozen=True)
-class CohortRun:
-    tables: dict[str, pd.DataFrame]
-    rounds: list[RoundOutcome]
+_key = text_key
 
 
-def _key(text: str) -> str:
-    return " ".join(str(text).split()).casefold()
+class Cohorts(SchemeKind):
+    name = "cohorts"
+    objectives = ("max-matched", "max-score", "fair")
+    rule_kinds = (
+        "at_least",
+        "at_most",
+        "exactly",
+        "keep_together",
+        "keep_apart",
+        "place",
+        "exclude",
+    )
+    criterion_kinds = (
+        "diversity",
+        "similarity",
+        "balance",
+        "same",
+        "overlap",
+        "closeness",
+        "availability",
+        "pairwise",
+    )
+    main_table = "groups"
+
+    def validate(self, scheme: Scheme) -> Iterator[tuple[str, str]]:
+        for path, message in super().validate(scheme):
+            if path != "groups":
+                yield path, message
+        if scheme.groups is None:
+            yield "groups", "cohorts need groups: {size: {min: 6, max: 8}} or {count: N}"
+
+    def sample_settings(self, columns: Mapping[str, str]) -> dict[str, Any]:
+        return {
+            "participants": {"id": columns["id"]},
+            "groups": {"size": {"min": 6, "max": 8}},
+            "rules": [
+                {"at_least": {"attribute": "profession", "value": "GP", "count": 1}},
+                {"at_most": {"attribute": "organisation", "count": 2}},
+                {"exactly": {"attribute": "facilitator", "value": "Yes", "count": 1}},
+            ],
+            "criteria": [
+                {"diversity": {"attributes": ["profession", "org_type", "band"], "weight": 3}},
+                {"similarity": {"attribute": "availability", "weight": 1}},
+            ],
+        }
+
+    def run(self, problem: Problem, *, progress: Progress | None = None) -> SchemeRun:
+        return run(problem, progress=progress)
+
+    def explain(self, problem: Problem, tables: Mapping[str, pd.DataFrame], a: str, b: str) -> str:
+        return explain_pair(problem, tables, a, b)
 
 
 def count_rules(problem: Problem, pool: np.ndarray) -> list[CountRule]:
     """The scheme's at_least / at_most / exactly rules over the pool."""
+    from ..solvers.groups import CountRule
+
     rules = []
     for rule in problem.scheme.rules:
         if rule.kind not in ("at_least", "at_most", "exactly"):
@@ -91,6 +139,8 @@ def choose_groups(
     rules it out (say 19 groups but 22 facilitators who must each lead one),
     one more group is tried, and so on up to the most groups the sizes allow.
     """
+    from ..solvers.groups import check_composition, group_bounds
+
     groups = problem.scheme.groups
     assert groups is not None  # config guarantees it for cohorts
     if groups.bounds is not None:
@@ -120,7 +170,11 @@ def choose_groups(
     return lower, upper  # the solver reports why the fewest groups cannot work
 
 
-def run(problem: Problem, *, progress: Callable[[dict[str, Any]], None] | None) -> CohortRun:
+def run(problem: Problem, *, progress: Progress | None) -> SchemeRun:
+    """Form the groups of every round, check them, build the tables."""
+    from ..solvers import Status
+    from ..solvers.groups import solve_groups
+
     scheme = problem.scheme
     pool = problem.pool()
     rules = count_rules(problem, pool)
@@ -198,9 +252,9 @@ def run(problem: Problem, *, progress: Callable[[dict[str, Any]], None] | None) 
     tables = {
         "groups": _groups_table(problem, assignments),
         "group_summary": _summary_table(problem, assignments, outcomes),
-        "unmatched": _unmatched_table(problem),
+        "unmatched": pd.DataFrame(excluded_rows(problem, "member"), columns=UNMATCHED_COLUMNS),
     }
-    return CohortRun(tables, outcomes)
+    return SchemeRun(tables, outcomes)
 
 
 def _history_penalty(problem: Problem, pool: np.ndarray) -> np.ndarray:
@@ -266,10 +320,10 @@ def _summary_table(
             members = np.flatnonzero(assignment == g)
             rec: dict[str, Any] = {"round": numbers[r], "group": g + 1, "size": len(members)}
             a, b = np.triu_indices(len(members), k=1)
-            first, second = members[a], members[b]
-            scores = pair_scores(problem, first, second)
+            pairs = Pairs(members[a], members[b])
+            scores = pair_scores(problem, pairs)
             rec["score"] = round(float(scores.mean()), 2) if len(scores) else 0.0
-            layers = pair_layers(problem, first, second)
+            layers = pair_layers(problem, pairs)
             for name in names:
                 values = layers[name].astype(np.float64)
                 rec[name] = round(float(values.mean()), 3) if len(values) else 0.0
@@ -291,19 +345,10 @@ def _summary_table(
     return pd.DataFrame(records)
 
 
-def _unmatched_table(problem: Problem) -> pd.DataFrame:
-    numbers = round_numbers(problem)
-    rows = [
-        (numbers[0], problem.ids[i], "member", excluded_reason(problem, i))
-        for i in np.flatnonzero(problem.excluded).tolist()
-    ]
-    return pd.DataFrame(rows, columns=["round", "participant_id", "role", "reason"])
-
-
-def explain_pair(problem: Problem, tables: dict[str, pd.DataFrame], a: str, b: str) -> str:
+def explain_pair(problem: Problem, tables: Mapping[str, pd.DataFrame], a: str, b: str) -> str:
     """Whether two people share a group, and what their pair contributes."""
     ia, ib = lookup_id(problem, a), lookup_id(problem, b)
-    score = float(pair_scores(problem, np.array([ia]), np.array([ib]))[0])
+    score = float(pair_scores(problem, Pairs(np.array([ia]), np.array([ib])))[0])
     lines = [f"Members {problem.ids[ia]} and {problem.ids[ib]}: pair score {score:.2f} of 100"]
     groups = tables.get("groups", pd.DataFrame())
     lookup = id_lookup(problem)
@@ -319,3 +364,6 @@ def explain_pair(problem: Problem, tables: dict[str, pd.DataFrame], a: str, b: s
         else:
             lines.append(f"Round {r}: groups {ga or '-'} and {gb or '-'}.")
     return "\n".join(lines)
+
+
+SCHEME = Cohorts()

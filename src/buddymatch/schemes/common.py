@@ -1,54 +1,33 @@
-"""Pieces every scheme's orchestration shares."""
+"""Pieces every scheme's orchestration shares: ids, exclusions, history, locks, reasons."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..check import pair_violations
 from ..errors import InputError, Issue
-from ..model import Problem, criterion_name
+from ..model import BOTH, MENTEE, MENTOR, Pairs, Problem, criterion_name, text_key
 from ..scoring import pair_layers, pair_scores, total_weight
-from ..solvers import NOT_ALLOWED
+from ..weights import NOT_ALLOWED
+from .base import round_numbers
+
+ROLE_WORDS = {MENTOR: "mentor", MENTEE: "mentee", BOTH: "both"}
 
 
-@dataclass(frozen=True)
-class RoundOutcome:
-    """What the solver proved for one round (goes into summary.json)."""
-
-    status: str
-    objective_value: float
-    bound: float | None
-    units: int
-    solver: str
-    repeats: int = 0
-
-    @property
-    def gap(self) -> float | None:
-        if self.bound is None:
-            return None
-        if self.bound == 0:
-            return 0.0
-        return max(0.0, (self.bound - self.objective_value) / abs(self.bound))
-
-
-def round_numbers(problem: Problem) -> list[int]:
-    """Round labels: continue the history's numbering so files can be appended."""
-    start = problem.history.latest_round + 1
-    return list(range(start, start + problem.scheme.rounds))
+def role_word(problem: Problem, i: int) -> str:
+    """How person i's role is written in outputs (``member`` in pool schemes)."""
+    return ROLE_WORDS.get(int(problem.role[i]), "member")
 
 
 def id_lookup(problem: Problem) -> dict[str, int]:
     """Normalised id -> participant index (case and spacing ignored)."""
-    return {" ".join(v.split()).casefold(): i for i, v in enumerate(problem.ids)}
+    return {text_key(v): i for i, v in enumerate(problem.ids)}
 
 
 def lookup_id(problem: Problem, value: str, lookup: dict[str, int] | None = None) -> int:
     """Index of a user-supplied id (case and spacing ignored)."""
-    key = " ".join(str(value).split()).casefold()
-    found = (lookup if lookup is not None else id_lookup(problem)).get(key)
+    found = (lookup if lookup is not None else id_lookup(problem)).get(text_key(value))
     if found is not None:
         return found
     raise InputError(
@@ -62,13 +41,23 @@ def excluded_reason(problem: Problem, i: int) -> str:
         if rule.kind == "exclude":
             att = problem.attributes[rule.attribute]
             shown = att.display(i)
-            wanted = {" ".join(v.split()).casefold() for v in rule.values}
+            wanted = {text_key(v) for v in rule.values}
             values = {v.strip().casefold() for v in shown.split(";")} if shown else set()
             if values & wanted:
                 return f"excluded by rule: {rule.attribute} is {shown}"
     return "excluded from matching"
 
 
+def excluded_rows(problem: Problem, role: str | None = None) -> list[tuple[int, str, str, str]]:
+    """unmatched.csv rows (first round) for everyone an exclude rule took out."""
+    first = round_numbers(problem)[0]
+    return [
+        (first, problem.ids[i], role or role_word(problem, i), excluded_reason(problem, i))
+        for i in np.flatnonzero(problem.excluded).tolist()
+    ]
+
+
+UNMATCHED_COLUMNS = ["round", "participant_id", "role", "reason"]
 HISTORY_COLUMNS = ["round", "member_a", "member_b", "member_c"]
 
 
@@ -112,14 +101,14 @@ def cooldown_block(problem: Problem, a: int, b: int) -> str | None:
     )
 
 
-def score_breakdown(problem: Problem, first: int, second: int) -> tuple[float, list[str]]:
+def score_breakdown(problem: Problem, a: int, b: int) -> tuple[float, list[str]]:
     """The pair's score and one line per criterion (value × weight = points).
 
-    Mentoring: first = mentee, second = mentor.
+    ``(a, b)`` as in :class:`~buddymatch.model.Pairs`: mentoring a = mentor.
     """
-    a, b = np.array([first]), np.array([second])
-    score = float(pair_scores(problem, a, b)[0])
-    layers = pair_layers(problem, a, b)
+    pair = Pairs(np.array([a]), np.array([b]))
+    score = float(pair_scores(problem, pair)[0])
+    layers = pair_layers(problem, pair)
     total = total_weight(problem)
     lines = [f"Score {score:.2f} of 100:"]
     for crit in problem.scheme.criteria:
@@ -144,13 +133,15 @@ def not_allowed(problem: Problem, a: int, b: int, score: float) -> list[str]:
 
 
 def local_locks(
-    problem: Problem, rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, *, mentoring: bool
+    problem: Problem, rows: np.ndarray, cols: np.ndarray, weights: np.ndarray
 ) -> np.ndarray | None:
-    """Locked pairs as (row, column) positions of the weight matrix, checked first.
+    """Locked pairs as (row, column) positions of the weight matrix.
 
-    Mentoring locks are (mentor, mentee) and rows are mentees; peer locks are
-    unordered pairs of the pool.  A lock that cannot be honoured is an input
-    error naming its rows and the rule it breaks.
+    Rows are mentees in a directed scheme (the weight-matrix layout); a pool
+    scheme's locks are unordered.  A lock that cannot be honoured (someone
+    excluded, a rule or ``min_score`` against it) is an input error naming its
+    rows and the reason.  That a directed lock is (mentor, mentee) is checked
+    when the lock file is read (``io/profiles.py``).
     """
     if not len(problem.locked):
         return None
@@ -158,7 +149,7 @@ def local_locks(
     pos_c = {int(x): k for k, x in enumerate(cols)}
     issues, local = [], []
     for a, b in problem.locked.tolist():
-        row_person, col_person = (b, a) if mentoring else (a, b)
+        row_person, col_person = (b, a) if problem.directed else (a, b)
         i, j = pos_r.get(row_person), pos_c.get(col_person)
         who = f"locked pair ({problem.where(a)}, {problem.where(b)})"
         if i is None or j is None:

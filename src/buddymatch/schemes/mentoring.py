@@ -1,317 +1,260 @@
-"""The mentoring scheme: mentees (rows) × mentors (columns) with capacities.
+"""The mentoring scheme: mentees × mentors with capacities, directed pairs.
 
-Each round: weights from scoring and hard rules, the exact assignment solver,
-the independent check, then explanations.  Later rounds forbid pairs already
+Each round: weights from scoring and hard rules (rows = mentees, columns =
+mentors), the exact assignment solver, then the shared pair-scheme check,
+tables and explanations (:mod:`.pairs`).  Later rounds forbid pairs already
 made.  Locked pairs apply to the first round.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from ..candidates import rule_cuts, weight_matrix
-from ..check import check_pairs
+from ..candidates import weight_matrix
 from ..errors import InfeasibleError
-from ..explain import all_of, no_partner_reason, pair_sentence
-from ..model import BOTH, MENTEE, MENTOR, Problem, criterion_name
-from ..scoring import pair_layers, pair_scores
-from ..solvers import WEIGHT_SCALE, Status
-from ..solvers.assignment import solve_assignment
-from .common import (
-    RoundOutcome,
-    excluded_reason,
-    history_table,
-    id_lookup,
-    local_locks,
-    lookup_id,
-    not_allowed,
-    round_numbers,
-    score_breakdown,
-)
+from ..explain import all_of
+from ..model import BOTH, MENTEE, MENTOR, Pairs, Problem, Scheme
+from ..scoring import pair_scores
+from ..weights import WEIGHT_SCALE
+from .base import RoundOutcome, round_numbers
+from .common import excluded_rows, local_locks, role_word
+from .pairs import PairScheme, Rounds, Solved, met_pairs
+
+OBJECTIVES = ("max-matched", "max-score", "fair")
 
 
-@dataclass(frozen=True)
-class MentoringRun:
-    tables: dict[str, pd.DataFrame]
-    rounds: list[RoundOutcome]
-    explain: Callable[[str, str], str]
+class Mentoring(PairScheme):
+    name = "mentoring"
+    objectives = OBJECTIVES
+    rule_kinds = ("different", "same", "gap", "forbid", "lock", "exclude")
+    criterion_kinds = ("same", "overlap", "closeness", "availability", "preference")
+    directed = True
+    id_columns = ("mentor_id", "mentee_id")
+    carry_prefixes = ("mentor", "mentee")
+    locked_column = True
 
-
-def run(problem: Problem, *, time_limit: float | None) -> MentoringRun:
-    scheme = problem.scheme
-    mentees, mentors = problem.mentees(), problem.mentors()
-    used = np.zeros((0, 2), dtype=np.int64)
-    outcomes: list[RoundOutcome] = []
-    made: list[np.ndarray] = []  # per round: (k, 2) global (mentor, mentee)
-    for r in range(scheme.rounds):
-        weights = weight_matrix(problem, mentees, mentors, extra_forbidden=used)
-        locked = local_locks(problem, mentees, mentors, weights, mentoring=True) if r == 0 else None
-        out = solve_assignment(
-            weights,
-            problem.wants[mentees],
-            problem.capacity[mentors],
-            objective=scheme.objective,
-            locked=locked,
-            time_limit=time_limit,
-        )
-        if out.status in (Status.INFEASIBLE, Status.UNKNOWN):
-            reason = str(out.stats.get("reason", "the solver found no valid result"))
-            raise InfeasibleError(f"round {r + 1}: {reason}")
-        pairs = np.stack([mentors[out.pairs[:, 1]], mentees[out.pairs[:, 0]]], axis=1).reshape(
-            -1, 2
-        )
-        made.append(pairs)
-        used = np.concatenate([used, pairs])
-        # max-score is in weight units (score × WEIGHT_SCALE); the others count people.
-        unit = WEIGHT_SCALE if scheme.objective == "max-score" else 1
-        outcomes.append(
-            RoundOutcome(
-                status=out.status.value,
-                objective_value=float(out.objective) / unit,
-                bound=None if out.bound is None else float(out.bound) / unit,
-                units=len(pairs),
-                solver=str(out.stats.get("solver", "min-cost-flow")),
+    def validate(self, scheme: Scheme) -> Iterator[tuple[str, str]]:
+        if scheme.participants.role is None:
+            yield (
+                "participants.role",
+                "mentoring needs a role: {column: ..., mentor: [...], mentee: [...]} "
+                "or files: {pattern: mentor|mentee}",
             )
-        )
-    scores = [pair_scores(problem, p[:, 1], p[:, 0]) for p in made]
-    check_pairs(
-        problem,
-        [[tuple(x) for x in p.tolist()] for p in made],
-        scores=[s.tolist() for s in scores],
-    )
-    tables = {
-        "matches": _matches_table(problem, made, scores),
-        "unmatched": _unmatched_table(problem, made, mentees, mentors),
-    }
-    tables["history"] = history_table(problem, tables["matches"], ["mentor_id", "mentee_id"])
-    return MentoringRun(tables, outcomes, lambda a, b: explain_pair(problem, made, a, b))
+        yield from super().validate(scheme)
 
+    def pair_space(self, problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+        return problem.mentees(), problem.mentors()
 
-def _people_columns(problem: Problem, idx: np.ndarray, prefix: str) -> dict[str, Any]:
-    cols: dict[str, Any] = {}
-    if problem.carry is not None:
-        for c in problem.carry.columns:
-            cols[f"{prefix}_{c}"] = problem.carry[c].to_numpy()[idx]
-    return cols
-
-
-def _matches_table(
-    problem: Problem, made: list[np.ndarray], scores: list[np.ndarray]
-) -> pd.DataFrame:
-    names = [criterion_name(c) for c in problem.scheme.criteria]
-    frames = []
-    locked = {tuple(x) for x in problem.locked.tolist()}
-    for r, (pairs, score) in enumerate(zip(made, scores, strict=True)):
-        mentor, mentee = pairs[:, 0], pairs[:, 1]
-        layers = pair_layers(problem, mentee, mentor)
-        data: dict[str, Any] = {
-            "round": round_numbers(problem)[r],
-            "mentor_id": [problem.ids[i] for i in mentor],
-            "mentee_id": [problem.ids[i] for i in mentee],
-            "score": np.round(score, 2),
+    def population(self, problem: Problem) -> dict[str, Any]:
+        role = problem.role
+        mentors, mentees = problem.mentors(), problem.mentees()
+        return {
+            "roles": {
+                "mentor": int((role == MENTOR).sum()),
+                "mentee": int((role == MENTEE).sum()),
+                "both": int((role == BOTH).sum()),
+            },
+            "mentor_capacity": int(problem.capacity[mentors].sum()),
+            "mentors_wanted": int(problem.wants[mentees].sum()),
         }
-        for name in names:
-            data[name] = np.round(layers[name].astype(np.float64), 3)
-        data["locked"] = [r == 0 and (int(a), int(b)) in locked for a, b in pairs]
-        data["explanation"] = [
-            pair_sentence(problem, int(b), int(a), {n: float(layers[n][k]) for n in names})
-            for k, (a, b) in enumerate(pairs)
-        ]
-        data.update(_people_columns(problem, mentor, "mentor"))
-        data.update(_people_columns(problem, mentee, "mentee"))
-        frames.append(pd.DataFrame(data))
-    columns = ["round", "mentor_id", "mentee_id", "score", *names, "locked", "explanation"]
-    if not frames:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(frames, ignore_index=True)
 
+    def sample_settings(self, columns: Mapping[str, str]) -> dict[str, Any]:
+        return {
+            "participants": {
+                "id": columns["id"],
+                "role": {
+                    "column": columns["role"],
+                    "mentor": ["Mentor"],
+                    "mentee": ["Mentee"],
+                    "both": ["Either"],
+                },
+                "capacity": {"column": columns["capacity"], "default": 1},
+            },
+            "rules": [
+                {"different": "organisation"},
+                {"gap": {"attribute": "band", "min": 1, "max": 3}},
+            ],
+            "criteria": [
+                {"overlap": {"mentee": "interests", "mentor": "expertise", "weight": 5}},
+                {"same": {"attribute": "region", "weight": 3}},
+            ],
+            "objective": "max-matched",
+        }
 
-def _unmatched_table(
-    problem: Problem, made: list[np.ndarray], mentees: np.ndarray, mentors: np.ndarray
-) -> pd.DataFrame:
-    rows = []
-    numbers = round_numbers(problem)
-    for i in np.flatnonzero(problem.excluded).tolist():
-        rows.append((numbers[0], problem.ids[i], _role(problem, i), excluded_reason(problem, i)))
-    for r, pairs in enumerate(made):
-        got_mentors = np.bincount(pairs[:, 1], minlength=problem.n)
-        got_mentees = np.bincount(pairs[:, 0], minlength=problem.n)
-        earlier = np.concatenate(made[:r]) if r else np.zeros((0, 2), dtype=np.int64)
+    # --- solving -------------------------------------------------------------------
+
+    def solve(self, problem: Problem) -> Solved:
+        from ..solvers import Status  # solvers load OR-Tools and numba: only when solving
+        from ..solvers.assignment import solve_assignment
+
+        scheme = problem.scheme
+        mentees, mentors = problem.mentees(), problem.mentors()
+        used = np.zeros((0, 2), dtype=np.int64)
+        outcomes: list[RoundOutcome] = []
+        rounds: Rounds = []
+        for r in range(scheme.rounds):
+            weights = weight_matrix(problem, mentees, mentors, extra_forbidden=used)
+            locked = local_locks(problem, mentees, mentors, weights) if r == 0 else None
+            out = solve_assignment(
+                weights,
+                problem.wants[mentees],
+                problem.capacity[mentors],
+                objective=scheme.objective,
+                locked=locked,
+                time_limit=scheme.solver.time_limit,
+            )
+            if out.status in (Status.INFEASIBLE, Status.UNKNOWN):
+                reason = str(out.stats.get("reason", "the solver found no valid result"))
+                raise InfeasibleError(f"round {r + 1}: {reason}")
+            pairs = Pairs.from_matrix(mentees, mentors, out.pairs[:, 0], out.pairs[:, 1])
+            rounds.append([(a, b) for a, b in pairs])
+            used = np.concatenate([used, pairs.array()])
+            # max-score is in weight units (score × WEIGHT_SCALE); the others count people.
+            unit = WEIGHT_SCALE if scheme.objective == "max-score" else 1
+            outcomes.append(
+                RoundOutcome(
+                    status=out.status.value,
+                    objective_value=float(out.objective) / unit,
+                    bound=None if out.bound is None else float(out.bound) / unit,
+                    units=len(pairs),
+                    solver=str(out.stats.get("solver", "min-cost-flow")),
+                )
+            )
+        return Solved(rounds, outcomes, set())
+
+    # --- who was left out, and why ---------------------------------------------------
+
+    def unmatched_rows(self, problem: Problem, rounds: Rounds) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = list(excluded_rows(problem))
+        numbers = round_numbers(problem)
+        for r, units in enumerate(rounds):
+            pairs = Pairs.of(units)
+            met = met_pairs(rounds[:r])
+            rows += self._short_mentees(problem, numbers[r], pairs, met)
+            rows += self._idle_mentors(problem, numbers[r], pairs, met)
+        return sorted(rows, key=lambda row: row[0])  # stable: by round, as built
+
+    def _short_mentees(
+        self, problem: Problem, number: int, pairs: Pairs, met: set[frozenset[int]]
+    ) -> list[tuple[Any, ...]]:
+        got_mentors = np.bincount(pairs.mentee, minlength=problem.n)
+        got_mentees = np.bincount(pairs.mentor, minlength=problem.n)
         short = [
             int(i)
-            for i in mentees
+            for i in problem.mentees()
             if got_mentors[i] < problem.wants[i]
             and not (problem.role[i] == BOTH and got_mentees[i] > 0)  # mentoring this round
         ]
-        zero = [i for i in short if problem.wants[i] == 0]
+        rows: list[tuple[Any, ...]] = [
+            (number, problem.ids[i], "mentee", "wants no mentor (0 requested)")
+            for i in short
+            if problem.wants[i] == 0 and problem.role[i] == MENTEE
+        ]
         short = [i for i in short if problem.wants[i] > 0]
-        for i in zero:
-            if problem.role[i] == MENTEE:
-                rows.append((numbers[r], problem.ids[i], "mentee", "wants no mentor (0 requested)"))
-        reasons = _reasons(
-            problem, np.asarray(short, dtype=np.int64), mentors, True, pairs, earlier
-        )
+        people = np.asarray(short, dtype=np.int64)
+        reasons = self._reasons(problem, people, problem.mentors(), True, pairs, met)
         for i, reason in zip(short, reasons, strict=True):
             if got_mentors[i] > 0:
                 reason = f"got {got_mentors[i]} of {problem.wants[i]} mentors wanted: {reason}"
-            rows.append((numbers[r], problem.ids[i], _role(problem, i), reason))
+            rows.append((number, problem.ids[i], role_word(problem, i), reason))
+        return rows
+
+    def _idle_mentors(
+        self, problem: Problem, number: int, pairs: Pairs, met: set[frozenset[int]]
+    ) -> list[tuple[Any, ...]]:
+        got_mentees = np.bincount(pairs.mentor, minlength=problem.n)
         idle = [
             int(j)
-            for j in mentors
+            for j in problem.mentors()
             if got_mentees[j] == 0 and problem.role[j] != BOTH  # both: reported as mentee
         ]
+        rows: list[tuple[Any, ...]] = [
+            (number, problem.ids[j], "mentor", "capacity is 0: takes no mentees this time")
+            for j in idle
+            if problem.capacity[j] == 0
+        ]
         full = [j for j in idle if problem.capacity[j] > 0]
-        for j in idle:
-            if problem.capacity[j] == 0:
-                rows.append(
-                    (
-                        numbers[r],
-                        problem.ids[j],
-                        "mentor",
-                        "capacity is 0: takes no mentees this time",
-                    )
-                )
-        reasons = _reasons(
-            problem, np.asarray(full, dtype=np.int64), mentees, False, pairs, earlier
+        people = np.asarray(full, dtype=np.int64)
+        reasons = self._reasons(problem, people, problem.mentees(), False, pairs, met)
+        rows += [(number, problem.ids[j], "mentor", x) for j, x in zip(full, reasons, strict=True)]
+        return rows
+
+    def _reasons(
+        self,
+        problem: Problem,
+        people: np.ndarray,
+        others: np.ndarray,
+        are_mentees: bool,
+        pairs: Pairs,
+        met: set[frozenset[int]],
+    ) -> list[str]:
+        """The concrete reason each person has no (or too few) partners this round."""
+        other_role = "mentor" if are_mentees else "mentee"
+        open_ = self.partner_reasons(
+            problem, people, others, people_are_rows=are_mentees, met=met, other_role=other_role
         )
-        rows += [
-            (numbers[r], problem.ids[j], "mentor", x) for j, x in zip(full, reasons, strict=True)
-        ]
-    frame = pd.DataFrame(rows, columns=["round", "participant_id", "role", "reason"])
-    return frame.sort_values(["round"], kind="stable").reset_index(drop=True)
-
-
-def _role(problem: Problem, i: int) -> str:
-    return {MENTOR: "mentor", MENTEE: "mentee", BOTH: "both"}.get(int(problem.role[i]), "member")
-
-
-def _reasons(
-    problem: Problem,
-    people: np.ndarray,
-    others: np.ndarray,
-    are_mentees: bool,
-    pairs: np.ndarray,
-    earlier: np.ndarray,
-) -> list[str]:
-    """The concrete reason each person has no (or too few) partners this round."""
-    if len(people) == 0:
-        return []
-    other_role = "mentor" if are_mentees else "mentee"
-    objective = problem.scheme.objective
-    cuts = rule_cuts(problem, people, others, people_are_rows=are_mentees)
-    met_before = {frozenset(p) for p in earlier.tolist()}
-    load = np.bincount(pairs[:, 0], minlength=problem.n)  # mentees per mentor
-    taken = np.bincount(pairs[:, 1], minlength=problem.n)  # mentors per mentee
-    out = []
-    for k, person in enumerate(people.tolist()):
-        not_self = others != person
-        hard = no_partner_reason(cuts, k, int(not_self.sum()), other_role)
-        if hard is not None:
-            out.append(hard)
-            continue
-        eligible = others[cuts.eligible[k]]
-        fresh = eligible
-        if met_before:
-            fresh = np.array(
-                [o for o in eligible.tolist() if frozenset((o, person)) not in met_before],
-                dtype=np.int64,
-            )
-        if len(fresh) == 0:
-            out.append(
-                all_of(len(eligible), "eligible " + other_role, "was", "were")
-                + " already met in earlier rounds"
-            )
-            continue
-        min_score = problem.scheme.min_score
-        if min_score is not None:
-            me = np.full(len(fresh), person)
-            s = pair_scores(problem, me, fresh) if are_mentees else pair_scores(problem, fresh, me)
-            if (s < min_score - 1e-4).all():
+        load = np.bincount(pairs.mentor, minlength=problem.n)  # mentees per mentor
+        taken = np.bincount(pairs.mentee, minlength=problem.n)  # mentors per mentee
+        objective = problem.scheme.objective
+        out = []
+        for fresh in open_:
+            if isinstance(fresh, str):
+                out.append(fresh)
+            elif are_mentees and (load[fresh] >= problem.capacity[fresh]).all():
                 out.append(
-                    all_of(len(fresh), "eligible " + other_role, "scores", "score")
-                    + f" below the minimum score {min_score:g} (best {s.max():.1f})"
+                    all_of(len(fresh), "eligible mentor", "is", "are") + " at full capacity "
+                    f"(objective {objective}: their places went where they matched more people "
+                    "or scored higher)"
                 )
-                continue
-            fresh = fresh[s >= min_score - 1e-4]
-        if are_mentees and (load[fresh] >= problem.capacity[fresh]).all():
-            out.append(
-                all_of(len(fresh), "eligible mentor", "is", "are") + " at full capacity "
-                f"(objective {objective}: their places went where they matched more people "
-                "or scored higher)"
-            )
-        elif not are_mentees and (taken[fresh] >= problem.wants[fresh]).all():
-            out.append(
-                all_of(len(fresh), "eligible mentee", "has", "have") + " the mentors they wanted"
-            )
+            elif not are_mentees and (taken[fresh] >= problem.wants[fresh]).all():
+                out.append(
+                    all_of(len(fresh), "eligible mentee", "has", "have")
+                    + " the mentors they wanted"
+                )
+            else:
+                out.append(
+                    f"not chosen: the objective {objective} gains nothing from the pairs still open"
+                )
+        return out
+
+    # --- explanations -----------------------------------------------------------------
+
+    def explain_header(self, problem: Problem, ia: int, ib: int) -> tuple[int, int, str]:
+        if problem.role[ia] in (MENTOR, BOTH) and problem.role[ib] in (MENTEE, BOTH):
+            mentor, mentee = ia, ib
         else:
-            out.append(
-                f"not chosen: the objective {objective} gains nothing from the pairs still open"
+            mentor, mentee = ib, ia
+        return mentor, mentee, f"Mentor {problem.ids[mentor]}, mentee {problem.ids[mentee]}"
+
+    def explain_guard(self, problem: Problem, a: int, b: int) -> str | None:
+        if problem.role[a] not in (MENTOR, BOTH) or problem.role[b] not in (MENTEE, BOTH):
+            return "Not made: these two are not a mentor and a mentee."
+        return None
+
+    def not_made(self, problem: Problem, rounds: Rounds, a: int, b: int) -> str:
+        mentor, mentee = a, b
+        first = Pairs.of(rounds[0] if rounds else [])
+        theirs = first.mentor[first.mentee == mentee]
+        load = first.mentee[first.mentor == mentor]
+        parts = []
+        if len(theirs):
+            s = pair_scores(problem, Pairs(theirs, np.full(len(theirs), mentee)))
+            parts.append(
+                f"the mentee has {len(theirs)} mentor(s) already (wanted {problem.wants[mentee]}), "
+                f"scoring {', '.join(f'{x:.2f}' for x in s)}"
             )
-    return out
+        if len(load) >= problem.capacity[mentor]:
+            s = pair_scores(problem, Pairs(np.full(len(load), mentor), load))
+            parts.append(
+                f"the mentor is at capacity {problem.capacity[mentor]} with mentees scoring "
+                f"{', '.join(f'{x:.2f}' for x in s) or 'nothing'}"
+            )
+        if not parts:
+            parts.append(f"the objective {problem.scheme.objective} preferred other pairs")
+        return "Allowed but not made: " + "; ".join(parts) + "."
 
 
-def explain_pair(problem: Problem, made: list[np.ndarray], a: str, b: str) -> str:
-    """Why (a, b) was or was not made: rules, score breakdown, competition."""
-    ia, ib = lookup_id(problem, a), lookup_id(problem, b)
-    if problem.role[ia] in (MENTOR, BOTH) and problem.role[ib] in (MENTEE, BOTH):
-        mentor, mentee = ia, ib
-    else:
-        mentor, mentee = ib, ia
-    lines = [f"Mentor {problem.ids[mentor]}, mentee {problem.ids[mentee]}"]
-    numbers = round_numbers(problem)
-    rounds_made = [
-        numbers[r] for r, p in enumerate(made) if ((p[:, 0] == mentor) & (p[:, 1] == mentee)).any()
-    ]
-    score, breakdown = score_breakdown(problem, mentee, mentor)
-    lines += breakdown
-    if problem.role[mentor] not in (MENTOR, BOTH) or problem.role[mentee] not in (MENTEE, BOTH):
-        lines.append("Not made: these two are not a mentor and a mentee.")
-        return "\n".join(lines)
-    if rounds_made:
-        lines.append("Made in round " + ", ".join(map(str, rounds_made)) + ".")
-        return "\n".join(lines)
-    why = not_allowed(problem, mentor, mentee, score)
-    if why:
-        lines.append("Not allowed: " + "; ".join(why) + ".")
-        return "\n".join(lines)
-    first = made[0] if made else np.zeros((0, 2), dtype=np.int64)
-    theirs = first[first[:, 1] == mentee][:, 0]
-    load = first[first[:, 0] == mentor][:, 1]
-    parts = []
-    if len(theirs):
-        s = pair_scores(problem, np.full(len(theirs), mentee), theirs)
-        parts.append(
-            f"the mentee has {len(theirs)} mentor(s) already (wanted {problem.wants[mentee]}), "
-            f"scoring {', '.join(f'{x:.2f}' for x in s)}"
-        )
-    if len(load) >= problem.capacity[mentor]:
-        s = pair_scores(problem, load, np.full(len(load), mentor))
-        parts.append(
-            f"the mentor is at capacity {problem.capacity[mentor]} with mentees scoring "
-            f"{', '.join(f'{x:.2f}' for x in s) or 'nothing'}"
-        )
-    if not parts:
-        parts.append(f"the objective {problem.scheme.objective} preferred other pairs")
-    lines.append("Allowed but not made: " + "; ".join(parts) + ".")
-    return "\n".join(lines)
-
-
-def made_from_table(problem: Problem, tables: dict[str, pd.DataFrame]) -> list[np.ndarray]:
-    """Per-round (mentor, mentee) index arrays from a written matches table."""
-    matches = tables.get("matches", pd.DataFrame())
-    numbers = round_numbers(problem)
-    out = []
-    lookup = id_lookup(problem)
-    for r in numbers:
-        rows = matches[matches["round"].astype(int) == r] if len(matches) else matches
-        pairs = [
-            (lookup_id(problem, str(m), lookup), lookup_id(problem, str(e), lookup))
-            for m, e in zip(rows.get("mentor_id", []), rows.get("mentee_id", []), strict=True)
-        ]
-        out.append(np.asarray(pairs, dtype=np.int64).reshape(-1, 2))
-    return out
+SCHEME = Mentoring()

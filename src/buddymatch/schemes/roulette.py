@@ -9,15 +9,15 @@ a group twice, exactly as cohorts do.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, InfeasibleError, Issue
+from ..errors import InfeasibleError
 from ..model import CountRuleSpec, GroupsSpec, Problem
 from . import cohorts
+from .base import Progress, SchemeRun
 
 
 def to_cohorts(problem: Problem) -> Problem:
@@ -28,22 +28,13 @@ def to_cohorts(problem: Problem) -> Problem:
     n = int((~problem.excluded).sum())
     if n < k:
         raise InfeasibleError(f"group_size {k} needs at least {k} people; the pool has {n}")
-    rules: list[Any] = []
-    for i, rule in enumerate(scheme.rules):
-        if rule.kind == "different":
-            rules.append(CountRuleSpec(kind="at_most", attribute=rule.attribute, count=1))
-        elif rule.kind in ("forbid", "lock", "exclude"):
-            continue  # carried by the problem's pairs and exclusions below
-        else:
-            raise ConfigError(
-                issues=[
-                    Issue(
-                        f'key "rules[{i}].{rule.kind}": not available with group_size (groups '
-                        "of 3 or more); use different, forbid, lock or exclude, or scheme: "
-                        "cohorts with composition rules"
-                    )
-                ]
-            )
+    # Validation (``Peer.validate``) admits only different, forbid, lock and exclude
+    # with group_size; forbid/lock/exclude are carried by the problem's pairs below.
+    rules: list[Any] = [
+        CountRuleSpec(kind="at_most", attribute=rule.attribute, count=1)
+        for rule in scheme.rules
+        if rule.kind == "different"
+    ]
     derived = scheme.model_copy(
         update={
             "scheme": "cohorts",
@@ -61,7 +52,6 @@ def to_cohorts(problem: Problem) -> Problem:
     )
 
 
-def run(
-    problem: Problem, *, progress: Callable[[dict[str, Any]], None] | None
-) -> cohorts.CohortRun:
+def run(problem: Problem, *, progress: Progress | None) -> SchemeRun:
+    """Form the groups as cohorts do, from the equivalent cohorts problem."""
     return cohorts.run(to_cohorts(problem), progress=progress)

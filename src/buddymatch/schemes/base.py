@@ -1,0 +1,142 @@
+"""The scheme protocol: what every kind of scheme declares and implements.
+
+A scheme (``mentoring``, ``peer``, ``cohorts``, or one you add) is one
+subclass of :class:`SchemeKind`, registered once in :mod:`buddymatch.schemes`.
+Everything that used to branch on the scheme's name asks the registered
+object instead:
+
+- **declarations** (class attributes): its name, the objectives, rules and
+  criteria it supports, whether pairs are directed (mentor → mentee), the
+  name of its main output table;
+- **validation hooks**: :meth:`SchemeKind.validate` adds the scheme's own
+  cross-field checks to the generic ones of ``config.py``;
+- **operations**: :meth:`run` (solve every round, check, build the tables),
+  :meth:`explain` (why two people were or were not matched, against a written
+  result), :meth:`pair_space` (the pairs ``buddymatch score`` exports),
+  :meth:`population` (what ``validate`` prints) and :meth:`sample_settings`
+  (the scheme part of ``buddymatch sample``).
+
+Schemes load their solver lazily, inside :meth:`run`, so validating a file
+does not import OR-Tools or compile numba kernels.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError, Issue
+from ..model import Problem, Scheme
+
+Progress = Callable[[dict[str, Any]], None]
+Explainer = Callable[[str, str], str]
+
+
+@dataclass(frozen=True)
+class RoundOutcome:
+    """What the solver proved for one round (goes into summary.json)."""
+
+    status: str
+    objective_value: float
+    bound: float | None
+    units: int
+    solver: str
+    repeats: int = 0
+
+    @property
+    def gap(self) -> float | None:
+        if self.bound is None:
+            return None
+        if self.bound == 0:
+            return 0.0
+        return max(0.0, (self.bound - self.objective_value) / abs(self.bound))
+
+
+@dataclass(frozen=True)
+class SchemeRun:
+    """A checked result: the output tables, each round's outcome, and extras.
+
+    ``tables`` always has ``unmatched`` plus the scheme's main table
+    (``matches`` or ``groups``); ``extra`` entries are added to summary.json;
+    ``explain`` answers :meth:`MatchResult.explain` (None when unsupported).
+    """
+
+    tables: dict[str, pd.DataFrame]
+    rounds: list[RoundOutcome]
+    explain: Explainer | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class SchemeKind(ABC):
+    """One kind of scheme.  Subclass, fill the declarations, register an instance."""
+
+    name: ClassVar[str]
+    """The value of ``scheme:`` in a scheme file."""
+    objectives: ClassVar[tuple[str, ...]]
+    """Values of ``objective:`` this scheme supports (the first is the default)."""
+    rule_kinds: ClassVar[tuple[str, ...]]
+    criterion_kinds: ClassVar[tuple[str, ...]]
+    directed: ClassVar[bool] = False
+    """Pairs have a mentor and a mentee side (roles, capacities, ``gap`` = mentor − mentee)."""
+    main_table: ClassVar[str] = "matches"
+    """``matches`` (one row per pair or trio) or ``groups`` (one row per member)."""
+
+    def validate(self, scheme: Scheme) -> Iterator[tuple[str, str]]:
+        """Scheme-specific problems as (key path, message); the generic ones are config's."""
+        if scheme.groups is not None:
+            yield "groups", f"groups apply to the cohorts scheme, not {self.name}"
+        if scheme.group_size is not None:
+            yield "group_size", "group_size applies to the peer scheme"
+        if not self.directed:
+            for i, crit in enumerate(scheme.criteria):
+                if crit.kind == "overlap" and crit.attribute is None:
+                    yield (
+                        f"criteria[{i}].overlap",
+                        "directional overlap is for mentoring; use attribute:",
+                    )
+
+    def ensure_valid(self, scheme: Scheme) -> None:
+        """Raise :class:`ConfigError` when :meth:`validate` finds a problem.
+
+        ``config.validate_scheme`` runs the same hook on every scheme file; this
+        guards a :class:`Problem` whose scheme was changed in code after loading.
+        """
+        issues = [Issue(f'key "{path}": {message}') for path, message in self.validate(scheme)]
+        if issues:
+            raise ConfigError(issues=issues)
+
+    @abstractmethod
+    def run(self, problem: Problem, *, progress: Progress | None = None) -> SchemeRun:
+        """Solve every round, re-check with :mod:`buddymatch.check`, build the tables."""
+
+    @abstractmethod
+    def explain(self, problem: Problem, tables: Mapping[str, pd.DataFrame], a: str, b: str) -> str:
+        """Why ids ``a`` and ``b`` were or were not matched in a written result."""
+
+    def pair_space(self, problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, cols) participants whose pairs ``score`` exports (a pool by default)."""
+        pool = problem.pool()
+        return pool, pool
+
+    def population(self, problem: Problem) -> dict[str, Any]:
+        """Scheme-specific lines of ``validate``'s population summary (roles, capacity)."""
+        return {}
+
+    @abstractmethod
+    def sample_settings(self, columns: Mapping[str, str]) -> dict[str, Any]:
+        """The scheme-specific keys of a sample scheme for ``buddymatch sample``.
+
+        ``columns`` maps ``id``, ``role`` and ``capacity`` to the sampler's
+        column headings; attributes are the sampler's (see ``sample.py``).
+        """
+
+
+def round_numbers(problem: Problem) -> list[int]:
+    """Round labels: continue the history's numbering so files can be appended."""
+    start = problem.history.latest_round + 1
+    return list(range(start, start + problem.scheme.rounds))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -44,41 +45,56 @@ def _number(att: AttributeData, i: int) -> float | None:
     return None if v is None else float(v)  # type: ignore[arg-type]
 
 
-def pair_violations(problem: Problem, a: int, b: int) -> list[str]:
-    """Every hard rule the pair (a, b) breaks; mentoring: a = mentor, b = mentee."""
+def pair_violations(
+    problem: Problem, a: int, b: int, forbidden: frozenset[frozenset[int]] | None = None
+) -> list[str]:
+    """Every hard rule the pair (a, b) breaks; mentoring: a = mentor, b = mentee.
+
+    ``forbidden`` is :func:`forbidden_pairs` when many pairs are checked.
+    """
     out = []
-    mentoring = problem.directed
     if a == b:
         out.append("pairs a person with themselves")
     for rule in problem.scheme.rules:
         if rule.kind in ("different", "same"):
-            att = problem.attributes[rule.attribute]
-            x, y = _value(att, a), _value(att, b)
-            if att.kind == "multi":
-                shared = bool(x and y and (x & y))  # type: ignore[operator]
-                both = bool(x) and bool(y)
-            else:
-                both = x is not None and y is not None
-                shared = both and x == y
-            if rule.kind == "different" and shared:
-                out.append(f"breaks rule different {rule.attribute}")
-            if rule.kind == "same" and not shared:
-                out.append(f"breaks rule same {rule.attribute}")
+            out += _same_or_different(problem, rule, a, b)
         elif rule.kind == "gap":
-            att = problem.attributes[rule.attribute]
-            x, y = _number(att, a), _number(att, b)
-            if x is None or y is None:
-                out.append(f"gap on {rule.attribute} cannot be checked (blank value)")
-                continue
-            d = (x - y) if mentoring else abs(x - y)
-            if (rule.min is not None and d < rule.min - RULE_TOLERANCE) or (
-                rule.max is not None and d > rule.max + RULE_TOLERANCE
-            ):
-                out.append(f"breaks rule gap on {rule.attribute} (difference {d:g})")
-    for f, g in problem.forbidden.tolist():
-        if {f, g} == {a, b}:
-            out.append("is a forbidden pair")
+            out += _gap(problem, rule, a, b)
+    if frozenset((a, b)) in (forbidden_pairs(problem) if forbidden is None else forbidden):
+        out.append("is a forbidden pair")
     return out
+
+
+def _same_or_different(problem: Problem, rule: Any, a: int, b: int) -> list[str]:
+    att = problem.attributes[rule.attribute]
+    x, y = _value(att, a), _value(att, b)
+    if att.kind == "multi":
+        shared = bool(x and y and (x & y))  # type: ignore[operator]
+    else:
+        shared = x is not None and y is not None and x == y
+    if rule.kind == "different" and shared:
+        return [f"breaks rule different {rule.attribute}"]
+    if rule.kind == "same" and not shared:
+        return [f"breaks rule same {rule.attribute}"]
+    return []
+
+
+def _gap(problem: Problem, rule: Any, a: int, b: int) -> list[str]:
+    att = problem.attributes[rule.attribute]
+    x, y = _number(att, a), _number(att, b)
+    if x is None or y is None:
+        return [f"gap on {rule.attribute} cannot be checked (blank value)"]
+    d = (x - y) if problem.directed else abs(x - y)
+    if (rule.min is not None and d < rule.min - RULE_TOLERANCE) or (
+        rule.max is not None and d > rule.max + RULE_TOLERANCE
+    ):
+        return [f"breaks rule gap on {rule.attribute} (difference {d:g})"]
+    return []
+
+
+def forbidden_pairs(problem: Problem) -> frozenset[frozenset[int]]:
+    """The forbidden pairs as a set, for checking many pairs."""
+    return frozenset(frozenset((f, g)) for f, g in problem.forbidden.tolist())
 
 
 def check_pairs(
@@ -95,91 +111,148 @@ def check_pairs(
     cooldown and repeats across rounds (except ``allowed_repeats``, which the
     solver reported as unavoidable).
     """
-    problems: list[str] = []
-    mentoring = problem.directed
-    who = problem.where
-    met: set[frozenset[int]] = set()
-    allowed_repeats = allowed_repeats or set()
-    spec = problem.scheme.history
-    recent = set()
-    if spec is not None:
-        for (x, y), ago in zip(
-            problem.history.pairs.tolist(), problem.history.rounds_ago.tolist(), strict=True
-        ):
-            if ago <= spec.cooldown:
-                recent.add(frozenset((x, y)))
+    audit = _PairAudit(problem, allowed_repeats or set())
     for r, units in enumerate(rounds, start=1):
-        seen_in_round: Counter[int] = Counter()
+        audit.round(r, units, scores[r - 1] if scores is not None else None)
+        if r == 1:
+            audit.locks(units)
+    _raise(audit.problems)
+
+
+class _PairAudit:
+    """The state of a pair check across rounds: what met, what is recent, what is wrong."""
+
+    def __init__(self, problem: Problem, allowed_repeats: set[frozenset[int]]) -> None:
+        self.problem = problem
+        self.who = problem.where
+        self.problems: list[str] = []
+        self.met: set[frozenset[int]] = set()
+        self.allowed_repeats = allowed_repeats
+        self.recent = _recent_pairs(problem)
+        self.forbidden = forbidden_pairs(problem)
+
+    def round(self, r: int, units: Sequence[tuple[int, ...]], scores: Any) -> None:
+        seen: Counter[int] = Counter()
         as_mentor: Counter[int] = Counter()
         as_mentee: Counter[int] = Counter()
-        pairs_in_round: set[tuple[int, int]] = set()
+        made: set[tuple[int, int]] = set()
         for k, unit in enumerate(units):
             members = [int(m) for m in unit]
-            for m in members:
-                if m < 0 or m >= problem.n:
-                    problems.append(f"round {r}: unknown participant index {m}")
+            if not self._members_known(r, members):
+                continue
+            if self.problem.directed:
+                if not self._directed_unit(r, members, as_mentor, as_mentee, made):
                     continue
-                if problem.excluded[m]:
-                    problems.append(f"round {r}: {who(m)} is excluded but was matched")
-            if mentoring:
-                if len(members) != 2:
-                    problems.append(f"round {r}: a mentoring unit must be a pair")
-                    continue
-                mentor, mentee = members
-                if problem.role[mentor] not in (MENTOR, BOTH):
-                    problems.append(f"round {r}: {who(mentor)} is not a mentor")
-                if problem.role[mentee] not in (MENTEE, BOTH):
-                    problems.append(f"round {r}: {who(mentee)} is not a mentee")
-                as_mentor[mentor] += 1
-                as_mentee[mentee] += 1
-                if (mentor, mentee) in pairs_in_round:
-                    problems.append(f"round {r}: pair ({who(mentor)}, {who(mentee)}) made twice")
-                pairs_in_round.add((mentor, mentee))
             else:
-                if len(members) not in (2, 3) or len(set(members)) != len(members):
-                    problems.append(f"round {r}: a peer unit must be 2 or 3 different people")
-                for m in members:
-                    seen_in_round[m] += 1
-            for i in range(len(members)):
-                for j in range(i + 1, len(members)):
-                    a, b = members[i], members[j]
-                    for v in pair_violations(problem, a, b):
-                        problems.append(f"round {r}: ({who(a)}, {who(b)}) {v}")
-                    key = frozenset((a, b))
-                    if key in recent:
-                        problems.append(f"round {r}: ({who(a)}, {who(b)}) met within the cooldown")
-                    if key in met and key not in allowed_repeats:
-                        problems.append(f"round {r}: ({who(a)}, {who(b)}) meet again")
-            if scores is not None and problem.scheme.min_score is not None:
-                s = scores[r - 1][k]
-                if s < problem.scheme.min_score - SCORE_TOLERANCE:
-                    problems.append(f"round {r}: unit {k + 1} scores {s:.2f}, below min_score")
+                self._pool_unit(r, members, seen)
+            self._pairs_inside(r, members)
+            self._min_score(r, k, scores)
         for unit in units:
-            members = [int(m) for m in unit]
-            for i in range(len(members)):
-                for j in range(i + 1, len(members)):
-                    met.add(frozenset((members[i], members[j])))
-        for m, c in seen_in_round.items():
-            if c > 1:
-                problems.append(f"round {r}: {who(m)} is in {c} pairs")
-        for m, c in as_mentor.items():
-            if c > problem.capacity[m]:
-                problems.append(f"round {r}: {who(m)} mentors {c}, capacity {problem.capacity[m]}")
-        for m, c in as_mentee.items():
-            if c > problem.wants[m]:
-                problems.append(f"round {r}: {who(m)} has {c} mentors, wanted {problem.wants[m]}")
-        if r == 1:
-            made = {frozenset(int(x) for x in u) for u in units}
-            made_pairs = {
-                frozenset((int(u[i]), int(u[j])))
-                for u in units
-                for i in range(len(u))
-                for j in range(i + 1, len(u))
-            }
-            for a, b in problem.locked.tolist():
-                if frozenset((a, b)) not in made_pairs and frozenset((a, b)) not in made:
-                    problems.append(f"round 1: locked pair ({who(a)}, {who(b)}) is missing")
-    _raise(problems)
+            self.met |= {frozenset(p) for p in _pairs_of([int(m) for m in unit])}
+        self._loads(r, seen, as_mentor, as_mentee)
+
+    def _members_known(self, r: int, members: list[int]) -> bool:
+        ok = True
+        for m in members:
+            if m < 0 or m >= self.problem.n:
+                self.problems.append(f"round {r}: unknown participant index {m}")
+                ok = False
+            elif self.problem.excluded[m]:
+                self.problems.append(f"round {r}: {self.who(m)} is excluded but was matched")
+        return ok
+
+    def _directed_unit(
+        self,
+        r: int,
+        members: list[int],
+        as_mentor: Counter[int],
+        as_mentee: Counter[int],
+        made: set[tuple[int, int]],
+    ) -> bool:
+        if len(members) != 2:
+            self.problems.append(f"round {r}: a mentoring unit must be a pair")
+            return False
+        mentor, mentee = members
+        if self.problem.role[mentor] not in (MENTOR, BOTH):
+            self.problems.append(f"round {r}: {self.who(mentor)} is not a mentor")
+        if self.problem.role[mentee] not in (MENTEE, BOTH):
+            self.problems.append(f"round {r}: {self.who(mentee)} is not a mentee")
+        as_mentor[mentor] += 1
+        as_mentee[mentee] += 1
+        if (mentor, mentee) in made:
+            self.problems.append(
+                f"round {r}: pair ({self.who(mentor)}, {self.who(mentee)}) made twice"
+            )
+        made.add((mentor, mentee))
+        return True
+
+    def _pool_unit(self, r: int, members: list[int], seen: Counter[int]) -> None:
+        if len(members) not in (2, 3) or len(set(members)) != len(members):
+            self.problems.append(f"round {r}: a peer unit must be 2 or 3 different people")
+        for m in members:
+            seen[m] += 1
+
+    def _pairs_inside(self, r: int, members: list[int]) -> None:
+        for a, b in _pairs_of(members):
+            where = f"round {r}: ({self.who(a)}, {self.who(b)})"
+            self.problems += [
+                f"{where} {v}" for v in pair_violations(self.problem, a, b, self.forbidden)
+            ]
+            key = frozenset((a, b))
+            if key in self.recent:
+                self.problems.append(f"{where} met within the cooldown")
+            if key in self.met and key not in self.allowed_repeats:
+                self.problems.append(f"{where} meet again")
+
+    def _min_score(self, r: int, k: int, scores: Any) -> None:
+        floor = self.problem.scheme.min_score
+        if scores is not None and floor is not None and scores[k] < floor - SCORE_TOLERANCE:
+            self.problems.append(f"round {r}: unit {k + 1} scores {scores[k]:.2f}, below min_score")
+
+    def _loads(
+        self, r: int, seen: Counter[int], as_mentor: Counter[int], as_mentee: Counter[int]
+    ) -> None:
+        p, who = self.problem, self.who
+        self.problems += [f"round {r}: {who(m)} is in {c} pairs" for m, c in seen.items() if c > 1]
+        self.problems += [
+            f"round {r}: {who(m)} mentors {c}, capacity {p.capacity[m]}"
+            for m, c in as_mentor.items()
+            if c > p.capacity[m]
+        ]
+        self.problems += [
+            f"round {r}: {who(m)} has {c} mentors, wanted {p.wants[m]}"
+            for m, c in as_mentee.items()
+            if c > p.wants[m]
+        ]
+
+    def locks(self, units: Sequence[tuple[int, ...]]) -> None:
+        made = {frozenset(int(x) for x in u) for u in units}
+        made_pairs = {frozenset(p) for u in units for p in _pairs_of([int(x) for x in u])}
+        for a, b in self.problem.locked.tolist():
+            if frozenset((a, b)) not in made_pairs and frozenset((a, b)) not in made:
+                self.problems.append(
+                    f"round 1: locked pair ({self.who(a)}, {self.who(b)}) is missing"
+                )
+
+
+def _pairs_of(members: list[int]) -> list[tuple[int, int]]:
+    return [
+        (members[i], members[j]) for i in range(len(members)) for j in range(i + 1, len(members))
+    ]
+
+
+def _recent_pairs(problem: Problem) -> set[frozenset[int]]:
+    """History pairs within the cooldown: not allowed to meet now."""
+    spec = problem.scheme.history
+    if spec is None:
+        return set()
+    return {
+        frozenset((x, y))
+        for (x, y), ago in zip(
+            problem.history.pairs.tolist(), problem.history.rounds_ago.tolist(), strict=True
+        )
+        if ago <= spec.cooldown
+    }
 
 
 def check_groups(
@@ -195,52 +268,85 @@ def check_groups(
     straight from the scheme; values are compared as the user wrote them.
     """
     problems: list[str] = []
-    who = problem.where
     for r, assignment in enumerate(rounds, start=1):
-        groups: dict[int, list[int]] = {}
-        for i, g in enumerate(assignment.tolist()):
-            if g >= 0:
-                if problem.excluded[i]:
-                    problems.append(f"round {r}: {who(i)} is excluded but was placed")
-                groups.setdefault(int(g), []).append(i)
-        for g in range(len(lower)):
-            size = len(groups.get(g, []))
-            if not lower[g] <= size <= upper[g]:
-                problems.append(
-                    f"round {r}: group {g + 1} has {size}, allowed {lower[g]}–{upper[g]}"
-                )
-        for g in groups:
-            if g >= len(lower):
-                problems.append(f"round {r}: group {g + 1} does not exist")
-        for kind, attribute, value, count in count_rules:
-            att = problem.attributes[attribute]
-            for g, members in groups.items():
-                labels = Counter(text_key(att.display(m)) for m in members if att.display(m))
-                targets = [text_key(value)] if value is not None else list(labels)
-                for t in targets:
-                    c = labels.get(t, 0)
-                    bad = (
-                        (kind == "at_least" and c < count)
-                        or (kind == "at_most" and c > count)
-                        or (kind == "exactly" and c != count)
-                    )
-                    if bad:
-                        problems.append(
-                            f"round {r}: group {g + 1} has {c} with {attribute} = {t}, "
-                            f"rule {kind} {count}"
-                        )
-        for together in problem.together:
-            if len({int(assignment[m]) for m in together}) > 1:
-                problems.append(f"round {r}: a keep_together set is split across groups")
-        for apart in problem.apart:
-            shared = [int(assignment[m]) for m in apart if assignment[m] >= 0]
-            if len(shared) != len(set(shared)):
-                problems.append(f"round {r}: a keep_apart set shares a group")
-        if problem.placed is not None and r == 1:
-            for i, g in enumerate(problem.placed.tolist()):
-                if g >= 0 and assignment[i] != g:
-                    problems.append(f"round 1: {who(i)} is not in group {g + 1} as placed")
+        groups = _members_by_group(problem, r, assignment, problems)
+        problems += _sizes(r, groups, lower, upper)
+        problems += _counts(problem, r, groups, count_rules)
+        problems += _together_apart(problem, r, assignment)
+        if r == 1:
+            problems += _placements(problem, assignment)
     _raise(problems)
+
+
+def _members_by_group(
+    problem: Problem, r: int, assignment: np.ndarray, problems: list[str]
+) -> dict[int, list[int]]:
+    groups: dict[int, list[int]] = {}
+    for i, g in enumerate(assignment.tolist()):
+        if g >= 0:
+            if problem.excluded[i]:
+                problems.append(f"round {r}: {problem.where(i)} is excluded but was placed")
+            groups.setdefault(int(g), []).append(i)
+    return groups
+
+
+def _sizes(r: int, groups: dict[int, list[int]], lower: np.ndarray, upper: np.ndarray) -> list[str]:
+    out = [
+        f"round {r}: group {g + 1} has {len(groups.get(g, []))}, allowed {lower[g]}–{upper[g]}"
+        for g in range(len(lower))
+        if not lower[g] <= len(groups.get(g, [])) <= upper[g]
+    ]
+    out += [f"round {r}: group {g + 1} does not exist" for g in groups if g >= len(lower)]
+    return out
+
+
+def _counts(
+    problem: Problem,
+    r: int,
+    groups: dict[int, list[int]],
+    count_rules: Sequence[tuple[str, str, str | None, int]],
+) -> list[str]:
+    out = []
+    for kind, attribute, value, count in count_rules:
+        att = problem.attributes[attribute]
+        for g, members in groups.items():
+            labels = Counter(text_key(att.display(m)) for m in members if att.display(m))
+            targets = [text_key(value)] if value is not None else list(labels)
+            for t in targets:
+                c = labels.get(t, 0)
+                bad = (
+                    (kind == "at_least" and c < count)
+                    or (kind == "at_most" and c > count)
+                    or (kind == "exactly" and c != count)
+                )
+                if bad:
+                    out.append(
+                        f"round {r}: group {g + 1} has {c} with {attribute} = {t}, "
+                        f"rule {kind} {count}"
+                    )
+    return out
+
+
+def _together_apart(problem: Problem, r: int, assignment: np.ndarray) -> list[str]:
+    out = []
+    for together in problem.together:
+        if len({int(assignment[m]) for m in together}) > 1:
+            out.append(f"round {r}: a keep_together set is split across groups")
+    for apart in problem.apart:
+        shared = [int(assignment[m]) for m in apart if assignment[m] >= 0]
+        if len(shared) != len(set(shared)):
+            out.append(f"round {r}: a keep_apart set shares a group")
+    return out
+
+
+def _placements(problem: Problem, assignment: np.ndarray) -> list[str]:
+    if problem.placed is None:
+        return []
+    return [
+        f"round 1: {problem.where(i)} is not in group {g + 1} as placed"
+        for i, g in enumerate(problem.placed.tolist())
+        if g >= 0 and assignment[i] != g
+    ]
 
 
 def _raise(problems: list[str]) -> None:

@@ -25,7 +25,7 @@ A missing value scores 0 (it never earns credit it cannot justify).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -112,59 +112,75 @@ def dissimilarity(att: AttributeData, a: _Side, b: _Side) -> np.ndarray:
 def _criterion_values(problem: Problem, crit, a: _Side, b: _Side) -> np.ndarray:  # type: ignore[no-untyped-def]
     """Criterion values for side a × side b: in a directed scheme a is the mentee
     side (matrix rows) and b the mentor side (matrix columns)."""
+    value = _CRITERIA.get(crit.kind)
+    if value is None:
+        raise ValueError(f"unknown criterion kind {crit.kind!r}")  # config prevents this
+    return value(problem, crit, a, b)
+
+
+def _same(problem: Problem, crit, a: _Side, b: _Side) -> np.ndarray:  # type: ignore[no-untyped-def]
+    att = problem.attributes[crit.attribute]
+    if att.kind == "multi":
+        return (_count_common(a, b, att.values, att.values) > 0).astype(np.float32)
+    x, y = a.take(att.values), b.take(att.values)
+    if att.kind == "numeric":
+        return (x == y).astype(np.float32)
+    return ((x == y) & (x >= 0)).astype(np.float32)
+
+
+def _overlap(problem: Problem, crit, a: _Side, b: _Side) -> np.ndarray:  # type: ignore[no-untyped-def]
     atts = problem.attributes
-    kind = crit.kind
-    if kind == "same":
-        att = atts[crit.attribute]
-        if att.kind == "multi":
-            return (_count_common(a, b, att.values, att.values) > 0).astype(np.float32)
-        x, y = a.take(att.values), b.take(att.values)
-        if att.kind == "numeric":
-            return (x == y).astype(np.float32)
-        return ((x == y) & (x >= 0)).astype(np.float32)
-    if kind == "overlap":
-        if crit.attribute is None:
-            needs, offers = _aligned_multi(atts[crit.mentee], atts[crit.mentor])
-            # common <= size, so an empty need list gives 0 / 1 = 0 without a mask
-            common = _count_common(a, b, needs, offers)
-            return common / np.maximum(_sizes(a, needs), np.float32(1))
-        A = atts[crit.attribute].values
-        common = _count_common(a, b, A, A)
-        union = _sizes(a, A) + _sizes(b, A) - common
-        return common / np.maximum(union, np.float32(1))
-    if kind == "closeness":
-        att = atts[crit.attribute]
-        x, y = a.take(_numeric(att)), b.take(_numeric(att))
-        d = (y - x) if problem.directed else np.abs(x - y)
-        rng = np.float32(crit.range if crit.range is not None else _span(att))
-        v = 1.0 - np.abs(d - np.float32(crit.target)) / rng
-        return np.nan_to_num(np.clip(v, 0.0, 1.0), nan=0.0).astype(np.float32)
-    if kind == "availability":
-        A = atts[crit.attribute].values
-        common = _count_common(a, b, A, A)
-        return (np.minimum(common, crit.slots) / np.float32(crit.slots)).astype(np.float32)
-    if kind == "preference":
-        return _preference(problem, crit, a, b)
-    if kind == "diversity":
-        parts = [dissimilarity(atts[name], a, b) for name in crit.attributes]
-        return (sum(parts[1:], parts[0]) / np.float32(len(parts))).astype(np.float32)
-    if kind == "similarity":
-        att = atts[crit.attribute]
-        present = a.take(att.present()) & b.take(att.present())
-        return np.where(present, 1.0 - dissimilarity(att, a, b), 0.0).astype(np.float32)
-    if kind == "balance":
-        att = atts[crit.attribute]
-        x, y = a.take(_numeric(att)), b.take(_numeric(att))
-        d = (x - y) / np.float32(_span(att))
-        return np.nan_to_num(d * d, nan=0.0).astype(np.float32)
-    if kind == "pairwise":
-        m = problem.pairwise[criterion_name(crit)]
-        top = float(np.max(m)) if m.size else 0.0
-        scale = np.float32(1.0 / top) if top > 0 else np.float32(0.0)
-        if a.axis is None:
-            return (m[a.index, b.index] * scale).astype(np.float32)
-        return (m[np.ix_(a.index, b.index)] * scale).astype(np.float32)
-    raise ValueError(f"unknown criterion kind {kind!r}")  # config prevents this
+    if crit.attribute is None:
+        needs, offers = _aligned_multi(atts[crit.mentee], atts[crit.mentor])
+        # common <= size, so an empty need list gives 0 / 1 = 0 without a mask
+        common = _count_common(a, b, needs, offers)
+        return common / np.maximum(_sizes(a, needs), np.float32(1))
+    A = atts[crit.attribute].values
+    common = _count_common(a, b, A, A)
+    union = _sizes(a, A) + _sizes(b, A) - common
+    return common / np.maximum(union, np.float32(1))
+
+
+def _closeness(problem: Problem, crit, a: _Side, b: _Side) -> np.ndarray:  # type: ignore[no-untyped-def]
+    att = problem.attributes[crit.attribute]
+    x, y = a.take(_numeric(att)), b.take(_numeric(att))
+    d = (y - x) if problem.directed else np.abs(x - y)
+    rng = np.float32(crit.range if crit.range is not None else _span(att))
+    v = 1.0 - np.abs(d - np.float32(crit.target)) / rng
+    return np.nan_to_num(np.clip(v, 0.0, 1.0), nan=0.0).astype(np.float32)
+
+
+def _availability(problem: Problem, crit, a: _Side, b: _Side) -> np.ndarray:  # type: ignore[no-untyped-def]
+    A = problem.attributes[crit.attribute].values
+    common = _count_common(a, b, A, A)
+    return (np.minimum(common, crit.slots) / np.float32(crit.slots)).astype(np.float32)
+
+
+def _diversity(problem: Problem, crit, a: _Side, b: _Side) -> np.ndarray:  # type: ignore[no-untyped-def]
+    parts = [dissimilarity(problem.attributes[name], a, b) for name in crit.attributes]
+    return (sum(parts[1:], parts[0]) / np.float32(len(parts))).astype(np.float32)
+
+
+def _similarity(problem: Problem, crit, a: _Side, b: _Side) -> np.ndarray:  # type: ignore[no-untyped-def]
+    att = problem.attributes[crit.attribute]
+    present = a.take(att.present()) & b.take(att.present())
+    return np.where(present, 1.0 - dissimilarity(att, a, b), 0.0).astype(np.float32)
+
+
+def _balance(problem: Problem, crit, a: _Side, b: _Side) -> np.ndarray:  # type: ignore[no-untyped-def]
+    att = problem.attributes[crit.attribute]
+    x, y = a.take(_numeric(att)), b.take(_numeric(att))
+    d = (x - y) / np.float32(_span(att))
+    return np.nan_to_num(d * d, nan=0.0).astype(np.float32)
+
+
+def _pairwise(problem: Problem, crit, a: _Side, b: _Side) -> np.ndarray:  # type: ignore[no-untyped-def]
+    m = problem.pairwise[criterion_name(crit)]
+    top = float(np.max(m)) if m.size else 0.0
+    scale = np.float32(1.0 / top) if top > 0 else np.float32(0.0)
+    if a.axis is None:
+        return (m[a.index, b.index] * scale).astype(np.float32)
+    return (m[np.ix_(a.index, b.index)] * scale).astype(np.float32)
 
 
 def _likes(problem: Problem, attribute: str | None) -> np.ndarray:
@@ -207,6 +223,20 @@ def _preference(problem: Problem, crit, a: _Side, b: _Side) -> np.ndarray:  # ty
     disliked = _relation(_likes(problem, crit.dislike), a, b)
     value = np.where(liked, 1.0, 0.5)
     return np.where(disliked, 0.0, value).astype(np.float32)
+
+
+_CRITERIA: dict[str, Callable[..., np.ndarray]] = {
+    "same": _same,
+    "overlap": _overlap,
+    "closeness": _closeness,
+    "availability": _availability,
+    "preference": _preference,
+    "diversity": _diversity,
+    "similarity": _similarity,
+    "balance": _balance,
+    "pairwise": _pairwise,
+}
+"""Criterion kind -> its value over a pair space (the definitions in this module's docstring)."""
 
 
 def _criteria(problem: Problem) -> Iterator[tuple[str, float, object]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -170,91 +171,110 @@ def choose_groups(
     return lower, upper  # the solver reports why the fewest groups cannot work
 
 
-def run(problem: Problem, *, progress: Progress | None) -> SchemeRun:
-    """Form the groups of every round, check them, build the tables."""
-    from ..solvers import Status
-    from ..solvers.groups import solve_groups
+@dataclass(frozen=True)
+class _Setup:
+    """A cohorts problem as the grouping solver takes it (positions within the pool)."""
 
-    scheme = problem.scheme
+    pool: np.ndarray
+    rules: list[CountRule]
+    locked: np.ndarray | None
+    together: list[np.ndarray]
+    apart: list[np.ndarray]
+    lower: np.ndarray
+    upper: np.ndarray
+    benefit: np.ndarray
+
+
+def _setup(problem: Problem) -> _Setup:
     pool = problem.pool()
     rules = count_rules(problem, pool)
     pos = np.full(problem.n, -1, dtype=np.int64)
     pos[pool] = np.arange(len(pool))
-    locked = None
-    if problem.placed is not None:
-        locked = problem.placed[pool].copy()
+    locked = None if problem.placed is None else problem.placed[pool].copy()
     together = [pos[s][pos[s] >= 0] for s in problem.together]
     apart = [pos[s][pos[s] >= 0] for s in problem.apart]
     lower, upper = choose_groups(problem, len(pool), rules, locked, together, apart)
-    if locked is not None:
-        too_high = locked >= len(lower)
-        if too_high.any():
-            raise InputError(
-                issues=[
-                    Issue(
-                        f"rule place: group {int(locked.max()) + 1} does not exist; "
-                        f"there are {len(lower)} groups"
-                    )
-                ]
-            )
+    if locked is not None and (locked >= len(lower)).any():
+        raise InputError(
+            issues=[
+                Issue(
+                    f"rule place: group {int(locked.max()) + 1} does not exist; "
+                    f"there are {len(lower)} groups"
+                )
+            ]
+        )
     benefit = score_matrix(problem, pool, pool).astype(np.float64)
     np.fill_diagonal(benefit, 0.0)
     benefit -= _history_penalty(problem, pool)
-    solver = scheme.solver
+    return _Setup(pool, rules, locked, together, apart, lower, upper, benefit)
+
+
+def run(problem: Problem, *, progress: Progress | None) -> SchemeRun:
+    """Form the groups of every round, check them, build the tables."""
+    setup = _setup(problem)
+    n_pool = len(setup.pool)
     assignments: list[np.ndarray] = []
     outcomes: list[RoundOutcome] = []
-    shared = np.zeros((len(pool), len(pool)), dtype=bool)
-    for r in range(scheme.rounds):
-        out = solve_groups(
-            benefit - REPEAT_PENALTY * shared,
-            lower,
-            upper,
-            rules=rules,
-            locked=locked if r == 0 else None,
-            together=together,
-            apart=apart,
-            time_limit=solver.time_limit,
-            iterations=solver.iterations,
-            seed=solver.seed + r,
-            callback=progress,
-        )
-        if out.status == Status.INFEASIBLE:
-            raise InfeasibleError("\n".join(out.reasons) or "the composition rules cannot all hold")
-        if out.status == Status.UNKNOWN:
-            raise InfeasibleError(
-                "no grouping meeting every rule was found in the time or iterations given; "
-                "allow more (--time-limit / --iterations) or relax a rule"
-            )
-        local = out.assignment
+    shared = np.zeros((n_pool, n_pool), dtype=bool)
+    for r in range(problem.scheme.rounds):
+        local, outcome = _solve_round(problem, setup, r, shared, progress)
         same = local[:, None] == local[None, :]
         np.fill_diagonal(same, False)
-        repeats = int((same & shared).sum() // 2)
+        outcomes.append(replace(outcome, repeats=int((same & shared).sum() // 2)))
         shared |= same
         full = np.full(problem.n, -1, dtype=np.int64)
-        full[pool] = local
+        full[setup.pool] = local
         assignments.append(full)
-        outcomes.append(
-            RoundOutcome(
-                status=out.status.value,
-                objective_value=float(out.objective),
-                bound=None if out.bound is None else float(out.bound),
-                units=len(lower),
-                solver=str(out.stats.get("method", "memetic tabu search")),
-                repeats=repeats,
-            )
-        )
     spec = [
         (rule.kind, rule.attribute, rule.value, rule.count)
-        for rule in scheme.rules
+        for rule in problem.scheme.rules
         if rule.kind in ("at_least", "at_most", "exactly")
     ]
-    check_groups(problem, assignments, lower, upper, spec)
+    check_groups(problem, assignments, setup.lower, setup.upper, spec)
     tables = {
         "groups": _groups_table(problem, assignments),
         "group_summary": _summary_table(problem, assignments, outcomes),
         "unmatched": pd.DataFrame(excluded_rows(problem, "member"), columns=UNMATCHED_COLUMNS),
     }
     return SchemeRun(tables, outcomes)
+
+
+def _solve_round(
+    problem: Problem, setup: _Setup, r: int, shared: np.ndarray, progress: Progress | None
+) -> tuple[np.ndarray, RoundOutcome]:
+    """One round's grouping (pool positions); pairs who already shared a group pay."""
+    from ..solvers import Status
+    from ..solvers.groups import solve_groups
+
+    solver = problem.scheme.solver
+    out = solve_groups(
+        setup.benefit - REPEAT_PENALTY * shared,
+        setup.lower,
+        setup.upper,
+        rules=setup.rules,
+        locked=setup.locked if r == 0 else None,
+        together=setup.together,
+        apart=setup.apart,
+        time_limit=solver.time_limit,
+        iterations=solver.iterations,
+        seed=solver.seed + r,
+        callback=progress,
+    )
+    if out.status == Status.INFEASIBLE:
+        raise InfeasibleError("\n".join(out.reasons) or "the composition rules cannot all hold")
+    if out.status == Status.UNKNOWN:
+        raise InfeasibleError(
+            "no grouping meeting every rule was found in the time or iterations given; "
+            "allow more (--time-limit / --iterations) or relax a rule"
+        )
+    outcome = RoundOutcome(
+        status=out.status.value,
+        objective_value=float(out.objective),
+        bound=None if out.bound is None else float(out.bound),
+        units=len(setup.lower),
+        solver=str(out.stats.get("method", "memetic tabu search")),
+    )
+    return out.assignment, outcome
 
 
 def _history_penalty(problem: Problem, pool: np.ndarray) -> np.ndarray:

@@ -39,7 +39,7 @@ def matrix_summary(weights: np.ndarray, min_weight: int) -> tuple[np.ndarray, np
 
 
 @numba.njit(cache=True)
-def top_candidates(
+def top_candidates(  # noqa: C901 - numba kernel: one flat loop nest, kept whole for speed
     weights: np.ndarray,
     min_weight: int,
     rows_ok: np.ndarray,
@@ -120,7 +120,7 @@ def top_candidates(
 
 
 @numba.njit(cache=True)
-def violating_arcs(
+def violating_arcs(  # noqa: C901 - numba kernel: one flat loop nest, kept whole for speed
     weights: np.ndarray,
     min_weight: int,
     pair_bonus: int,
@@ -217,7 +217,7 @@ def dual_slack_sum(
 
 
 @numba.njit(cache=True)
-def maximum_bmatching(
+def maximum_bmatching(  # noqa: C901 - numba kernel: one flat loop nest, kept whole for speed
     weights: np.ndarray,
     min_weight: int,
     rows_ok: np.ndarray,

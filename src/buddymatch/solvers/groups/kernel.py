@@ -158,7 +158,7 @@ def _members(a: np.ndarray, G: int, gstart: np.ndarray, gmem: np.ndarray) -> Non
 
 
 @njit(cache=True)
-def tabu_search(
+def tabu_search(  # noqa: C901 - numba kernel: one flat loop nest, kept whole for speed
     D: np.ndarray,
     a: np.ndarray,
     M: np.ndarray,
@@ -344,7 +344,7 @@ def perturb(
 
 
 @njit(cache=True)
-def crossover(
+def crossover(  # noqa: C901 - numba kernel: one flat loop nest, kept whole for speed
     D: np.ndarray,
     pa: np.ndarray,
     pb: np.ndarray,
@@ -431,7 +431,7 @@ def crossover(
 
 
 @njit(cache=True)
-def enumerate_exact(
+def enumerate_exact(  # noqa: C901 - numba kernel: one flat loop nest, kept whole for speed
     D: np.ndarray,
     lo: np.ndarray,
     up: np.ndarray,
@@ -570,7 +570,7 @@ def enumerate_exact(
 
 
 @njit(cache=True)
-def descent(
+def descent(  # noqa: C901 - numba kernel: one flat loop nest, kept whole for speed
     D: np.ndarray,
     a: np.ndarray,
     M: np.ndarray,

@@ -73,7 +73,7 @@ def _top_k_kernel(
 
 
 @nb.njit(cache=True)
-def _violation_kernel(
+def _violation_kernel(  # noqa: C901 - numba kernel: one flat loop nest, kept whole for speed
     w: np.ndarray,
     active: np.ndarray,
     pen: np.ndarray,

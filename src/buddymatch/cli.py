@@ -19,10 +19,11 @@ from typing import Any, TypeVar
 
 import click
 
-from . import api
 from ._version import __version__
 from .errors import BuddymatchError, InputError
-from .schemes import all_objectives, scheme_names
+
+# The library (pandas, pydantic, the schemes) is imported inside each command:
+# `buddymatch --version` and `--help` stay fast, and `validate` never loads a solver.
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("buddymatch")
@@ -74,6 +75,35 @@ def profiles_and_scheme(func: F) -> F:
     )
 
 
+class _Registered(click.Choice):
+    """A choice among the registry's scheme or objective names, looked up when needed.
+
+    Importing the registry loads pandas; a plain ``Choice`` would do that for
+    every command, ``--version`` included.
+    """
+
+    def __init__(self, what: str) -> None:
+        super().__init__([])
+        self.what = what
+        self.loaded = False
+
+    def _load(self) -> None:
+        if not self.loaded:
+            from .schemes import all_objectives, scheme_names
+
+            names = scheme_names() if self.what == "scheme" else all_objectives()
+            self.choices = tuple(names)
+            self.loaded = True
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        self._load()
+        return super().convert(value, param, ctx)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context) -> str | None:
+        self._load()
+        return super().get_metavar(param, ctx)
+
+
 def _setup_logging(verbose: int) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(
@@ -106,6 +136,8 @@ def validate(profiles: tuple[Path, ...], scheme: Path) -> None:
       buddymatch validate mentors.csv mentees.csv -c constraints/mentoring.yaml
     """
     started = time.perf_counter()
+    from . import api
+
     result = api.validate(list(profiles), scheme)
     log.info("validated %d participants in %.2fs", result.problem.n, time.perf_counter() - started)
     click.echo("OK: no problems found.")
@@ -132,9 +164,9 @@ def validate(profiles: tuple[Path, ...], scheme: Path) -> None:
 )
 @click.option(
     "--objective",
-    type=click.Choice(all_objectives()),
+    type=_Registered("objective"),
     default=None,
-    help="Override the scheme's objective.",
+    help="Override the scheme's objective (one the scheme supports).",
 )
 @click.option("--rounds", type=click.IntRange(min=1), default=None, help="Rotations in one run.")
 @click.option(
@@ -169,6 +201,8 @@ def match(
     Example:
       buddymatch match sample_data/profiles.csv -c constraints/mentoring.yaml -o out --seed 1
     """
+    from . import api
+
     _refuse_existing(output, force)
     with _progress(quiet) as progress:
         result = api.match(
@@ -267,6 +301,7 @@ def score(
     Example:
       buddymatch score sample_data/profiles.csv -c constraints/mentoring.yaml -o pairs.csv --top 5
     """
+    from . import api
     from .io.writers import write_csv
 
     if output.exists() and not force:
@@ -303,6 +338,8 @@ def explain(
     Example:
       buddymatch explain out --pair p00017@example.nhs.uk p00102@example.nhs.uk
     """
+    from . import api
+
     text = api.explain_result(
         output, pair[0], pair[1], profiles=list(profiles) or None, scheme=scheme
     )
@@ -330,7 +367,7 @@ def report(output: Path, target: Path, force: bool) -> None:
 
 
 @cli.command()
-@click.option("--scheme", "kind", required=True, type=click.Choice(scheme_names()))
+@click.option("--scheme", "kind", required=True, type=_Registered("scheme"))
 @click.option("--size", required=True, type=click.IntRange(min=1, max=10_000_000))
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path))

@@ -16,8 +16,41 @@ numba and OR-Tools).
 from __future__ import annotations
 
 import enum
+import os
+import sys
+from pathlib import Path
 
 from buddymatch.weights import NOT_ALLOWED, WEIGHT_SCALE
+
+
+def numba_cache_dir() -> Path:
+    """Where compiled numba kernels are cached, for any kind of install.
+
+    ``NUMBA_CACHE_DIR`` wins when set; otherwise ``BUDDYMATCH_CACHE_DIR``/numba,
+    else the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``, on
+    Windows ``%LOCALAPPDATA%``)/buddymatch/numba.  A stable, writable place
+    means the kernels compile once per version, not on every run (numba's
+    default, beside the sources, is read-only in a system-wide install).
+    """
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return Path(os.environ["NUMBA_CACHE_DIR"])
+    if os.environ.get("BUDDYMATCH_CACHE_DIR"):
+        return Path(os.environ["BUDDYMATCH_CACHE_DIR"]) / "numba"
+    base = os.environ.get("XDG_CACHE_HOME") or os.environ.get("LOCALAPPDATA")
+    root = Path(base) if base else Path.home() / ".cache"
+    return root / "buddymatch" / "numba"
+
+
+def _use_cache_dir() -> None:
+    """Point numba at :func:`numba_cache_dir` before any kernel module is compiled."""
+    path = str(numba_cache_dir())
+    os.environ.setdefault("NUMBA_CACHE_DIR", path)
+    numba = sys.modules.get("numba")
+    if numba is not None:  # numba read its environment already: set its config too
+        numba.config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]
+
+
+_use_cache_dir()
 
 
 class Status(str, enum.Enum):
@@ -29,4 +62,4 @@ class Status(str, enum.Enum):
     UNKNOWN = "unknown"  # stopped (time limit) without any valid result
 
 
-__all__ = ["NOT_ALLOWED", "WEIGHT_SCALE", "Status"]
+__all__ = ["NOT_ALLOWED", "WEIGHT_SCALE", "Status", "numba_cache_dir"]

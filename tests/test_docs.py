@@ -10,6 +10,7 @@ block right after ``<!-- file: PATH -->`` is written to PATH before the examples
 
 from __future__ import annotations
 
+import doctest
 import re
 import shlex
 import shutil
@@ -142,3 +143,22 @@ def test_reference_has_complete_schemes() -> None:
 def test_reference_schemes_validate(label: str, lang: str, text: str) -> None:
     data = yaml.safe_load(text) if lang == "yaml" else tomllib.loads(text)
     validate_scheme(data, label=label)
+
+
+def _pycon(page: Path) -> str:
+    """Every ```pycon block of a page, in order, as one doctest text."""
+    blocks = [b for b in parse(page).blocks if b.lang == "pycon"]
+    return "\n\n".join("\n".join(b.lines) for b in blocks)
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if _pycon(p)], ids=lambda p: p.name)
+def test_python_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Python sessions shown in the docs are real, output included (doctest)."""
+    for folder in ("sample_data", "constraints"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    monkeypatch.chdir(tmp_path)
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    test = doctest.DocTestParser().get_doctest(_pycon(page), {}, page.name, str(page), 0)
+    runner = doctest.DocTestRunner(optionflags=flags)
+    runner.run(test)
+    assert runner.failures == 0, f"{page.name}: {runner.failures} example(s) failed (see output)"

@@ -55,7 +55,42 @@ def load_problem(
     overrides: Mapping[str, Any] | None = None,
     limits: ReadLimits | None = None,
 ) -> Problem:
-    """Read and validate everything; raise one error listing every problem."""
+    """Read the profiles and the scheme, validate everything, encode a :class:`Problem`.
+
+    Parameters
+    ----------
+    profiles
+        A pandas DataFrame (text cells), a path, or several paths (CSV, XLSX,
+        Google / Microsoft Forms exports).
+    scheme
+        A scheme file path (YAML or TOML), a dict of the same shape, or a
+        validated :class:`~buddymatch.model.Scheme`.
+    overrides
+        Scheme keys to replace, as the CLI options do: ``seed``,
+        ``time_limit``, ``iterations``, ``objective``, ``rounds`` (``None``
+        values are ignored).  Re-validated like the file.
+    limits
+        File size and row caps for reading (:class:`~buddymatch.io.readers.ReadLimits`).
+
+    Returns
+    -------
+    Problem
+        The participants encoded for scoring and solving (no I/O left to do).
+
+    Raises
+    ------
+    InputError
+        A profile or side file is unreadable or inconsistent; ``.issues``
+        lists every problem with file, row, column and fix.
+    ConfigError
+        The scheme (or an override) is invalid; ``.issues`` lists every problem.
+
+    Examples
+    --------
+    >>> problem = load_problem("sample_data/profiles.csv", "constraints/mentoring.yaml")
+    >>> problem.n, len(problem.mentors()), len(problem.mentees())
+    (150, 61, 101)
+    """
     if isinstance(scheme, Scheme):
         spec, base = scheme, None
     else:
@@ -68,19 +103,47 @@ def load_problem(
 
 @dataclass(frozen=True)
 class Validation:
-    """A valid problem and its population summary (``buddymatch validate``)."""
+    """A valid problem and its population summary (``buddymatch validate``).
+
+    ``summary`` holds the counts as a dict (participants, excluded, roles and
+    capacity for mentoring, the values of each categorical attribute);
+    :meth:`text` words them as the CLI prints them.
+    """
 
     problem: Problem
     summary: dict[str, Any] = field(default_factory=dict)
 
     def text(self) -> str:
+        """The population summary as ``buddymatch validate`` prints it."""
         return population_text(self.summary)
 
 
 def validate(
     profiles: Profiles, scheme: SchemeSource | Scheme, *, limits: ReadLimits | None = None
 ) -> Validation:
-    """Load and check everything; return the population summary."""
+    """Check profiles against a scheme: every problem at once, else a population summary.
+
+    Parameters
+    ----------
+    profiles, scheme, limits
+        As for :func:`load_problem`.
+
+    Returns
+    -------
+    Validation
+        The problem and its population summary.
+
+    Raises
+    ------
+    InputError, ConfigError
+        With every problem found (see :func:`load_problem`).
+
+    Examples
+    --------
+    >>> v = validate("sample_data/profiles.csv", "constraints/mentoring.yaml")
+    >>> print(v.text().splitlines()[1])
+    roles: 49 mentors, 89 mentees, 12 both
+    """
     problem = load_problem(profiles, scheme, limits=limits)
     return Validation(problem, population_summary(problem))
 
@@ -98,10 +161,43 @@ def match(
     limits: ReadLimits | None = None,
     record_time: bool = False,
 ) -> MatchResult:
-    """Run the whole chain and return the result.
+    """Build the pairs or groups: read, validate, score, apply the rules, solve, check, explain.
 
-    Options given here override the scheme file's.  Every result passes the
-    independent check (:mod:`buddymatch.check`) before it is returned.
+    Every result passes the independent checker (:mod:`buddymatch.check`)
+    before it is returned; a result that breaks a rule raises instead.
+
+    Parameters
+    ----------
+    profiles, scheme, limits
+        As for :func:`load_problem`.
+    seed, time_limit, iterations, objective, rounds
+        Override the scheme's values (``None``: keep the scheme's).
+    progress
+        Called with a dict (``elapsed``, ``best``, ``iteration``) while a
+        search runs (cohorts); see docs/python-api.md.
+    record_time
+        Add ``runtime_s`` to the summary (outputs then differ between runs).
+
+    Returns
+    -------
+    MatchResult
+        ``.matches`` or ``.groups``, ``.unmatched`` with reasons, ``.summary``
+        (status, objective, bound, gap, ...), ``.explain(a, b)``, ``.write(folder)``.
+
+    Raises
+    ------
+    InputError, ConfigError
+        Bad input or scheme (exit 2 on the command line).
+    InfeasibleError
+        The rules cannot all hold; the message says which and why.
+    SolverError
+        A solver failed or its result failed the independent check (a bug).
+
+    Examples
+    --------
+    >>> result = match("sample_data/profiles.csv", "constraints/mentoring.yaml", seed=1)
+    >>> result.summary["status"], result.summary["matched"], len(result.unmatched)
+    ('optimal', 141, 9)
     """
     started = time.perf_counter()
     overrides = {
@@ -122,7 +218,34 @@ def solve(
     started: float | None = None,
     record_time: bool = False,
 ) -> MatchResult:
-    """Solve an already-loaded problem (see :func:`load_problem`)."""
+    """Solve an already-loaded problem: :func:`match` without the reading.
+
+    Parameters
+    ----------
+    problem
+        From :func:`load_problem` (the scheme is re-checked against its
+        scheme's own rules, in case it was changed in code).
+    progress, record_time
+        As for :func:`match`.
+    started
+        ``time.perf_counter()`` when the caller's clock started (for ``runtime_s``).
+
+    Returns
+    -------
+    MatchResult
+
+    Raises
+    ------
+    ConfigError, InfeasibleError, SolverError
+        As for :func:`match`.
+
+    Examples
+    --------
+    >>> problem = load_problem("sample_data/profiles.csv", "constraints/peer.yaml",
+    ...                        overrides={"rounds": 1})
+    >>> solve(problem).summary["units"]
+    75
+    """
     started = time.perf_counter() if started is None else started
     kind = get_scheme(problem.scheme.scheme)
     kind.ensure_valid(problem.scheme)
@@ -140,10 +263,32 @@ def score(
     top: int | None = None,
     limits: ReadLimits | None = None,
 ) -> pd.DataFrame:
-    """Every allowed pair with its score and criterion breakdown, best first.
+    """Every allowed pair with its score and criterion breakdown, best first (an audit).
 
-    ``top`` keeps each person's K best pairs (large inputs).  Mentoring pairs
-    are (mentor_id, mentee_id); other schemes (member_a, member_b).
+    Parameters
+    ----------
+    profiles, scheme, limits
+        As for :func:`load_problem`.
+    top
+        Keep each person's K best pairs (for large inputs); ``None`` keeps all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``mentor_id, mentee_id`` (mentoring) or ``member_a, member_b``, then
+        ``score`` (0–100) and one column per criterion (0–1); pairs a hard
+        rule forbids are not listed.
+
+    Raises
+    ------
+    InputError, ConfigError
+        As for :func:`load_problem`.
+
+    Examples
+    --------
+    >>> pairs = score("sample_data/profiles.csv", "constraints/mentoring.yaml")
+    >>> list(pairs.columns[:3]), bool(pairs["score"].is_monotonic_decreasing)
+    (['mentor_id', 'mentee_id', 'score'], True)
     """
     problem = load_problem(profiles, scheme, limits=limits)
     kind = get_scheme(problem.scheme.scheme)
@@ -187,10 +332,38 @@ def explain_result(
     profiles: Profiles | None = None,
     scheme: SchemeSource | None = None,
 ) -> str:
-    """Explain a pair against a results folder written by ``match``.
+    """Why two people were (or were not) matched, against a results folder.
 
-    The profiles and scheme default to those recorded in ``summary.json``; the
-    profiles must be unchanged since the run (their hash is compared).
+    Parameters
+    ----------
+    output
+        A folder written by ``buddymatch match`` (or :meth:`MatchResult.write`).
+    a, b
+        Two participant ids (case and spacing ignored).
+    profiles, scheme
+        Default to those recorded in the folder's ``summary.json``; the
+        profiles must be unchanged since the run (their hash is compared).
+
+    Returns
+    -------
+    str
+        The score breakdown, then: the rounds they were matched in, or every
+        rule that forbids the pair, or what each of them got instead.
+
+    Raises
+    ------
+    InputError
+        Unknown id, changed profiles, or a folder that does not record its inputs.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp() + "/out"
+    >>> written = match("sample_data/profiles.csv", "constraints/mentoring.yaml").write(folder)
+    >>> text = explain_result(folder, "p00045@example.nhs.uk", "p00001@example.nhs.uk",
+    ...     profiles="sample_data/profiles.csv", scheme="constraints/mentoring.yaml")
+    >>> text.splitlines()[0], text.splitlines()[-1]
+    ('Mentor p00045@example.nhs.uk, mentee p00001@example.nhs.uk', 'Made in round 1.')
     """
     from .io.writers import read_results
 

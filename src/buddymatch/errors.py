@@ -42,7 +42,22 @@ class Issue:
 
 
 class BuddymatchError(Exception):
-    """Base of every error the user can cause or act on."""
+    """Base of every error the user can cause or act on.
+
+    Attributes
+    ----------
+    issues : tuple of Issue
+        Every problem found (possibly empty when the message says it all).
+    exit_code : int
+        What the command line exits with: 2 bad input or usage, 1 the rules
+        cannot hold or the run failed.
+
+    Examples
+    --------
+    >>> error = InputError(issues=[Issue("is blank", file="p.csv", row=3, column="Email")])
+    >>> error.lines, error.exit_code
+    (['p.csv row 3, column "Email": is blank'], 2)
+    """
 
     exit_code = 2
 

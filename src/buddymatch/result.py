@@ -18,11 +18,28 @@ from .model import Problem
 
 @dataclass
 class MatchResult:
-    """The outcome of :func:`buddymatch.match`.
+    """The outcome of :func:`buddymatch.match`: checked tables, a summary, explanations.
 
-    ``tables`` holds ``matches`` (mentoring, peer) or ``groups`` and
-    ``group_summary`` (cohorts), and ``unmatched``; ``summary`` is what
-    ``summary.json`` holds.
+    Attributes
+    ----------
+    problem : Problem
+        What was solved (participants, scheme).
+    tables : dict[str, pandas.DataFrame]
+        ``matches`` (mentoring, peer) or ``groups`` and ``group_summary``
+        (cohorts), ``unmatched`` (everyone left out, with the reason) and
+        ``history`` (pairs, for the next round's ``history:`` file).  The
+        columns are the output contract of docs/outputs.md.
+    summary : dict
+        What ``summary.json`` holds: ``status`` (``optimal`` / ``feasible``),
+        ``objective``, ``objective_value``, ``bound``, ``gap``, counts, seed,
+        version and input hashes.
+
+    Examples
+    --------
+    >>> import buddymatch
+    >>> result = buddymatch.match("sample_data/profiles.csv", "constraints/peer.yaml", rounds=1)
+    >>> result.scheme, result.status, len(result.matches), result.to_frame() is result.matches
+    ('peer', 'optimal', 75, True)
     """
 
     problem: Problem
@@ -65,13 +82,39 @@ class MatchResult:
         }
 
     def explain(self, a: str, b: str) -> str:
-        """Why the pair (a, b) was or was not made, with its score breakdown."""
+        """Why the pair (a, b) was or was not made, with its score breakdown.
+
+        Raises ``NotImplementedError`` for schemes without pair explanations
+        (cohorts: use :func:`buddymatch.explain_result` on a written folder)
+        and :class:`InputError` for an unknown id.
+        """
         if self._explainer is None:
             raise NotImplementedError("explain is not available for this scheme")
         return self._explainer(a, b)
 
     def write(self, out_dir: str | Path, *, fmt: str = "csv", force: bool = False) -> list[Path]:
-        """Write the output folder atomically (see :mod:`buddymatch.io.writers`)."""
+        """Write the output folder atomically, as ``buddymatch match -o`` does.
+
+        Parameters
+        ----------
+        out_dir
+            The folder; an existing non-empty folder is refused unless ``force``.
+        fmt
+            ``"csv"`` (one file per table) or ``"xlsx"`` (one workbook);
+            ``summary.json`` is written in both cases.
+        force
+            Replace an existing folder's content.
+
+        Returns
+        -------
+        list of Path
+            The files written.
+
+        Raises
+        ------
+        InputError
+            The folder exists and is not empty (without ``force``), or cannot be written.
+        """
         from .io.writers import write_results
 
         return write_results(out_dir, self.tables, self.summary, fmt=fmt, force=force)

@@ -204,11 +204,33 @@ _BLOCK = 1 << 17
 
 
 def sample_profiles(scheme: str, size: int, seed: int) -> pd.DataFrame:
-    """Return ``size`` synthetic sign-ups with the columns :data:`COLUMNS`.
+    """Realistic synthetic sign-ups (NHS-style organisations, bands, professions, topics).
 
-    ``scheme`` is validated (``mentoring``, ``peer`` or ``cohorts``) but the rows
-    do not depend on it.  Deterministic in ``(size, seed)``: numpy's PCG64 with a
-    fixed seed, no dependence on hash seeds, time or threads.
+    Parameters
+    ----------
+    scheme
+        A registered scheme name (checked; the rows do not depend on it).
+    size
+        Number of people, 0 to 20,000,000.
+    seed
+        Any integer; the rows are deterministic in ``(size, seed)`` (numpy's
+        PCG64, no dependence on hash seeds, time or threads).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text columns :data:`COLUMNS`, one row per person.
+
+    Raises
+    ------
+    ConfigError
+        Unknown scheme or a size out of range.
+
+    Examples
+    --------
+    >>> frame = sample_profiles("mentoring", 5, seed=7)
+    >>> frame.shape, frame.iloc[0]["Email"]
+    ((5, 14), 'p00001@example.nhs.uk')
     """
     get_scheme(scheme)
     if not 0 <= size <= _MAX_SIZE:
@@ -273,7 +295,20 @@ _SLOTS_P = np.array([0.25, 0.35, 0.25, 0.15])
 
 
 def sample_scheme(scheme: str) -> dict[str, Any]:
-    """The v1 scheme-file dict (YAML-ready) that matches :func:`sample_profiles` columns."""
+    """A scheme-file dict (YAML-ready) for :func:`sample_profiles` columns.
+
+    The attributes are the sampler's; rules, criteria and options are the
+    scheme's own example (``SchemeKind.sample_settings``).
+
+    Examples
+    --------
+    >>> import buddymatch
+    >>> scheme = sample_scheme("peer")
+    >>> scheme["scheme"], scheme["rules"]
+    ('peer', [{'different': 'organisation'}])
+    >>> buddymatch.match(sample_profiles("peer", 40, seed=1), scheme).summary["matched"]
+    40
+    """
     attributes: dict[str, Any] = {
         "organisation": {"column": ORGANISATION},
         "org_type": {"column": ORG_TYPE},

@@ -54,7 +54,11 @@ _use_cache_dir()
 
 
 class Status(str, enum.Enum):
-    """What a solve proved about its result."""
+    """What a solve proved about its result (``summary.json`` ``status`` holds the value).
+
+    >>> Status("optimal") is Status.OPTIMAL
+    True
+    """
 
     OPTIMAL = "optimal"  # proven best for the stated objective
     FEASIBLE = "feasible"  # valid, with a bound and gap where one is known

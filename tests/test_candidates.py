@@ -1,0 +1,86 @@
+"""Hard rules as masks (candidates.py) agree with the independent checker at the boundary.
+
+Both sides use the tolerances of model.py; a pair exactly at a gap bound or
+exactly at min_score must be allowed by the rules and accepted by the checker,
+and one just outside refused by both.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from buddymatch.api import load_problem
+from buddymatch.candidates import rule_masks, weight_matrix
+from buddymatch.check import check_pairs, pair_violations
+from buddymatch.model import Pairs
+from buddymatch.scoring import pair_scores
+from buddymatch.weights import NOT_ALLOWED
+
+HALVES = st.integers(-20, 20).map(lambda k: k / 2)  # exact in float32 and float64
+
+
+def _problem(values: list[float], lo: float, hi: float, scheme: str, min_score: float | None):
+    n = len(values)
+    frame = pd.DataFrame(
+        {
+            "id": [f"p{i}" for i in range(n)],
+            "role": ["Either"] * n,
+            "years": [f"{v:g}" for v in values],
+            "region": ["North" if i % 2 else "South" for i in range(n)],
+        }
+    )
+    participants = {
+        "id": "id",
+        "attributes": {
+            "years": {"column": "years", "numeric": True},
+            "region": {"column": "region"},
+        },
+    }
+    if scheme == "mentoring":
+        participants["role"] = {"column": "role", "both": ["Either"]}
+        participants["capacity"] = {"default": 3}
+    data = {
+        "version": 1,
+        "scheme": scheme,
+        "participants": participants,
+        "rules": [{"gap": {"attribute": "years", "min": lo, "max": hi}}],
+        "criteria": [{"closeness": {"attribute": "years", "weight": 2}},
+                     {"same": {"attribute": "region", "weight": 1}}],
+        "min_score": min_score,
+    }  # fmt: skip
+    return load_problem(frame, {k: v for k, v in data.items() if v is not None})
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(HALVES, min_size=2, max_size=7),
+    bounds=st.tuples(HALVES, HALVES).map(sorted),
+    scheme=st.sampled_from(["mentoring", "peer"]),
+)
+def test_gap_rule_mask_and_checker_agree_at_the_bounds(
+    values: list[float], bounds: list[float], scheme: str
+) -> None:
+    problem = _problem(values, bounds[0], bounds[1], scheme, None)
+    everyone = np.arange(problem.n)
+    (label, mask), *_ = rule_masks(problem, everyone, everyone)  # rows = mentees
+    for mentee in range(problem.n):
+        for mentor in range(problem.n):
+            broken = [v for v in pair_violations(problem, mentor, mentee) if "gap" in v]
+            assert bool(mask[mentee, mentor]) == (not broken), (label, mentor, mentee)
+
+
+@settings(max_examples=30, deadline=None)
+@given(values=st.lists(HALVES, min_size=3, max_size=6), pick=st.integers(0, 100))
+def test_a_pair_exactly_at_min_score_is_allowed_by_both(values: list[float], pick: int) -> None:
+    loose = _problem(values, -100, 100, "peer", None)
+    a, b = np.triu_indices(loose.n, k=1)
+    k = pick % len(a)
+    exact = float(pair_scores(loose, Pairs(a[k : k + 1], b[k : k + 1]))[0])
+    problem = _problem(values, -100, 100, "peer", exact)
+    weights = weight_matrix(problem, np.arange(problem.n), np.arange(problem.n))
+    assert weights[a[k], b[k]] != NOT_ALLOWED  # the rules allow it
+    unit = (int(a[k]), int(b[k]))
+    check_pairs(problem, [[unit]], scores=[[exact]])  # and the checker accepts it

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from buddymatch.errors import InputError
-from buddymatch.io.readers import ReadLimits, Table, combine, read_table, read_tables
+from buddymatch.io.readers import ReadLimits, Table, read_table, read_tables
 from buddymatch.sample import COLUMNS, sample_profiles
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -510,30 +510,6 @@ def test_xlsx_header_only_and_duplicates(tmp_path: Path) -> None:
         f'{dup} row 1, column "Email": the same heading is used by columns A and D — rename or '
         "delete all but one of them",
     ]
-
-
-# --------------------------------------------------------------------------- combine
-
-
-def test_combine_unions_columns_and_keeps_provenance(tmp_path: Path) -> None:
-    mentors = tmp_path / "mentors.csv"
-    mentors.write_text("Email,Band,Capacity\nm1,Band 8a,2\n\nm2,Band 7,1\n")
-    mentees = write_xlsx(
-        tmp_path / "mentees.xlsx", [["Email", "Interests", "Band"], ["e1", "Finance", "Band 5"]]
-    )
-    tables = read_tables([mentors, mentees])
-    frame, which, rows = combine(tables)
-    assert list(frame.columns) == ["Email", "Band", "Capacity", "Interests"]
-    assert frame.to_dict("list") == {
-        "Email": ["m1", "m2", "e1"],
-        "Band": ["Band 8a", "Band 7", "Band 5"],
-        "Capacity": ["2", "1", ""],
-        "Interests": ["", "", "Finance"],
-    }
-    assert which.tolist() == [0, 0, 1]
-    assert rows.tolist() == [2, 4, 2]
-    empty, w, r = combine([])
-    assert empty.empty and len(w) == 0 and len(r) == 0
 
 
 # --------------------------------------------------------------------------- sample_data

@@ -108,28 +108,6 @@ def read_tables(
     return tables
 
 
-def combine(tables: Sequence[Table]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Stack several tables: union of columns (first-seen order, missing cells ``""``).
-
-    Returns the frame, the index of the source table of each record and its row
-    number in that file, so issues found later can still name file and row.
-    """
-    columns: list[str] = []
-    seen: set[str] = set()
-    for t in tables:
-        for c in t.frame.columns:
-            if c not in seen:
-                seen.add(c)
-                columns.append(c)
-    if not tables:
-        return pd.DataFrame(columns=pd.Index([], dtype="str")), _ints([]), _ints([])
-    parts = [t.frame.reindex(columns=columns, fill_value="") for t in tables]
-    frame = pd.concat(parts, ignore_index=True).astype("str")
-    which = np.repeat(np.arange(len(tables), dtype=np.int64), [len(t.frame) for t in tables])
-    rows = np.concatenate([np.asarray(t.rows, dtype=np.int64) for t in tables])
-    return frame, which, rows
-
-
 # --------------------------------------------------------------------------- dispatch
 
 

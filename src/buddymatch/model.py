@@ -186,12 +186,22 @@ class LockRule(_PairSource):
 
 
 class ExcludeRule(_Strict):
-    """People whose attribute takes one of ``values`` are not matched at all."""
+    """People who take no part: those whose ``attribute`` takes one of ``values``,
+    and those listed by id in ``ids`` (a coordinator's "leave this person out")."""
 
     kind: Literal["exclude"] = "exclude"
-    attribute: str
-    values: tuple[str, ...]
+    attribute: str | None = None
+    values: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
     attribute_fields: ClassVar[dict[str, AttributeKinds]] = {"attribute": None}
+
+    @model_validator(mode="after")
+    def _what(self) -> ExcludeRule:
+        if self.attribute is None and not self.ids:
+            raise ValueError("give attribute with values: [...], ids: [...], or both")
+        if self.attribute is None and self.values:
+            raise ValueError("values need the attribute they are values of")
+        return self
 
 
 class CountRuleSpec(_Strict):

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from buddymatch.config import validate_scheme
-from buddymatch.errors import InputError
+from buddymatch.errors import ConfigError, InputError
 from buddymatch.io.profiles import build_problem
 from buddymatch.io.readers import Table
 from buddymatch.model import BOTH, MENTEE, MENTOR, NO_ROLE, Problem
@@ -127,6 +127,23 @@ def test_carry_columns_and_exclude_rule() -> None:
     p = _problem(participants=participants, rules=rules)
     assert p.carry is not None and p.carry["Full name"].tolist()[0] == "Ann One"
     assert p.excluded.tolist() == [False] * 5 + [True]
+
+
+def test_exclude_by_ids_and_unknown_id() -> None:
+    rules = [*BASE["rules"], {"exclude": {"ids": ["E2@example.test ", "m1@example.test"]}}]
+    p = _problem(rules=rules)
+    assert p.excluded.tolist() == [True, False, False, True, False, False]
+    both = [{"exclude": {"attribute": "region", "values": ["east"], "ids": ["m2@example.test"]}}]
+    assert _problem(rules=both).excluded.tolist() == [False, True, False, False, False, True]
+    with pytest.raises(InputError) as info:
+        _problem(rules=[{"exclude": {"ids": ["m1@example.test", "nobody@example.test"]}}])
+    assert info.value.lines == ['key "rules[0].exclude.ids": item 2 is not an id in the profiles']
+
+
+def test_exclude_needs_attribute_or_ids() -> None:
+    with pytest.raises(ConfigError) as info:
+        validate_scheme({**BASE, "rules": [{"exclude": {"values": ["east"]}}]})
+    assert "give attribute with values: [...], ids: [...], or both" in str(info.value)
 
 
 def test_cohort_rules_keep_together_apart_place() -> None:

@@ -193,6 +193,9 @@ def test_reason_excluded_and_wants_zero() -> None:
     )
     rules = [{"different": "org"}, {"exclude": {"attribute": "region", "values": ["away"]}}]
     assert _reasons(df, rules=rules)["x"] == "excluded by rule: region is Away"
+    by_id = [{"different": "org"}, {"exclude": {"ids": ["m"]}}]
+    reasons = _reasons(df, rules=by_id)
+    assert reasons["m"] == "excluded by the coordinator (exclude: ids)"
 
 
 def test_locked_pairs_are_kept_and_checked() -> None:

@@ -124,8 +124,9 @@ def build_problem(
     for i, rule in enumerate(scheme.rules):
         path = f"rules[{i}].{rule.kind}"
         if rule.kind == "exclude":
-            att = attributes[rule.attribute]
-            excluded |= _matches_values(att, rule.values)
+            if rule.attribute is not None:
+                excluded |= _matches_values(attributes[rule.attribute], rule.values)
+            excluded[_ids_to_index(rule.ids, f"{path}.ids", lookup, issues)] = True
         elif rule.kind in ("forbid", "lock"):
             pairs = _read_pairs(rule, path, lookup, base_dir, issues)
             (forbidden if rule.kind == "forbid" else locked).extend(pairs)

@@ -37,8 +37,12 @@ def lookup_id(problem: Problem, value: str, lookup: dict[str, int] | None = None
 
 def excluded_reason(problem: Problem, i: int) -> str:
     """Which exclude rule took person i out."""
+    key = text_key(problem.ids[i])
     for rule in problem.scheme.rules:
-        if rule.kind == "exclude":
+        if rule.kind == "exclude" and key in {text_key(v) for v in rule.ids}:
+            return "excluded by the coordinator (exclude: ids)"
+    for rule in problem.scheme.rules:
+        if rule.kind == "exclude" and rule.attribute is not None:
             att = problem.attributes[rule.attribute]
             shown = att.display(i)
             wanted = {text_key(v) for v in rule.values}

@@ -384,3 +384,56 @@ def sample(kind: str, size: int, seed: int, output: Path, force: bool) -> None:
 
     paths = write_sample(kind, size, seed, output, force=force)
     click.echo("Wrote " + ", ".join(str(p) for p in paths) + ".")
+
+
+@cli.command()
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8765,
+    show_default=True,
+    help="0: any free port.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("buddymatch-data"),
+    show_default=True,
+    help="Run folders and the SQLite file.",
+)
+@click.option(
+    "--db",
+    default=None,
+    help="Database URL (default: SQLite in --data-dir; postgresql://user@host/db for a team).",
+)
+@click.option(
+    "--demo", is_flag=True, help="Load sample_data/ with the example schemes as three programmes."
+)
+@click.option("--team", is_flag=True, help="Accounts with passwords and roles per programme.")
+@click.option("--secure-cookies", is_flag=True, help="Mark cookies Secure (behind an HTTPS proxy).")
+@click.option("--max-upload-mb", type=click.IntRange(1, 1024), default=20, show_default=True)
+@click.option("--no-browser", is_flag=True, help="Print the sign-in link only.")
+@handle_errors
+def serve(
+    port: int,
+    data_dir: Path,
+    db: str | None,
+    demo: bool,
+    team: bool,
+    secure_cookies: bool,
+    max_upload_mb: int,
+    no_browser: bool,
+) -> None:
+    """Start the coordinator workbench on 127.0.0.1 (a browser app; see docs/workbench.md).
+
+    \b
+    Example:
+      buddymatch serve --demo
+    """
+    try:
+        from .web.serve import serve as run_server
+    except ImportError as exc:  # the web extra is optional for library users
+        raise InputError(
+            f"the workbench needs its extra: pip install 'buddymatch[web]' ({exc.name})"
+        ) from None
+    run_server(port, data_dir, db, demo, team, secure_cookies, max_upload_mb, not no_browser)

@@ -86,7 +86,9 @@ def check_password(db: Session, username: str, password: str) -> User | None:
     return user if user is not None and user.password_hash else None
 
 
-def issue_secret(db: Session, user: User, kind: str, *, hours: float | None, label: str = "") -> str:
+def issue_secret(
+    db: Session, user: User, kind: str, *, hours: float | None, label: str = ""
+) -> str:
     """A new secret of ``kind`` for ``user``; only its digest is stored."""
     token = new_token()
     expires = None if hours is None else now() + dt.timedelta(hours=hours)

@@ -70,7 +70,9 @@ def clean(issue: Issue, folder: Path) -> Issue:
             text = text.replace(p, "")
         return text
 
-    return Issue(strip(issue.message) or "", strip(issue.file), issue.row, issue.column, strip(issue.fix))
+    return Issue(
+        strip(issue.message) or "", strip(issue.file), issue.row, issue.column, strip(issue.fix)
+    )
 
 
 def issues_of(exc: BuddymatchError, folder: Path) -> list[Issue]:

@@ -13,7 +13,8 @@ import json
 import secrets
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request
+from starlette.datastructures import UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from . import access, builder, results, review, schemestate

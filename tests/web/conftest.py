@@ -62,7 +62,18 @@ class PgServer:
 
     def create_database(self) -> str:
         name = "t_" + uuid.uuid4().hex[:12]
-        done = _as_postgres([str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name])
+        done = _as_postgres(
+            [
+                str(self.bin / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                name,
+            ]
+        )
         assert done.returncode == 0, done.stderr
         return self.url(name)
 
@@ -76,19 +87,25 @@ def _start_pg() -> PgServer:
     data = folder / "data"
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
-    init = _as_postgres([str(pg / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"])
+    init = _as_postgres(
+        [str(pg / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
+    )
     if init.returncode != 0:
         raise RuntimeError(f"initdb failed: {init.stderr.strip()[:200]}")
     port = _free_port()
     opts = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
-    start = _as_postgres([str(pg / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(folder / "log"), "-w", "start"])
+    start = _as_postgres(
+        [str(pg / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(folder / "log"), "-w", "start"]
+    )
     if start.returncode != 0:
         raise RuntimeError(f"pg_ctl start failed: {start.stderr.strip()[:200]}")
     return PgServer(folder, port, pg)
 
 
 def _stop_pg(server: PgServer) -> None:
-    _as_postgres([str(server.bin / "pg_ctl"), "-D", str(server.folder / "data"), "-m", "immediate", "stop"])
+    _as_postgres(
+        [str(server.bin / "pg_ctl"), "-D", str(server.folder / "data"), "-m", "immediate", "stop"]
+    )
     shutil.rmtree(server.folder, ignore_errors=True)
 
 
@@ -126,7 +143,9 @@ class Env:
     def wb(self):  # type: ignore[no-untyped-def]
         return self.client.app.state.workbench  # type: ignore[attr-defined]
 
-    def user(self, name: str | None = None, *, admin: bool = False, password: str | None = None) -> Actor:
+    def user(
+        self, name: str | None = None, *, admin: bool = False, password: str | None = None
+    ) -> Actor:
         name = name or "u" + uuid.uuid4().hex[:8]
         with self.wb.db.session() as s:
             user = ensure_user(s, name, admin=admin)

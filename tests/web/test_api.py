@@ -48,9 +48,9 @@ def test_whole_flow_through_the_api(env: Env) -> None:
     h = env.token(env.user())
     pid = _ready(env, h)
     assert env.client.get(f"/api/programmes/{pid}", headers=h).json()["role"] == "coordinator"
-    assert [f["name"] for f in env.client.get(f"/api/programmes/{pid}/files", headers=h).json()] == [
-        "profiles.csv"
-    ]
+    assert [
+        f["name"] for f in env.client.get(f"/api/programmes/{pid}/files", headers=h).json()
+    ] == ["profiles.csv"]
     check = env.client.get(f"/api/programmes/{pid}/check", headers=h).json()
     assert check["ok"] and "150 participants" in check["text"]
     run = _run(env, pid, h)
@@ -70,7 +70,9 @@ def test_whole_flow_through_the_api(env: Env) -> None:
     for what, magic in (("csv", b"PK"), ("xlsx", b"PK"), ("html", b"<!doctype html>")):
         r = env.client.get(f"/api/programmes/{pid}/runs/1/download/{what}", headers=h)
         assert r.status_code == 200 and r.content[: len(magic)].lower() == magic.lower()
-    names = zipfile.ZipFile(io.BytesIO(env.client.get(f"/api/programmes/{pid}/runs/1/download/csv", headers=h).content)).namelist()
+    names = zipfile.ZipFile(
+        io.BytesIO(env.client.get(f"/api/programmes/{pid}/runs/1/download/csv", headers=h).content)
+    ).namelist()
     assert names == ["history.csv", "matches.csv", "unmatched.csv", "summary.json"]
     published = env.client.post(f"/api/programmes/{pid}/runs/1/publish", headers=h).json()
     assert published["published"] is True
@@ -87,12 +89,16 @@ def test_decisions_become_rules_and_the_rerun_honours_them(env: Env) -> None:
         r = env.client.post(f"/api/programmes/{pid}/decisions", json=body, headers=h)
         assert r.status_code == 200, r.text
     excluded = matches[2]["mentee_id"]
-    r = env.client.post(f"/api/programmes/{pid}/decisions", json={"kind": "exclude", "ids": [excluded]}, headers=h)
+    r = env.client.post(
+        f"/api/programmes/{pid}/decisions", json={"kind": "exclude", "ids": [excluded]}, headers=h
+    )
     scheme = r.json()["scheme"]
     assert {"lock": {"pairs": [[keep["mentor_id"], keep["mentee_id"]]]}} in scheme["rules"]
     assert {"forbid": {"pairs": [[drop["mentor_id"], drop["mentee_id"]]]}} in scheme["rules"]
     assert {"exclude": {"ids": [excluded]}} in scheme["rules"]
-    kinds = [d["kind"] for d in env.client.get(f"/api/programmes/{pid}/decisions", headers=h).json()]
+    kinds = [
+        d["kind"] for d in env.client.get(f"/api/programmes/{pid}/decisions", headers=h).json()
+    ]
     assert kinds == ["lock", "forbid", "exclude"]
     second = _run(env, pid, h)
     assert first["status"] == second["status"] == "done"
@@ -102,7 +108,9 @@ def test_decisions_become_rules_and_the_rerun_honours_them(env: Env) -> None:
     assert (drop["mentor_id"], drop["mentee_id"]) not in pairs
     assert excluded not in {m["mentee_id"] for m in rows}
     out = env.client.get(f"/api/programmes/{pid}/runs/2/tables/unmatched", headers=h).json()
-    assert {u["participant_id"]: u["reason"] for u in out}[excluded].startswith("excluded by the coordinator")
+    assert {u["participant_id"]: u["reason"] for u in out}[excluded].startswith(
+        "excluded by the coordinator"
+    )
     undo = {"kind": "exclude", "ids": [excluded], "remove": True}
     r = env.client.post(f"/api/programmes/{pid}/decisions", json=undo, headers=h)
     assert {"exclude": {"ids": [excluded]}} not in r.json()["scheme"]["rules"]
@@ -115,13 +123,21 @@ def test_roles_viewer_reads_but_cannot_change_and_no_role_is_404(env: Env) -> No
     env.wb.add_member(owner, pid, viewer.username, "viewer")
     assert env.client.get(f"/api/programmes/{pid}", headers=hv).json()["role"] == "viewer"
     lock = {"kind": "lock", "ids": ["p00045@example.nhs.uk", "p00001@example.nhs.uk"]}
-    assert env.client.post(f"/api/programmes/{pid}/decisions", json=lock, headers=hv).status_code == 403
+    assert (
+        env.client.post(f"/api/programmes/{pid}/decisions", json=lock, headers=hv).status_code
+        == 403
+    )
     assert env.client.post(f"/api/programmes/{pid}/runs", json={}, headers=hv).status_code == 403
     files = {"file": ("x.csv", b"a,b\n1,2\n", "text/csv")}
-    assert env.client.post(f"/api/programmes/{pid}/files", files=files, headers=hv).status_code == 403
+    assert (
+        env.client.post(f"/api/programmes/{pid}/files", files=files, headers=hv).status_code == 403
+    )
     for path in ("", "/files", "/scheme", "/runs", "/decisions", "/check"):
         assert env.client.get(f"/api/programmes/{pid}{path}", headers=hs).status_code == 404, path
-    assert env.client.post(f"/api/programmes/{pid}/decisions", json=lock, headers=hs).status_code == 404
+    assert (
+        env.client.post(f"/api/programmes/{pid}/decisions", json=lock, headers=hs).status_code
+        == 404
+    )
     assert pid not in [p["id"] for p in env.client.get("/api/programmes", headers=hs).json()]
     assert env.client.get("/api/programmes/999999", headers=ho).status_code == 404
 
@@ -136,7 +152,7 @@ def test_bad_input_is_422_with_every_issue(env: Env) -> None:
     r = env.client.put(f"/api/programmes/{pid}/scheme", json={"scheme": broken}, headers=h)
     assert r.status_code == 422
     texts = [i["text"] for i in r.json()["issues"]]
-    assert any('rules[0].gap.mx' in t and 'did you mean "max"' in t for t in texts)
+    assert any("rules[0].gap.mx" in t and 'did you mean "max"' in t for t in texts)
     assert any("objective" in t for t in texts)
     assert env.client.post(f"/api/programmes/{pid}/runs", json={}, headers=h).status_code == 422
 
@@ -166,11 +182,16 @@ def test_cancel_a_run_and_runs_never_share_a_folder(env: Env) -> None:
     assert len(set(folders)) == 2
     assert (env.settings.data_dir / folders[1] / "result" / "matches.csv").is_file()
     assert not (env.settings.data_dir / folders[0] / "result").exists()
-    assert env.client.get(f"/api/programmes/{pid}/runs/2/tables/matches", headers=h).status_code == 404
+    assert (
+        env.client.get(f"/api/programmes/{pid}/runs/2/tables/matches", headers=h).status_code == 404
+    )
 
 
 def test_openapi_describes_every_api_route(env: Env) -> None:
     spec = env.client.get("/api/openapi.json").json()
     paths = set(spec["paths"])
-    assert "/api/programmes/{pid}/decisions" in paths and "/api/programmes/{pid}/runs/{number}/download/{what}" in paths
+    assert (
+        "/api/programmes/{pid}/decisions" in paths
+        and "/api/programmes/{pid}/runs/{number}/download/{what}" in paths
+    )
     assert all(p.startswith("/api/") for p in paths)

@@ -13,16 +13,27 @@ CONFLICTS = (ROOT / "constraints" / "conflicts.csv").read_bytes()
 def _setup(env: Env, kind: str = "mentoring", scheme: bytes = MENTORING) -> tuple[object, str, int]:
     owner = env.user()
     client, csrf = env.browser(owner)
-    r = client.post("/programmes", data={"csrf": csrf, "name": "Page test", "kind": kind}, follow_redirects=False)
+    r = client.post(
+        "/programmes",
+        data={"csrf": csrf, "name": "Page test", "kind": kind},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     pid = int(r.headers["location"].rsplit("/", 1)[1])
     files = [("files", ("profiles.csv", SAMPLE.read_bytes(), "text/csv"))]
-    r = client.post(f"/programmes/{pid}/files", data={"csrf": csrf}, files=files, follow_redirects=False)
+    r = client.post(
+        f"/programmes/{pid}/files", data={"csrf": csrf}, files=files, follow_redirects=False
+    )
     assert r.status_code == 303
     side = [("files", ("conflicts.csv", CONFLICTS, "text/csv"))]
     client.post(f"/programmes/{pid}/files", data={"csrf": csrf, "purpose": "scheme"}, files=side)
     upload = {"file": (f"{kind}.yaml", scheme, "application/yaml")}
-    r = client.post(f"/programmes/{pid}/scheme/upload", data={"csrf": csrf}, files=upload, follow_redirects=False)
+    r = client.post(
+        f"/programmes/{pid}/scheme/upload",
+        data={"csrf": csrf},
+        files=upload,
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     return client, csrf, pid
 
@@ -78,21 +89,35 @@ def test_programme_journey_over_http(env: Env) -> None:
     assert 'value="organisation"' in scheme and "forbid" in scheme
     yaml_text = client.get(f"/programmes/{pid}/scheme.yaml").text  # type: ignore[attr-defined]
     assert yaml_text.startswith("version: 1\nscheme: mentoring")
-    r = client.post(f"/programmes/{pid}/runs", data={"csrf": csrf, "seed": "1"}, follow_redirects=False)  # type: ignore[attr-defined]
+    r = client.post(
+        f"/programmes/{pid}/runs", data={"csrf": csrf, "seed": "1"}, follow_redirects=False
+    )  # type: ignore[attr-defined]
     assert r.status_code == 303
     status = wait_run(lambda: client.get(f"/programmes/{pid}/runs/1/status").json())  # type: ignore[attr-defined]
     assert status["status"] == "done"
     review = client.get(f"/programmes/{pid}/runs/1").text  # type: ignore[attr-defined]
     assert "141 of 150" in review and "Share matched by Organisation" in review
     assert "“Areas you&#39;d like support with” covered by “Areas you can offer”" in review
-    mentor, mentee = re.search(r'name="a" value="([^"]+)">\s*<input type="hidden" name="b" value="([^"]+)"', review).groups()  # type: ignore[union-attr]
+    mentor, mentee = re.search(
+        r'name="a" value="([^"]+)">\s*<input type="hidden" name="b" value="([^"]+)"', review
+    ).groups()  # type: ignore[union-attr]
     found = client.get(f"/programmes/{pid}/runs/1", params={"q": mentee}).text  # type: ignore[attr-defined]
     assert mentee in found and "Matches (1)" in found
     explained = client.get(f"/programmes/{pid}/runs/1", params={"a": mentor, "b": mentee}).text  # type: ignore[attr-defined]
     assert 'id="explanation"' in explained
     for what in ("csv", "xlsx", "html"):
         assert client.get(f"/programmes/{pid}/runs/1/download/{what}").status_code == 200  # type: ignore[attr-defined]
-    r = client.post(f"/programmes/{pid}/decisions", data={"csrf": csrf, "kind": "lock", "a": mentor, "b": mentee, "next": f"/programmes/{pid}/runs/1"}, follow_redirects=False)  # type: ignore[attr-defined]
+    r = client.post(
+        f"/programmes/{pid}/decisions",
+        data={
+            "csrf": csrf,
+            "kind": "lock",
+            "a": mentor,
+            "b": mentee,
+            "next": f"/programmes/{pid}/runs/1",
+        },
+        follow_redirects=False,
+    )  # type: ignore[attr-defined]
     assert r.status_code == 303 and r.headers["location"] == f"/programmes/{pid}/runs/1"
     locked = client.get(f"/programmes/{pid}/scheme.yaml").text  # type: ignore[attr-defined]
     assert f"- lock:\n    pairs:\n    - - {mentor}\n      - {mentee}\n" in locked
@@ -100,7 +125,9 @@ def test_programme_journey_over_http(env: Env) -> None:
     wait_run(lambda: client.get(f"/programmes/{pid}/runs/2/status").json())  # type: ignore[attr-defined]
     compared = client.get(f"/programmes/{pid}/compare", params={"a": 1, "b": 2}).text  # type: ignore[attr-defined]
     assert "Scheme changes" in compared and "+- lock:" in compared
-    r = client.post(f"/programmes/{pid}/runs/2/publish", data={"csrf": csrf}, follow_redirects=False)  # type: ignore[attr-defined]
+    r = client.post(
+        f"/programmes/{pid}/runs/2/publish", data={"csrf": csrf}, follow_redirects=False
+    )  # type: ignore[attr-defined]
     assert r.status_code == 303
     assert "published" in client.get(f"/programmes/{pid}/runs/2").text  # type: ignore[attr-defined]
     audit = client.get(f"/programmes/{pid}/people").text  # type: ignore[attr-defined]
@@ -157,7 +184,12 @@ def test_viewer_sees_but_cannot_change_and_strangers_get_404(env: Env) -> None:
     vc, vcsrf = env.browser(viewer)
     page = vc.get(f"/programmes/{pid}").text
     assert "Your role: viewer" in page and "Run the match" not in page
-    lock = {"csrf": vcsrf, "kind": "lock", "a": "p00045@example.nhs.uk", "b": "p00001@example.nhs.uk"}
+    lock = {
+        "csrf": vcsrf,
+        "kind": "lock",
+        "a": "p00045@example.nhs.uk",
+        "b": "p00001@example.nhs.uk",
+    }
     assert vc.post(f"/programmes/{pid}/decisions", data=lock).status_code == 403
     assert vc.post(f"/programmes/{pid}/runs", data={"csrf": vcsrf}).status_code == 403
     sc, scsrf = env.browser(stranger)
@@ -173,13 +205,24 @@ def test_team_login_with_password_is_rate_limited(env: Env) -> None:
     client = TestClient(env.client.app, base_url="http://127.0.0.1")
     page = client.get("/login").text
     pre = re.search(r'name="pre" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    ok = client.post("/login", data={"pre": pre, "username": "carol", "password": "correct horse battery"}, follow_redirects=False)
+    ok = client.post(
+        "/login",
+        data={"pre": pre, "username": "carol", "password": "correct horse battery"},
+        follow_redirects=False,
+    )
     assert ok.status_code == 303
     other = TestClient(env.client.app, base_url="http://127.0.0.1")
     pre = re.search(r'name="pre" value="([^"]+)"', other.get("/login").text).group(1)  # type: ignore[union-attr]
-    codes = [other.post("/login", data={"pre": pre, "username": "dave", "password": "wrong password!"}).status_code for _ in range(4)]
+    codes = [
+        other.post(
+            "/login", data={"pre": pre, "username": "dave", "password": "wrong password!"}
+        ).status_code
+        for _ in range(4)
+    ]
     assert codes == [401, 401, 401, 429]
-    assert other.post("/login", data={"username": "carol", "password": "x"}).status_code == 403  # no pre token
+    assert (
+        other.post("/login", data={"username": "carol", "password": "x"}).status_code == 403
+    )  # no pre token
 
 
 def test_admin_creates_accounts_and_api_tokens(env: Env) -> None:
@@ -187,13 +230,26 @@ def test_admin_creates_accounts_and_api_tokens(env: Env) -> None:
     client, csrf = env.browser(admin)
     r = client.post("/account/users", data={"csrf": csrf, "username": "erin", "password": "short"})
     assert r.status_code == 422 and "10 characters" in r.text
-    r = client.post("/account/users", data={"csrf": csrf, "username": "erin", "password": "long enough password"}, follow_redirects=False)
+    r = client.post(
+        "/account/users",
+        data={"csrf": csrf, "username": "erin", "password": "long enough password"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and "erin" in client.get("/account").text
     page = client.post("/account/tokens", data={"csrf": csrf, "label": "hr portal"}).text
     token = re.search(r'id="new-token">([^<]+)<', page).group(1)  # type: ignore[union-attr]
-    assert client.get("/api/programmes", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert (
+        client.get("/api/programmes", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 200
+    )
     plain, pcsrf = env.browser(env.user())
-    assert plain.post("/account/users", data={"csrf": pcsrf, "username": "x", "password": "long enough password"}).status_code == 403
+    assert (
+        plain.post(
+            "/account/users",
+            data={"csrf": pcsrf, "username": "x", "password": "long enough password"},
+        ).status_code
+        == 403
+    )
 
 
 def test_upload_limit_on_pages(env: Env) -> None:
@@ -205,18 +261,33 @@ def test_upload_limit_on_pages(env: Env) -> None:
 
 
 def test_cohorts_move_a_person_to_another_group(env: Env) -> None:
-    scheme = (ROOT / "constraints" / "cohorts.yaml").read_bytes().replace(b"iterations: 30", b"iterations: 3")
+    scheme = (
+        (ROOT / "constraints" / "cohorts.yaml")
+        .read_bytes()
+        .replace(b"iterations: 30", b"iterations: 3")
+    )
     client, csrf, pid = _setup(env, "cohorts", scheme)
     client.post(f"/programmes/{pid}/runs", data={"csrf": csrf, "seed": "1"})  # type: ignore[attr-defined]
-    assert wait_run(lambda: client.get(f"/programmes/{pid}/runs/1/status").json())["status"] == "done"  # type: ignore[attr-defined]
+    assert (
+        wait_run(lambda: client.get(f"/programmes/{pid}/runs/1/status").json())["status"] == "done"
+    )  # type: ignore[attr-defined]
     review = client.get(f"/programmes/{pid}/runs/1").text  # type: ignore[attr-defined]
     assert "Group scores" in review and "Move" in review
     tables = env.wb.result(_owner(env, pid), pid, 1).tables["groups"]
     person = str(tables.iloc[0]["participant_id"])
-    target = int(tables["group"].max()) if int(tables.iloc[0]["group"]) != int(tables["group"].max()) else 1
-    client.post(f"/programmes/{pid}/decisions", data={"csrf": csrf, "kind": "place", "a": person, "group": str(target)})  # type: ignore[attr-defined]
+    target = (
+        int(tables["group"].max())
+        if int(tables.iloc[0]["group"]) != int(tables["group"].max())
+        else 1
+    )
+    client.post(
+        f"/programmes/{pid}/decisions",
+        data={"csrf": csrf, "kind": "place", "a": person, "group": str(target)},
+    )  # type: ignore[attr-defined]
     client.post(f"/programmes/{pid}/runs", data={"csrf": csrf, "seed": "1"})  # type: ignore[attr-defined]
-    assert wait_run(lambda: client.get(f"/programmes/{pid}/runs/2/status").json())["status"] == "done"  # type: ignore[attr-defined]
+    assert (
+        wait_run(lambda: client.get(f"/programmes/{pid}/runs/2/status").json())["status"] == "done"
+    )  # type: ignore[attr-defined]
     groups = env.wb.result(_owner(env, pid), pid, 2).tables["groups"]
     assert int(groups.set_index("participant_id").loc[person, "group"]) == target
 
@@ -228,5 +299,9 @@ def _owner(env: Env, pid: int):  # type: ignore[no-untyped-def]
     from buddymatch.web.models import Role, User
 
     with env.wb.db.session() as s:
-        user = s.scalar(select(User).join(Role, Role.user_id == User.id).where(Role.programme_id == pid, Role.role == "coordinator"))
+        user = s.scalar(
+            select(User)
+            .join(Role, Role.user_id == User.id)
+            .where(Role.programme_id == pid, Role.role == "coordinator")
+        )
         return Actor(user.id, user.username, user.is_admin)  # type: ignore[union-attr]

@@ -9,9 +9,9 @@ OpenAPI description is served at ``/api/openapi.json``.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -20,6 +20,8 @@ from .access import Actor
 from .service import Invalid, Workbench
 
 router = APIRouter(prefix="/api", tags=["workbench"])
+MAX_ID = 2**31 - 1  # database integers are 32-bit on PostgreSQL
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing or invalid token"},
     403: {"description": "Role too low for this action"},
@@ -96,7 +98,7 @@ class CheckOut(BaseModel):
 
 
 class RunIn(BaseModel):
-    seed: int | None = None
+    seed: int | None = Field(None, ge=0, le=MAX_ID)
 
 
 class RunOut(BaseModel):
@@ -114,7 +116,7 @@ class DecisionIn(BaseModel):
     ids: list[str] = Field(
         min_length=1, max_length=2, examples=[["p00045@example.nhs.uk", "p00001@example.nhs.uk"]]
     )
-    group: int | None = Field(None, ge=1)
+    group: int | None = Field(None, ge=1, le=100_000)
     remove: bool = False
 
 
@@ -166,19 +168,19 @@ def create_programme(
 
 
 @router.get("/programmes/{pid}", responses=ERRORS)
-def get_programme(request: Request, pid: int, actor: Actor = Depends(api_actor)) -> ProgrammeOut:
+def get_programme(request: Request, pid: Id, actor: Actor = Depends(api_actor)) -> ProgrammeOut:
     return ProgrammeOut(**_wb(request).programme(actor, pid).__dict__)
 
 
 @router.get("/programmes/{pid}/files", responses=ERRORS)
-def list_files(request: Request, pid: int, actor: Actor = Depends(api_actor)) -> list[FileOut]:
+def list_files(request: Request, pid: Id, actor: Actor = Depends(api_actor)) -> list[FileOut]:
     return [_file(f) for f in _wb(request).files(actor, pid)]
 
 
 @router.post("/programmes/{pid}/files", status_code=201, responses=ERRORS)
 async def upload_file(
     request: Request,
-    pid: int,
+    pid: Id,
     file: UploadFile = File(...),
     purpose: Literal["profiles", "scheme"] = Form("profiles"),
     actor: Actor = Depends(api_actor),
@@ -190,15 +192,13 @@ async def upload_file(
 
 
 @router.delete("/programmes/{pid}/files/{fid}", status_code=204, responses=ERRORS)
-def delete_file(
-    request: Request, pid: int, fid: int, actor: Actor = Depends(api_actor)
-) -> Response:
+def delete_file(request: Request, pid: Id, fid: Id, actor: Actor = Depends(api_actor)) -> Response:
     _wb(request).remove_file(actor, pid, fid)
     return Response(status_code=204)
 
 
 @router.get("/programmes/{pid}/scheme", responses=ERRORS)
-def get_scheme(request: Request, pid: int, actor: Actor = Depends(api_actor)) -> SchemeOut:
+def get_scheme(request: Request, pid: Id, actor: Actor = Depends(api_actor)) -> SchemeOut:
     version = _wb(request).scheme(actor, pid)
     if version is None:
         raise access.NotFound()
@@ -208,7 +208,7 @@ def get_scheme(request: Request, pid: int, actor: Actor = Depends(api_actor)) ->
 
 @router.put("/programmes/{pid}/scheme", responses=ERRORS)
 def put_scheme(
-    request: Request, pid: int, body: SchemeIn, actor: Actor = Depends(api_actor)
+    request: Request, pid: Id, body: SchemeIn, actor: Actor = Depends(api_actor)
 ) -> SchemeOut:
     version = _wb(request).save_scheme(actor, pid, body.scheme, "saved through the API")
     data = schemestate.from_yaml(version.yaml_text)
@@ -216,7 +216,7 @@ def put_scheme(
 
 
 @router.get("/programmes/{pid}/check", responses=ERRORS)
-def check(request: Request, pid: int, actor: Actor = Depends(api_actor)) -> CheckOut:
+def check(request: Request, pid: Id, actor: Actor = Depends(api_actor)) -> CheckOut:
     result = _wb(request).check(actor, pid)
     if result is None:
         raise Invalid([access_issue("upload a sign-up sheet and save a scheme first")])
@@ -231,7 +231,7 @@ def access_issue(text: str) -> Any:
 
 @router.get("/programmes/{pid}/decisions", responses=ERRORS)
 def list_decisions(
-    request: Request, pid: int, actor: Actor = Depends(api_actor)
+    request: Request, pid: Id, actor: Actor = Depends(api_actor)
 ) -> list[DecisionOut]:
     data = _wb(request).scheme_data(actor, pid) or {}
     return [
@@ -242,7 +242,7 @@ def list_decisions(
 
 @router.post("/programmes/{pid}/decisions", responses=ERRORS)
 def decide(
-    request: Request, pid: int, body: DecisionIn, actor: Actor = Depends(api_actor)
+    request: Request, pid: Id, body: DecisionIn, actor: Actor = Depends(api_actor)
 ) -> SchemeOut:
     wanted = 2 if body.kind in ("lock", "forbid") else 1
     if len(body.ids) != wanted:
@@ -256,39 +256,35 @@ def decide(
 
 
 @router.get("/programmes/{pid}/runs", responses=ERRORS)
-def list_runs(request: Request, pid: int, actor: Actor = Depends(api_actor)) -> list[RunOut]:
+def list_runs(request: Request, pid: Id, actor: Actor = Depends(api_actor)) -> list[RunOut]:
     return [_run(r) for r in _wb(request).runs(actor, pid)]
 
 
 @router.post("/programmes/{pid}/runs", status_code=202, responses=ERRORS)
-def start_run(request: Request, pid: int, body: RunIn, actor: Actor = Depends(api_actor)) -> RunOut:
+def start_run(request: Request, pid: Id, body: RunIn, actor: Actor = Depends(api_actor)) -> RunOut:
     return _run(_wb(request).start_run(actor, pid, body.seed))
 
 
 @router.get("/programmes/{pid}/runs/{number}", responses=ERRORS)
-def get_run(request: Request, pid: int, number: int, actor: Actor = Depends(api_actor)) -> RunOut:
+def get_run(request: Request, pid: Id, number: Id, actor: Actor = Depends(api_actor)) -> RunOut:
     return _run(_wb(request).run(actor, pid, number))
 
 
 @router.post("/programmes/{pid}/runs/{number}/cancel", responses=ERRORS)
-def cancel_run(
-    request: Request, pid: int, number: int, actor: Actor = Depends(api_actor)
-) -> RunOut:
+def cancel_run(request: Request, pid: Id, number: Id, actor: Actor = Depends(api_actor)) -> RunOut:
     return _run(_wb(request).cancel_run(actor, pid, number))
 
 
 @router.post("/programmes/{pid}/runs/{number}/publish", responses=ERRORS)
-def publish_run(
-    request: Request, pid: int, number: int, actor: Actor = Depends(api_actor)
-) -> RunOut:
+def publish_run(request: Request, pid: Id, number: Id, actor: Actor = Depends(api_actor)) -> RunOut:
     return _run(_wb(request).publish(actor, pid, number))
 
 
 @router.get("/programmes/{pid}/runs/{number}/tables/{name}", responses=ERRORS)
 def run_table(
     request: Request,
-    pid: int,
-    number: int,
+    pid: Id,
+    number: Id,
     name: Literal["matches", "groups", "group_summary", "unmatched"],
     actor: Actor = Depends(api_actor),
 ) -> list[dict[str, Any]]:
@@ -301,7 +297,7 @@ def run_table(
 
 @router.get("/programmes/{pid}/runs/{number}/explain", responses=ERRORS)
 def explain(
-    request: Request, pid: int, number: int, a: str, b: str, actor: Actor = Depends(api_actor)
+    request: Request, pid: Id, number: Id, a: str, b: str, actor: Actor = Depends(api_actor)
 ) -> ExplainOut:
     wb = _wb(request)
     run = wb.result(actor, pid, number).run
@@ -314,8 +310,8 @@ def explain(
 )
 def download(
     request: Request,
-    pid: int,
-    number: int,
+    pid: Id,
+    number: Id,
     what: Literal["csv", "xlsx", "html"],
     actor: Actor = Depends(api_actor),
 ) -> Response:

@@ -13,11 +13,12 @@ import json
 import secrets
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.datastructures import UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from . import access, builder, results, review, schemestate
+from .api import MAX_ID, Id
 from .access import Actor
 from .service import Invalid, Workbench
 
@@ -167,7 +168,7 @@ def create_programme(
     return back(f"/programmes/{p.id}")
 
 
-def _overview(request: Request, actor: Actor, pid: int, **extra: Any) -> dict[str, Any]:
+def _overview(request: Request, actor: Actor, pid: Id, **extra: Any) -> dict[str, Any]:
     wb = _wb(request)
     programme = wb.programme(actor, pid)
     version = wb.scheme(actor, pid)
@@ -185,12 +186,12 @@ def _overview(request: Request, actor: Actor, pid: int, **extra: Any) -> dict[st
 
 
 @router.get("/programmes/{pid}")
-def programme_page(request: Request, pid: int, actor: Actor = Depends(page_actor)) -> Response:
+def programme_page(request: Request, pid: Id, actor: Actor = Depends(page_actor)) -> Response:
     return render(request, "programme.html", actor, **_overview(request, actor, pid))
 
 
 @router.post("/programmes/{pid}/files")
-async def upload_files(request: Request, pid: int, actor: Actor = Depends(csrf_actor)) -> Response:
+async def upload_files(request: Request, pid: Id, actor: Actor = Depends(csrf_actor)) -> Response:
     wb = _wb(request)
     form = await request.form()
     purpose = str(form.get("purpose", "profiles"))
@@ -217,9 +218,7 @@ def builder_issue(text: str) -> Any:
 
 
 @router.post("/programmes/{pid}/files/{fid}/remove")
-def remove_file(
-    request: Request, pid: int, fid: int, actor: Actor = Depends(csrf_actor)
-) -> Response:
+def remove_file(request: Request, pid: Id, fid: Id, actor: Actor = Depends(csrf_actor)) -> Response:
     _wb(request).remove_file(actor, pid, fid)
     return back(f"/programmes/{pid}#files")
 
@@ -228,7 +227,7 @@ def remove_file(
 
 
 def _builder_ctx(
-    request: Request, actor: Actor, pid: int, data: dict[str, Any] | None
+    request: Request, actor: Actor, pid: Id, data: dict[str, Any] | None
 ) -> dict[str, Any]:
     wb = _wb(request)
     programme = wb.programme(actor, pid)
@@ -251,12 +250,12 @@ def _builder_ctx(
 
 
 @router.get("/programmes/{pid}/scheme")
-def scheme_page(request: Request, pid: int, actor: Actor = Depends(page_actor)) -> Response:
+def scheme_page(request: Request, pid: Id, actor: Actor = Depends(page_actor)) -> Response:
     return render(request, "scheme.html", actor, **_builder_ctx(request, actor, pid, None))
 
 
 @router.post("/programmes/{pid}/scheme")
-async def save_scheme(request: Request, pid: int, actor: Actor = Depends(csrf_actor)) -> Response:
+async def save_scheme(request: Request, pid: Id, actor: Actor = Depends(csrf_actor)) -> Response:
     form = await request.form()
     fields: dict[str, Any] = {k: form.get(k) for k in form if k not in ("csrf", "carry")}
     fields["carry"] = [str(v) for v in form.getlist("carry")]
@@ -270,7 +269,7 @@ async def save_scheme(request: Request, pid: int, actor: Actor = Depends(csrf_ac
 
 
 @router.post("/programmes/{pid}/scheme/upload")
-async def upload_scheme(request: Request, pid: int, actor: Actor = Depends(csrf_actor)) -> Response:
+async def upload_scheme(request: Request, pid: Id, actor: Actor = Depends(csrf_actor)) -> Response:
     form = await request.form()
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
@@ -292,7 +291,7 @@ async def upload_scheme(request: Request, pid: int, actor: Actor = Depends(csrf_
 
 
 @router.get("/programmes/{pid}/scheme.yaml")
-def scheme_yaml(request: Request, pid: int, actor: Actor = Depends(page_actor)) -> Response:
+def scheme_yaml(request: Request, pid: Id, actor: Actor = Depends(page_actor)) -> Response:
     version = _wb(request).scheme(actor, pid)
     if version is None:
         raise access.NotFound()
@@ -306,11 +305,11 @@ def scheme_yaml(request: Request, pid: int, actor: Actor = Depends(page_actor)) 
 @router.post("/programmes/{pid}/decisions")
 def decide(
     request: Request,
-    pid: int,
+    pid: Id,
     kind: str = Form(""),
     a: str = Form(""),
     b: str = Form(""),
-    group: int | None = Form(None),
+    group: int | None = Form(None, ge=1, le=100_000),
     remove: str = Form(""),
     next_url: str = Form("", alias="next"),
     actor: Actor = Depends(csrf_actor),
@@ -329,10 +328,10 @@ def decide(
 
 @router.post("/programmes/{pid}/runs")
 def start_run(
-    request: Request, pid: int, seed: str = Form(""), actor: Actor = Depends(csrf_actor)
+    request: Request, pid: Id, seed: str = Form(""), actor: Actor = Depends(csrf_actor)
 ) -> Response:
     wb = _wb(request)
-    value = int(seed) if seed.strip().lstrip("-").isdigit() else None
+    value = int(seed) if seed.strip().isdigit() and int(seed) <= MAX_ID else None
     try:
         run = wb.start_run(actor, pid, value)
     except Invalid as exc:
@@ -344,11 +343,11 @@ def start_run(
 @router.get("/programmes/{pid}/runs/{number}")
 def run_page(
     request: Request,
-    pid: int,
-    number: int,
+    pid: Id,
+    number: Id,
     q: str = "",
     min_score: str = "",
-    page: int = 1,
+    page: int = Query(1, ge=1, le=MAX_ID),
     a: str = "",
     b: str = "",
     actor: Actor = Depends(page_actor),
@@ -376,7 +375,7 @@ def _score_filter(text: str) -> float | None:
 
 
 def _review(
-    request: Request, actor: Actor, pid: int, number: int, q: str, min_score: str, page: int
+    request: Request, actor: Actor, pid: Id, number: Id, q: str, min_score: str, page: int
 ) -> dict[str, Any]:
     wb = _wb(request)
     result = wb.result(actor, pid, number)
@@ -407,7 +406,7 @@ def _review(
 
 
 def _charts(
-    request: Request, actor: Actor, pid: int, result: Any, scheme: dict[str, Any]
+    request: Request, actor: Actor, pid: Id, result: Any, scheme: dict[str, Any]
 ) -> dict[str, Any]:
     wb = _wb(request)
     main = review.main_table(result.tables)
@@ -448,7 +447,7 @@ def _charts(
 
 @router.get("/programmes/{pid}/runs/{number}/status")
 def run_status(
-    request: Request, pid: int, number: int, actor: Actor = Depends(page_actor)
+    request: Request, pid: Id, number: Id, actor: Actor = Depends(page_actor)
 ) -> Response:
     run = _wb(request).run(actor, pid, number)
     return JSONResponse({"status": run.status, "progress": run.progress, "message": run.message})
@@ -456,23 +455,21 @@ def run_status(
 
 @router.post("/programmes/{pid}/runs/{number}/cancel")
 def cancel_run(
-    request: Request, pid: int, number: int, actor: Actor = Depends(csrf_actor)
+    request: Request, pid: Id, number: Id, actor: Actor = Depends(csrf_actor)
 ) -> Response:
     _wb(request).cancel_run(actor, pid, number)
     return back(f"/programmes/{pid}/runs/{number}")
 
 
 @router.post("/programmes/{pid}/runs/{number}/publish")
-def publish(
-    request: Request, pid: int, number: int, actor: Actor = Depends(csrf_actor)
-) -> Response:
+def publish(request: Request, pid: Id, number: Id, actor: Actor = Depends(csrf_actor)) -> Response:
     _wb(request).publish(actor, pid, number)
     return back(f"/programmes/{pid}/runs/{number}")
 
 
 @router.get("/programmes/{pid}/runs/{number}/download/{what}")
 def download(
-    request: Request, pid: int, number: int, what: str, actor: Actor = Depends(page_actor)
+    request: Request, pid: Id, number: Id, what: str, actor: Actor = Depends(page_actor)
 ) -> Response:
     if what not in results.DOWNLOADS:
         raise access.NotFound()
@@ -484,7 +481,11 @@ def download(
 
 @router.get("/programmes/{pid}/compare")
 def compare(
-    request: Request, pid: int, a: int = 0, b: int = 0, actor: Actor = Depends(page_actor)
+    request: Request,
+    pid: Id,
+    a: int = Query(0, ge=0, le=MAX_ID),
+    b: int = Query(0, ge=0, le=MAX_ID),
+    actor: Actor = Depends(page_actor),
 ) -> Response:
     wb = _wb(request)
     programme = wb.programme(actor, pid)
@@ -502,7 +503,7 @@ def compare(
 
 
 @router.get("/programmes/{pid}/people")
-def people(request: Request, pid: int, actor: Actor = Depends(page_actor)) -> Response:
+def people(request: Request, pid: Id, actor: Actor = Depends(page_actor)) -> Response:
     wb = _wb(request)
     ctx = {
         "programme": wb.programme(actor, pid),
@@ -515,7 +516,7 @@ def people(request: Request, pid: int, actor: Actor = Depends(page_actor)) -> Re
 @router.post("/programmes/{pid}/people")
 def add_member(
     request: Request,
-    pid: int,
+    pid: Id,
     username: str = Form(""),
     role: str = Form(""),
     actor: Actor = Depends(csrf_actor),

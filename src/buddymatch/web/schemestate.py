@@ -65,27 +65,22 @@ def _drop_empty(rules: list[Any]) -> list[Any]:
     return out
 
 
-def _pair_filter(pairs: list[Any], a: str, b: str, ordered: bool) -> list[Any]:
-    def same(p: Any) -> bool:
-        x, y = _key(p[0]), _key(p[1])
-        if ordered:
-            return (x, y) == (_key(a), _key(b))
-        return {x, y} == {_key(a), _key(b)}
-
-    return [list(p) for p in pairs if not same(p)]
+def _pair_filter(pairs: list[Any], a: str, b: str) -> list[Any]:
+    """The pairs other than {a, b} (in either order: a pair is one meeting)."""
+    wanted = {_key(a), _key(b)}
+    return [list(p) for p in pairs if {_key(p[0]), _key(p[1])} != wanted]
 
 
 def apply(scheme: dict[str, Any], decision: Decision, *, remove: bool = False) -> dict[str, Any]:
     """A new scheme mapping with ``decision`` added (or removed); the input is unchanged."""
     data = copy.deepcopy(scheme)
     rules = list(data.get("rules") or [])
-    ordered = data.get("scheme") == "mentoring"
     if decision.kind in ("lock", "forbid"):
         a, b = decision.ids
         for kind in ("lock", "forbid"):  # a pair is never both locked and forbidden
             body = _inline(rules, kind, "pairs")
             if body is not None:
-                body["pairs"] = _pair_filter(list(body["pairs"]), a, b, ordered and kind == "lock")
+                body["pairs"] = _pair_filter(list(body["pairs"]), a, b)
         if not remove:
             _ensure(rules, decision.kind, "pairs", [])["pairs"].append([a, b])
     elif decision.kind == "exclude":

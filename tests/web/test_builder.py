@@ -63,13 +63,20 @@ def test_blank_rows_add_rules_and_remove_drops_them() -> None:
     fields["rule_1_kind"], fields["rule_1_attribute"] = "same", "organisation"
     fields["rule_1_remove"] = "1"
     data = from_form(fields)
-    assert data["participants"] == {"id": "Email", "attributes": {"organisation": {"column": "Organisation"}}}
+    assert data["participants"] == {
+        "id": "Email",
+        "attributes": {"organisation": {"column": "Organisation"}},
+    }
     assert data["rules"] == [{"different": {"attribute": "organisation"}}]
     validate_scheme(data)
 
 
 _name = st.from_regex(r"[a-z][a-z_]{0,8}", fullmatch=True)
-_column = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=12).map(str.strip).filter(bool)
+_column = (
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=12)
+    .map(str.strip)
+    .filter(bool)
+)
 
 
 @st.composite
@@ -80,15 +87,30 @@ def schemes(draw: st.DrawFn) -> dict[str, Any]:
         kind = draw(st.sampled_from(["categorical", "ordinal", "multi", "numeric"]))
         spec: dict[str, Any] = {"column": draw(_column)}
         if kind == "ordinal":
-            spec["scale"] = draw(st.lists(st.from_regex(r"[A-Z][a-z0-9 ]{0,5}[a-z0-9]", fullmatch=True), min_size=2, max_size=5, unique_by=str.casefold))
+            spec["scale"] = draw(
+                st.lists(
+                    st.from_regex(r"[A-Z][a-z0-9 ]{0,5}[a-z0-9]", fullmatch=True),
+                    min_size=2,
+                    max_size=5,
+                    unique_by=str.casefold,
+                )
+            )
         elif kind == "multi":
             spec["multi"] = draw(st.sampled_from([";", ",", "|"]))
         elif kind == "numeric":
             spec["numeric"] = True
         attrs[n] = spec
     rules = [{"different": {"attribute": n}} for n in names if draw(st.booleans())]
-    criteria = [{"same": {"attribute": n, "weight": draw(st.integers(1, 9)), "name": f"c_{n}"}} for n in names if draw(st.booleans())]
-    data: dict[str, Any] = {"version": 1, "scheme": "peer", "participants": {"id": "Email", "attributes": attrs}}
+    criteria = [
+        {"same": {"attribute": n, "weight": draw(st.integers(1, 9)), "name": f"c_{n}"}}
+        for n in names
+        if draw(st.booleans())
+    ]
+    data: dict[str, Any] = {
+        "version": 1,
+        "scheme": "peer",
+        "participants": {"id": "Email", "attributes": attrs},
+    }
     if rules:
         data["rules"] = rules
     if criteria:

@@ -17,7 +17,16 @@ def test_empty_database_migrates_to_the_models(db_url: str) -> None:
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
         tables = set(inspect(connection).get_table_names())
-    assert {"users", "secrets", "programmes", "roles", "files", "scheme_versions", "runs", "audit"} <= tables
+    assert {
+        "users",
+        "secrets",
+        "programmes",
+        "roles",
+        "files",
+        "scheme_versions",
+        "runs",
+        "audit",
+    } <= tables
     engine.dispose()
 
 

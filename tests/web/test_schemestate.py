@@ -37,7 +37,14 @@ def test_exclude_and_place_merge_into_one_rule_each() -> None:
 
 
 def test_exclude_by_attribute_is_not_mistaken_for_the_inline_rule() -> None:
-    data = {"version": 1, "scheme": "peer", "participants": {"id": "Email", "attributes": {"r": {"column": "R"}}}}
+    data = {
+        "version": 1,
+        "scheme": "peer",
+        "participants": {"id": "Email", "attributes": {"r": {"column": "R"}}},
+    }
     data["rules"] = [{"exclude": {"attribute": "r", "values": ["x"]}}]
     out = apply(data, Decision("exclude", ("p@x",)))
-    assert out["rules"] == [{"exclude": {"attribute": "r", "values": ["x"]}}, {"exclude": {"ids": ["p@x"]}}]
+    assert out["rules"] == [
+        {"exclude": {"attribute": "r", "values": ["x"]}},
+        {"exclude": {"ids": ["p@x"]}},
+    ]

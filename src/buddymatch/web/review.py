@@ -217,13 +217,13 @@ def score_histogram(scores: Sequence[float], title: str) -> str:
 def rate_bars(rates: Sequence[tuple[str, int, int]], title: str, limit: int = 12) -> str:
     """One bar per value: the share matched, with 'matched of taking part' as text."""
     shown = list(rates[:limit])
-    row, label_w, bar_w = 22, 220, 220
+    row, label_w, bar_w = 22, 240, 200
     h = row * len(shown) + 8
     parts = [f'<svg viewBox="0 0 {label_w + bar_w + 90} {h}" role="img" aria-label="{_e(title)}">']
     for i, (value, m, n) in enumerate(shown):
         y = 4 + i * row
         share = m / n if n else 0.0
-        name = value if len(value) <= 32 else value[:31] + "…"
+        name = value if len(value) <= 30 else value[:29] + "…"
         parts.append(
             f'<text x="{label_w - 6}" y="{y + 14}" font-size="12" text-anchor="end" '
             f'fill="{_TEXT}">{_e(name)}</text>'

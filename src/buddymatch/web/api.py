@@ -215,6 +215,17 @@ def put_scheme(
     return SchemeOut(version=version.number, note=version.note, yaml=version.yaml_text, scheme=data)
 
 
+@router.post("/programmes/{pid}/scheme/file", responses=ERRORS)
+async def upload_scheme(
+    request: Request, pid: Id, file: UploadFile = File(...), actor: Actor = Depends(api_actor)
+) -> SchemeOut:
+    """A scheme file (YAML or TOML), read by the library's safe reader and validated."""
+    content = await file.read()
+    version = _wb(request).upload_scheme(actor, pid, file.filename or "scheme.yaml", content)
+    data = schemestate.from_yaml(version.yaml_text)
+    return SchemeOut(version=version.number, note=version.note, yaml=version.yaml_text, scheme=data)
+
+
 @router.get("/programmes/{pid}/check", responses=ERRORS)
 def check(request: Request, pid: Id, actor: Actor = Depends(api_actor)) -> CheckOut:
     result = _wb(request).check(actor, pid)

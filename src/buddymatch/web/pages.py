@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from . import access, builder, results, review, schemestate
 from .api import MAX_ID, Id
 from .access import Actor
-from .service import Invalid, Workbench
+from .service import Invalid, Workbench, plain
 
 router = APIRouter(include_in_schema=False)
 COOKIE = "bm_session"
@@ -540,7 +540,7 @@ def new_token(
     with wb.db.session() as s:
         user = s.get(access.User, actor.id)
         assert user is not None
-        token = access.issue_secret(s, user, "api", hours=None, label=label[:80] or "api")
+        token = access.issue_secret(s, user, "api", hours=None, label=plain(label, 80) or "api")
     users = wb.users(actor) if actor.is_admin and wb.settings.team else []
     return render(request, "account.html", actor, users=users, new_token=token)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,15 @@ class RunResult:
     summary: dict[str, Any]
 
 
+def plain(text: str, limit: int) -> str:
+    """One line of printable text: control characters dropped, spaces collapsed, cut to limit.
+
+    (PostgreSQL refuses NUL in text; no stored label needs any control character.)
+    """
+    kept = "".join(c if unicodedata.category(c)[0] != "C" else " " for c in text)
+    return " ".join(kept.split())[:limit]
+
+
 def _audit(s: Session, actor: Actor, pid: int | None, action: str, **detail: Any) -> None:
     s.add(
         AuditEntry(
@@ -91,7 +101,7 @@ class Workbench:
             return [ProgrammeView(p.id, p.name, p.kind, r) for p, r in rows]
 
     def create_programme(self, actor: Actor, name: str, kind: str) -> ProgrammeView:
-        name = " ".join(name.split())[:120]
+        name = plain(name, 120)
         issues = []
         if not name:
             issues.append(Issue("a programme needs a name", fix="type a name"))
@@ -410,10 +420,10 @@ class Workbench:
     def create_user(self, actor: Actor, username: str, password: str) -> None:
         if not actor.is_admin:
             raise access.Forbidden()
-        username = username.strip()
-        if not username or len(username) > 80:
-            raise Invalid([Issue("a user name of 1–80 characters is needed")])
+        if plain(username, 81) != username.strip() or not username.strip() or len(username) > 80:
+            raise Invalid([Issue("a user name of 1–80 printable characters is needed")])
         with self.db.session() as s:
+            username = username.strip()
             if s.scalar(select(User).where(User.username == username)) is not None:
                 raise Invalid([Issue("that user name is taken")])
             user = User(username=username)

@@ -1,6 +1,8 @@
 """The user documentation runs: every console example and every complete scheme snippet.
 
-Console examples are lines starting with ``$ buddymatch `` inside ```console blocks;
+Console examples are lines starting with ``$ buddymatch `` inside ```console blocks
+(``buddymatch serve`` and the ``curl`` examples of the HTTP API run against a live
+server in ``tests/web/test_docs_web.py``);
 each docs page runs its examples in order in a fresh copy of ``sample_data/`` and
 ``constraints/`` (so a page may ``match`` first and ``explain`` the result after).
 A trailing ``# exit N`` marks a deliberate error example and is asserted.  A fenced
@@ -112,6 +114,8 @@ def test_console_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.Mo
     runner = CliRunner()
     for line, expected, shown in commands(parsed):
         args = shlex.split(line, comments=True)[1:]
+        if args[0] == "serve":  # a long-running server: tests/web/test_docs_web.py runs it
+            continue
         result = runner.invoke(cli, args, catch_exceptions=False)
         assert result.exit_code == expected, f"{page.name}: {line}\n{result.output}"
         printed = [x.rstrip() for x in result.output.splitlines()]

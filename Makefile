@@ -34,6 +34,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 test: lint
+	.ci/ensure-browser
 	$(BIN)/pytest -n 2 -q -m "not slow"
 
 bench: $(STAMP)  # over an hour (MDGPLIB alone: 54 instances x 60-120 s)

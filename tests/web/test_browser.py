@@ -261,7 +261,9 @@ def test_coordinator_journey(driver: Any, db_url: str, tmp_path: Path) -> None:
         driver.set_window_size(1400, 1700)
         driver.save_screenshot(str(shot))
         driver.set_window_size(1400, 1000)
-        if db_url.startswith("sqlite") and (not SCREENSHOT.exists() or os.environ.get("BUDDYMATCH_UPDATE_SCREENSHOTS") == "1"):
+        if db_url.startswith("sqlite") and (
+            not SCREENSHOT.exists() or os.environ.get("BUDDYMATCH_UPDATE_SCREENSHOTS") == "1"
+        ):
             shutil.copyfile(shot, SCREENSHOT)
 
         keep, drop = _first_pairs(driver)
@@ -272,7 +274,9 @@ def test_coordinator_journey(driver: Any, db_url: str, tmp_path: Path) -> None:
         decisions = driver.find_element(By.CSS_SELECTOR, ".decisions").text
         assert "lock" in decisions and "forbid" in decisions
 
-        driver.find_element(By.XPATH, "//button[normalize-space()='Re-run with the current scheme']").click()
+        driver.find_element(
+            By.XPATH, "//button[normalize-space()='Re-run with the current scheme']"
+        ).click()
         _wait(driver, lambda d: "/runs/2" in d.current_url)
         _wait_review(driver)
         rows = driver.find_element(By.ID, "matches").text
@@ -280,16 +284,25 @@ def test_coordinator_journey(driver: Any, db_url: str, tmp_path: Path) -> None:
         _fill(driver, "q", drop[1])
         driver.find_element(By.ID, "q").send_keys(Keys.ENTER)
         _wait(driver, lambda d: "q=" in d.current_url)
-        assert f"{drop[0]} {drop[1]}" not in driver.find_element(By.ID, "matches").text.replace("\n", " ")
+        assert f"{drop[0]} {drop[1]}" not in driver.find_element(By.ID, "matches").text.replace(
+            "\n", " "
+        )
         driver.back()
 
-        _wait(driver, lambda d: d.find_elements(By.XPATH, "//button[normalize-space()='Publish this round']"))
+        _wait(
+            driver,
+            lambda d: d.find_elements(By.XPATH, "//button[normalize-space()='Publish this round']"),
+        )
         driver.find_element(By.XPATH, "//button[normalize-space()='Publish this round']").click()
         _wait(driver, lambda d: "published" in d.find_element(By.TAG_NAME, "h1").text)
         driver.find_element(By.LINK_TEXT, "CSV files (zip)").click()
         _wait(driver, lambda d: list(d.downloads.glob("run-2-results-csv.zip")), 30)
 
-        driver.get(server.base + driver.current_url.split(server.base)[1].split("/runs/")[0] + "/compare?a=1&b=2")
+        driver.get(
+            server.base
+            + driver.current_url.split(server.base)[1].split("/runs/")[0]
+            + "/compare?a=1&b=2"
+        )
         _wait(driver, lambda d: "Why they differ" in d.page_source)
         assert "+- lock:" in driver.page_source
         axe_check(driver, "compare", seen)
@@ -302,4 +315,7 @@ def test_coordinator_journey(driver: Any, db_url: str, tmp_path: Path) -> None:
     finally:
         server.stop()
     assert len(seen) >= 8
-    print(f"\njourney timings ({db_url.split(':')[0]}): " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
+    print(
+        f"\njourney timings ({db_url.split(':')[0]}): "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
+    )

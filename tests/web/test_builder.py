@@ -1,4 +1,4 @@
-"""The scheme builder round-trips: a scheme laid out as form fields and posted back is the same scheme."""
+"""The scheme builder round-trips: a scheme laid out as form fields and posted back is itself."""
 
 from __future__ import annotations
 

@@ -35,7 +35,9 @@ def _serve_lines() -> list[tuple[str, str]]:
     for page in PAGES:
         for block in parse(page).blocks:
             if block.lang == "console":
-                out += [(page.name, ln[2:]) for ln in block.lines if ln.startswith("$ buddymatch serve")]
+                out += [
+                    (page.name, ln[2:]) for ln in block.lines if ln.startswith("$ buddymatch serve")
+                ]
     return out
 
 
@@ -57,10 +59,19 @@ def _start(args: list[str], cwd: Path) -> tuple[subprocess.Popen[str], str, Path
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     log = cwd / f"serve-{port}.log"
-    cmd = [sys.executable, "-c", "from buddymatch.cli import cli; cli()", *args, "--port", str(port)]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from buddymatch.cli import cli; cli()",
+        *args,
+        "--port",
+        str(port),
+    ]
     env = {**os.environ, "BROWSER": "true"}
     with log.open("w") as out:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, text=True
+        )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         found = re.search(r"(http://127\.0\.0\.1:\d+/login\?token=\S+)", log.read_text())
@@ -89,7 +100,9 @@ def test_docs_show_serve() -> None:
 
 
 @pytest.mark.parametrize(("page", "line"), _serve_lines())
-def test_documented_serve_commands_start_and_sign_in(page: str, line: str, workdir_copy: Path) -> None:
+def test_documented_serve_commands_start_and_sign_in(
+    page: str, line: str, workdir_copy: Path
+) -> None:
     args = shlex.split(line)[1:]
     proc, link, log = _start(args, workdir_copy)
     try:
@@ -117,13 +130,20 @@ def _token(base: str, link: str) -> str:
 def test_http_api_examples_run(workdir_copy: Path) -> None:
     examples = _shell_examples(DOCS / "http-api.md")
     assert len(examples) >= 10
-    proc, link, log = _start(["serve", "--demo", "--no-browser", "--data-dir", "data"], workdir_copy)
+    proc, link, log = _start(
+        ["serve", "--demo", "--no-browser", "--data-dir", "data"], workdir_copy
+    )
     base = link.split("/login")[0]
     env = {**os.environ, "BASE": base, "TOKEN": _token(base, link)}
     try:
         for command, shown in examples:
             done = subprocess.run(
-                ["bash", "-c", command], cwd=workdir_copy, env=env, capture_output=True, text=True, timeout=180
+                ["bash", "-c", command],
+                cwd=workdir_copy,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=180,
             )
             assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
             printed = [x.rstrip() for x in done.stdout.splitlines()]

@@ -65,7 +65,7 @@ def test_security_headers_on_every_response(env: Env) -> None:
 
 
 def test_every_form_refuses_a_missing_or_wrong_csrf_token(env: Env) -> None:
-    client, csrf, pid = _setup(env)
+    client, _csrf, pid = _setup(env)
     posts = [
         ("/programmes", {"name": "x", "kind": "peer"}),
         (f"/programmes/{pid}/scheme", {"scheme": "mentoring"}),
@@ -136,7 +136,7 @@ def test_programme_journey_over_http(env: Env) -> None:
 
 
 def test_builder_form_saves_what_it_shows(env: Env) -> None:
-    client, csrf, pid = _setup(env)
+    client, _csrf, pid = _setup(env)
     page = client.get(f"/programmes/{pid}/scheme").text  # type: ignore[attr-defined]
     fields = dict(re.findall(r'<input id="([^"]+)" name="\1" value="([^"]*)"', page))
     fields.update(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page))
@@ -175,7 +175,7 @@ def test_a_sheet_with_an_error_is_reported_with_row_and_fix(env: Env) -> None:
 
 
 def test_viewer_sees_but_cannot_change_and_strangers_get_404(env: Env) -> None:
-    client, csrf, pid = _setup(env)
+    _client, _csrf, pid = _setup(env)
     viewer, stranger = env.user(), env.user()
     with env.wb.db.session() as s:
         from buddymatch.web.access import grant

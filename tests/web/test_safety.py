@@ -96,7 +96,8 @@ def test_kill_during_an_upload(server: Server) -> None:
         sock.sendall(
             (
                 f"POST /api/programmes/{pid}/files HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                f"Authorization: {token}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\n"
+                f"Authorization: {token}\r\n"
+                f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
                 f"Content-Length: {len(body) + 100}\r\n\r\n"
             ).encode()
             + body[: len(body) // 2]

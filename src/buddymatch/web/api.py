@@ -303,7 +303,7 @@ def run_table(
     if name not in result.tables:
         raise access.NotFound()
     frame = result.tables[name].astype(object).where(result.tables[name].notna(), None)
-    return list(frame.to_dict(orient="records"))
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
 @router.get("/programmes/{pid}/runs/{number}/explain", responses=ERRORS)

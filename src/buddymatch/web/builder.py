@@ -30,8 +30,8 @@ FORM_CRITERIA = (
     "balance",
 )
 _RULE_FIELDS = ("attribute", "min", "max", "values", "value", "count")
-_CRIT_FIELDS = ("attribute", "mentee", "mentor", "target", "range", "slots", "like", "dislike")
-_CRIT_FIELDS += ("attributes", "name", "weight")
+_CRIT_FIELDS: tuple[str, ...] = ("attribute", "mentee", "mentor", "target", "range", "slots")
+_CRIT_FIELDS += ("like", "dislike", "attributes", "name", "weight")
 BLANK_ROWS = 3
 Form = Mapping[str, Any]  # name -> str, or list[str] for multi-valued fields
 
@@ -158,12 +158,16 @@ def _blank(rows: list[Row]) -> list[Row]:
     return rows + [Row(len(rows) + k) for k in range(BLANK_ROWS)]
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _top(data: Mapping[str, Any]) -> dict[str, str]:
-    p = data.get("participants") or {}
-    role = p.get("role") if isinstance(p.get("role"), dict) else {}
-    groups = data.get("groups") if isinstance(data.get("groups"), dict) else {}
-    size = groups.get("size") if isinstance(groups.get("size"), dict) else {}
-    solver = data.get("solver") if isinstance(data.get("solver"), dict) else {}
+    p = _mapping(data.get("participants"))
+    role = _mapping(p.get("role"))
+    groups = _mapping(data.get("groups"))
+    size = _mapping(groups.get("size"))
+    solver = _mapping(data.get("solver"))
     top = {
         "id": _text(p.get("id")),
         "role_column": _text(role.get("column")),
@@ -175,7 +179,7 @@ def _top(data: Mapping[str, Any]) -> dict[str, str]:
         "groups_count": _text(groups.get("count")),
     }
     for key in ("capacity", "wants"):
-        spec = p.get(key) if isinstance(p.get(key), dict) else {}
+        spec = _mapping(p.get(key))
         top[f"{key}_column"] = _text(spec.get("column"))
         top[f"{key}_default"] = _text(spec.get("default"))
         top[f"{key}_max"] = _text(spec.get("max"))

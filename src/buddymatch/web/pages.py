@@ -14,12 +14,12 @@ import secrets
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from starlette.datastructures import UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
 from . import access, builder, results, review, schemestate
-from .api import MAX_ID, Id
 from .access import Actor
+from .api import MAX_ID, Id
 from .service import Invalid, Workbench, plain
 
 router = APIRouter(include_in_schema=False)
@@ -95,9 +95,9 @@ def login_page(request: Request, token: str = "") -> Response:
         with wb.db.session() as s:
             session = access.redeem_link(s, token, wb.settings.session_hours)
         if session is not None:
-            response = back("/")
-            _set_session(response, request, session)
-            return response
+            redirect = back("/")
+            _set_session(redirect, request, session)
+            return redirect
         return render(request, "login.html", None, 400, spent=True, pre="")
     pre = secrets.token_urlsafe(16)
     response = render(request, "login.html", None, pre=pre, spent=False)
@@ -424,8 +424,9 @@ def _charts(
         gone = unmatched[unmatched["reason"].astype(str).str.startswith("excluded")]
         excluded = {" ".join(str(v).split()).casefold() for v in gone["participant_id"]}
     rates = []
-    for _name, heading in review.chart_attributes(scheme):
-        data = review.match_rates(profiles, id_heading, heading, matched, excluded)
+    for name, heading in review.chart_attributes(scheme):
+        scale = review.scale_of(scheme, name)
+        data = review.match_rates(profiles, id_heading, heading, matched, excluded, scale)
         if data:
             title = f"Share matched by {heading}"
             rates.append((title, review.rate_bars(data, title)))
@@ -505,7 +506,7 @@ def compare(
 @router.get("/programmes/{pid}/people")
 def people(request: Request, pid: Id, actor: Actor = Depends(page_actor)) -> Response:
     wb = _wb(request)
-    ctx = {
+    ctx: dict[str, Any] = {
         "programme": wb.programme(actor, pid),
         "members": wb.members(actor, pid),
         "audit": wb.audit(actor, pid),

@@ -100,7 +100,7 @@ def paged(frame: pd.DataFrame, number: int, size: int = PAGE_SIZE) -> Page:
     pages = max(1, math.ceil(len(frame) / size))
     number = min(max(1, number), pages)
     part = frame.iloc[(number - 1) * size : number * size]
-    rows = [{k: _cell(v) for k, v in r.items()} for r in part.to_dict(orient="records")]
+    rows = [{str(k): _cell(v) for k, v in r.items()} for r in part.to_dict(orient="records")]
     return Page(rows, number, pages, len(frame))
 
 
@@ -122,6 +122,11 @@ def profile_frame(files: Sequence[inputs.StoredFile], limits: ReadLimits) -> pd.
         except BuddymatchError:
             return pd.DataFrame()
     return pd.concat([t.frame for t in tables], ignore_index=True).fillna("")
+
+
+def scale_of(scheme: Mapping[str, Any], attribute: str) -> list[str]:
+    spec = ((scheme.get("participants") or {}).get("attributes") or {}).get(attribute) or {}
+    return [str(v) for v in spec.get("scale") or []] if isinstance(spec, dict) else []
 
 
 def chart_attributes(scheme: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -146,9 +151,15 @@ def matched_ids(tables: Mapping[str, pd.DataFrame]) -> set[str]:
 
 
 def match_rates(
-    profiles: pd.DataFrame, id_heading: str, heading: str, matched: set[str], excluded: set[str]
+    profiles: pd.DataFrame,
+    id_heading: str,
+    heading: str,
+    matched: set[str],
+    excluded: set[str],
+    scale: Sequence[str] = (),
 ) -> list[tuple[str, int, int]]:
-    """(value, matched, taking part) per value of ``heading``, largest groups first."""
+    """(value, matched, taking part) per value of ``heading``: in scale order when the
+    attribute has a scale, else largest groups first."""
     if profiles.empty or heading not in profiles.columns or id_heading not in profiles.columns:
         return []
     keys = profiles[id_heading].map(_key)
@@ -157,7 +168,11 @@ def match_rates(
     frame = pd.DataFrame({"value": values[part], "matched": keys[part].isin(matched)})
     grouped = frame.groupby("value")["matched"].agg(["sum", "count"]).reset_index()
     grouped = grouped.sort_values(["count", "value"], ascending=[False, True])
-    return [(str(r.value), int(r["sum"]), int(r["count"])) for _, r in grouped.iterrows()]
+    rows = [(str(r.value), int(r["sum"]), int(r["count"])) for _, r in grouped.iterrows()]
+    if scale:
+        rank = {_key(v): i for i, v in enumerate(scale)}
+        rows.sort(key=lambda r: rank.get(_key(r[0]), len(rank)))
+    return rows
 
 
 def flows(
@@ -173,8 +188,11 @@ def flows(
         (str(lookup.get(_key(a), "")) or "(blank)", str(lookup.get(_key(b), "")) or "(blank)")
         for a, b in zip(frame[cols[0]], frame[cols[1]], strict=True)
     ]
-    counts = pd.Series(pairs).value_counts()
-    return [(a, b, int(n)) for (a, b), n in counts.items()]
+    counts: dict[tuple[str, str], int] = {}
+    for pair in pairs:
+        counts[pair] = counts.get(pair, 0) + 1
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [(a, b, n) for (a, b), n in ranked]
 
 
 # --------------------------------------------------------------------------- SVG

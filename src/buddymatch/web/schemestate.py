@@ -36,11 +36,11 @@ def _key(value: str) -> str:
 def _inline(rules: list[Any], kind: str, field: str) -> dict[str, Any] | None:
     """The inline rule of ``kind`` (one with ``field`` and no ``file``), if any."""
     for item in rules:
-        if isinstance(item, dict) and len(item) == 1 and kind in item:
-            body = item[kind]
-            if isinstance(body, dict) and "file" not in body and field in body:
-                if kind != "exclude" or "attribute" not in body:
-                    return body
+        body = item.get(kind) if isinstance(item, dict) and len(item) == 1 else None
+        if not isinstance(body, dict) or "file" in body or field not in body:
+            continue
+        if kind != "exclude" or "attribute" not in body:
+            return body
     return None
 
 

@@ -227,13 +227,8 @@ class Workbench:
         """Validate with the library and store as the programme's new current scheme."""
         programme = self.programme(actor, pid, "coordinator")
         if data.get("scheme") != programme.kind:
-            raise Invalid(
-                [
-                    Issue(
-                        f'this programme is {programme.kind}; the scheme says "{data.get("scheme")}"'
-                    )
-                ]
-            )
+            said = data.get("scheme")
+            raise Invalid([Issue(f'this programme is {programme.kind}; the scheme says "{said}"')])
         try:
             validate_scheme(data, label="scheme")
         except ConfigError as exc:

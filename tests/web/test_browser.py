@@ -98,9 +98,11 @@ def axe_check(driver: Any, page: str, seen: list[str]) -> None:
 
 
 def _wait(driver: Any, condition: Any, timeout: float = 90) -> Any:
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.2).until(condition)
+    ignored = (NoSuchElementException, StaleElementReferenceException)  # the page is reloading
+    return WebDriverWait(driver, timeout, 0.2, ignored_exceptions=ignored).until(condition)
 
 
 def _fill(driver: Any, element_id: str, text: str) -> None:

@@ -49,21 +49,30 @@ def _column_of(scheme: Mapping[str, Any], attribute: str) -> str:
     return str(spec.get("column", attribute)) if isinstance(spec, dict) else attribute
 
 
-def criterion_labels(scheme: Mapping[str, Any]) -> dict[str, str]:
-    """Output column name -> a phrase in the sheet's own headings."""
-    from buddymatch.config import validate_scheme
-    from buddymatch.model import criterion_name
+def _criterion_phrase(crit: Any, scheme: Mapping[str, Any]) -> str:
+    attrs = [getattr(crit, k, None) for k in ("attribute", "mentee", "mentor")]
+    attrs = [a for a in attrs if a] + list(getattr(crit, "attributes", ()) or ())
+    heads = [_column_of(scheme, a) for a in attrs]
+    phrase = _PHRASES.get(crit.kind, crit.kind).format(a=" / ".join(heads) or crit.kind)
+    if crit.kind == "overlap" and getattr(crit, "mentee", None):
+        phrase = f"“{heads[0]}” covered by “{heads[1]}”"
+    return phrase[:1].upper() + phrase[1:]
 
-    out: dict[str, str] = {}
-    for crit in validate_scheme(dict(scheme)).criteria:
-        attrs = [getattr(crit, k, None) for k in ("attribute", "mentee", "mentor")]
-        attrs = [a for a in attrs if a] + list(getattr(crit, "attributes", ()) or ())
-        heads = [_column_of(scheme, a) for a in attrs]
-        phrase = _PHRASES.get(crit.kind, crit.kind).format(a=" / ".join(heads) or crit.kind)
-        if crit.kind == "overlap" and crit.mentee:
-            phrase = f"“{heads[0]}” covered by “{heads[1]}”"
-        out[criterion_name(crit)] = phrase[:1].upper() + phrase[1:]
-    return out
+
+def criterion_labels(scheme: Mapping[str, Any], frame: pd.DataFrame) -> dict[str, str]:
+    """Criterion column -> a phrase in the sheet's own headings.
+
+    The output contract puts one column per criterion right after ``score``, in
+    the scheme's order, so the columns are matched to the criteria by position.
+    """
+    from buddymatch.config import validate_scheme
+
+    criteria = validate_scheme(dict(scheme)).criteria
+    columns = list(frame.columns)
+    if "score" not in columns:
+        return {}
+    after = columns[columns.index("score") + 1 :][: len(criteria)]
+    return {c: _criterion_phrase(k, scheme) for c, k in zip(after, criteria, strict=False)}
 
 
 def criterion_columns(frame: pd.DataFrame, labels: Mapping[str, str]) -> list[tuple[str, str]]:

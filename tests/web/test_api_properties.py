@@ -27,7 +27,7 @@ def test_no_request_makes_the_server_fail(env: Env) -> None:
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+        @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
         def call(case) -> None:  # type: ignore[no-untyped-def]
             case.call_and_validate(headers=headers, checks=[not_a_server_error])
 

@@ -264,7 +264,7 @@ def test_cohorts_move_a_person_to_another_group(env: Env) -> None:
     scheme = (
         (ROOT / "constraints" / "cohorts.yaml")
         .read_bytes()
-        .replace(b"iterations: 30", b"iterations: 3")
+        .replace(b"iterations: 30", b"iterations: 1")
     )
     client, csrf, pid = _setup(env, "cohorts", scheme)
     client.post(f"/programmes/{pid}/runs", data={"csrf": csrf, "seed": "1"})  # type: ignore[attr-defined]

@@ -74,7 +74,7 @@ def test_kill_during_a_run(server: Server) -> None:
     time.sleep(1.5)
     assert not any((server.data_dir / "runs").glob(f"{pid}-1-*/result"))
     scheme = api.get(f"/api/programmes/{pid}/scheme").json()["scheme"]
-    scheme["solver"]["iterations"] = 2
+    scheme["solver"]["iterations"] = 1
     api.put(f"/api/programmes/{pid}/scheme", json={"scheme": scheme})
     api.post(f"/api/programmes/{pid}/runs", json={"seed": 1})
     assert wait_run(lambda: api.get(f"/api/programmes/{pid}/runs/2").json())["status"] == "done"

@@ -47,6 +47,7 @@ class _Server:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
+        folder.mkdir(parents=True, exist_ok=True)
         self.log = folder / "serve.log"
         cmd = [sys.executable, "-c", "from buddymatch.cli import cli; cli()", "serve"]
         cmd += ["--port", str(self.port), "--data-dir", str(folder / "data"), "--no-browser"]
@@ -170,6 +171,6 @@ def run(quick: bool) -> str:
         "until done, fetch the matches; then render the review page. Baseline: `buddymatch "
         "match` on the same inputs and seed in a fresh process (start-up included). "
         "Seconds.\n\n"
-        "| intake | upload + check | upload → results | review page | CLI match | ratio web/CLI "
+        "| intake | upload (sheet read, scheme validated) | upload → results | review page | CLI match | ratio web/CLI "
         "| matched | same result |\n|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
     )

@@ -171,6 +171,7 @@ def run(quick: bool) -> str:
         "until done, fetch the matches; then render the review page. Baseline: `buddymatch "
         "match` on the same inputs and seed in a fresh process (start-up included). "
         "Seconds.\n\n"
-        "| intake | upload (sheet read, scheme validated) | upload → results | review page | CLI match | ratio web/CLI "
-        "| matched | same result |\n|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
+        "| intake | upload (sheet read, scheme validated) | upload → results | review page "
+        "| CLI match | ratio web/CLI | matched | same result |\n"
+        "|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
     )

@@ -85,6 +85,9 @@ def test_programme_journey_over_http(env: Env) -> None:
     client, csrf, pid = _setup(env)
     page = client.get(f"/programmes/{pid}").text  # type: ignore[attr-defined]
     assert "No problems found." in page and "150 participants" in page
+    from buddymatch._version import __version__
+
+    assert f"buddymatch {__version__} ·" in page
     scheme = client.get(f"/programmes/{pid}/scheme").text  # type: ignore[attr-defined]
     assert 'value="organisation"' in scheme and "forbid" in scheme
     yaml_text = client.get(f"/programmes/{pid}/scheme.yaml").text  # type: ignore[attr-defined]

@@ -24,7 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .. import __version__
+from .._version import __version__
 from . import access
 from .database import Database
 from .service import Invalid, Workbench
@@ -191,7 +191,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
         loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True
     )
     app.state.templates = Jinja2Templates(env=env)
-    app.state.templates.env.globals["version"] = __version__
+    app.state.templates.env.globals["app_version"] = __version__
     _handlers(app)
     _middleware(app)
     from . import api, pages

@@ -14,6 +14,9 @@ The rule semantics (repeated in the user docs):
 - history: pairs that met within ``cooldown`` rounds are not allowed; older
   meetings cost ``penalty`` points of score.
 - ``min_score``: pairs scoring below it are not made.
+- feedback: ``did-not-work`` pairs are forbidden (``Problem.forbidden``),
+  ``ended`` pairs are history; continuity bonus and rating points change a
+  pair's weight, never its score (kept within 0–100 points).
 """
 
 from __future__ import annotations
@@ -94,7 +97,7 @@ def rule_masks(
         yield "forbidden pair", ~_pair_mask(problem.forbidden, rows, cols)
     if len(np.intersect1d(rows, cols)):
         yield SAME_PERSON, rows[:, None] != cols[None, :]
-    spec = problem.scheme.history
+    spec = problem.scheme.history_rules
     if spec is not None and len(problem.history.pairs):
         recent = problem.history.pairs[problem.history.rounds_ago <= spec.cooldown]
         if len(recent):
@@ -164,12 +167,13 @@ def weight_matrix(
 
     Weights are ``round(score × WEIGHT_SCALE)`` minus history penalties
     (floored at 0); pairs cut by a hard rule, by ``min_score`` or listed in
-    ``extra_forbidden`` (pairs already used in earlier rounds) are NOT_ALLOWED.
+    ``extra_forbidden`` (pairs already used in earlier rounds) are NOT_ALLOWED;
+    feedback points (:func:`feedback_positions`) are added, within 0..100 points.
     Built in row blocks: the result is the only full-size array (4 bytes a pair).
     """
     rows, cols = np.asarray(rows), np.asarray(cols)
     out = np.empty((len(rows), len(cols)), dtype=np.int32)
-    spec = problem.scheme.history
+    spec = problem.scheme.history_rules
     older = np.zeros((0, 2), dtype=np.int64)
     if spec is not None and spec.penalty > 0 and len(problem.history.pairs):
         older = problem.history.pairs[problem.history.rounds_ago > spec.cooldown]
@@ -188,9 +192,47 @@ def weight_matrix(
             met = _pair_mask(older, r, cols)
             penalty = np.int32(round(spec.penalty * WEIGHT_SCALE))
             weights = np.where(met, np.maximum(weights - penalty, 0), weights).astype(np.int32)
+        _add_feedback_points(problem, r, cols, weights)
         weights[~allowed] = NOT_ALLOWED
         out[block] = weights
     return out
+
+
+def feedback_positions(
+    problem: Problem, rows: np.ndarray, cols: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, column, score points) of every feedback pair with a weight change in rows × cols.
+
+    Feedback pairs are unordered here: a pair listed (a, b) changes both the
+    (a, b) and the (b, a) position.  Points are ``continuing_bonus`` plus
+    ``rating_points`` × (rating − 3) (``model.FeedbackSpec``).
+    """
+    fb = problem.feedback
+    keep = fb.points != 0
+    if not keep.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    size = int(max(rows.max(initial=-1), cols.max(initial=-1), fb.pairs.max(initial=-1))) + 1
+    pos_r, pos_c = np.full(size, -1), np.full(size, -1)
+    pos_r[rows], pos_c[cols] = np.arange(len(rows)), np.arange(len(cols))
+    out_r, out_c, out_p = [], [], []
+    for a, b in ((fb.pairs[keep, 0], fb.pairs[keep, 1]), (fb.pairs[keep, 1], fb.pairs[keep, 0])):
+        r, c = pos_r[a], pos_c[b]
+        hit = (r >= 0) & (c >= 0)
+        out_r.append(r[hit])
+        out_c.append(c[hit])
+        out_p.append(fb.points[keep][hit])
+    return np.concatenate(out_r), np.concatenate(out_c), np.concatenate(out_p)
+
+
+def _add_feedback_points(
+    problem: Problem, rows: np.ndarray, cols: np.ndarray, weights: np.ndarray
+) -> None:
+    """Feedback's continuity bonus and rating points, in place; weights stay in 0..100 points."""
+    r, c, points = feedback_positions(problem, rows, cols)
+    if len(r):
+        changed = weights[r, c].astype(np.int64) + np.rint(points * WEIGHT_SCALE).astype(np.int64)
+        weights[r, c] = np.clip(changed, 0, 100 * WEIGHT_SCALE).astype(np.int32)
 
 
 def top_mask(scores: np.ndarray, k: int) -> np.ndarray:

@@ -243,7 +243,7 @@ def _pairs_of(members: list[int]) -> list[tuple[int, int]]:
 
 def _recent_pairs(problem: Problem) -> set[frozenset[int]]:
     """History pairs within the cooldown: not allowed to meet now."""
-    spec = problem.scheme.history
+    spec = problem.scheme.history_rules
     if spec is None:
         return set()
     return {
@@ -336,6 +336,9 @@ def _together_apart(problem: Problem, r: int, assignment: np.ndarray) -> list[st
         shared = [int(assignment[m]) for m in apart if assignment[m] >= 0]
         if len(shared) != len(set(shared)):
             out.append(f"round {r}: a keep_apart set shares a group")
+    for a, b in problem.forbidden.tolist():
+        if assignment[a] >= 0 and assignment[a] == assignment[b]:
+            out.append(f"round {r}: forbidden pair ({problem.where(a)}, {problem.where(b)}) shares")
     return out
 
 

@@ -216,9 +216,18 @@ def _under(issue: Issue, paths: set[str]) -> bool:
     return any(issue.message.startswith((f'key "{p}"', f'key "{p}.', f'key "{p}[')) for p in paths)
 
 
+_LATER_SECTIONS = ("feedback",)
+"""Optional sections added after the first release: left out of the hash when absent,
+so a scheme that does not use them keeps the hash it always had."""
+
+
 def scheme_hash(scheme: Scheme) -> str:
     """Stable hash of the validated scheme (for summary.json)."""
-    blob = json.dumps(scheme.model_dump(mode="json"), sort_keys=True).encode()
+    data = scheme.model_dump(mode="json")
+    for key in _LATER_SECTIONS:
+        if data.get(key) is None:
+            data.pop(key, None)
+    blob = json.dumps(data, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
 

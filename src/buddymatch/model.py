@@ -420,6 +420,25 @@ class HistorySpec(_Strict):
     penalty: float = Field(20.0, ge=0)
 
 
+FEEDBACK_OUTCOMES = ("continuing", "ended", "did-not-work")
+"""What a feedback row can say about a pair (``did not work`` is read as ``did-not-work``)."""
+
+
+class FeedbackSpec(_Strict):
+    """How earlier pairs went: a CSV with the pair's ids, ``outcome`` and an optional ``rating``.
+
+    ``did-not-work`` pairs become forbidden pairs; ``ended`` pairs enter the
+    history as met in the latest round (so ``history.cooldown`` applies, or a
+    cooldown of 1 when the scheme has no ``history``); a pair's weight changes
+    by ``continuing_bonus`` (outcome ``continuing``) plus ``rating_points`` ×
+    (rating − 3) score points, the result kept within 0–100.
+    """
+
+    file: str
+    continuing_bonus: float = Field(0.0, ge=0, le=100)
+    rating_points: float = Field(0.0, ge=0, le=50)
+
+
 class SolverSpec(_Strict):
     time_limit: float | None = Field(None, gt=0)
     iterations: int | None = Field(None, ge=1)
@@ -445,7 +464,20 @@ class Scheme(_Strict):
     leftover: Literal["trio", "exclude"] = "trio"
     rounds: int = Field(1, ge=1, le=1000)
     history: HistorySpec | None = None
+    feedback: FeedbackSpec | None = None
     solver: SolverSpec = SolverSpec()
+
+    @property
+    def history_rules(self) -> HistorySpec | None:
+        """The history rules in force: ``history``, else cooldown 1 for feedback's ended pairs.
+
+        Rule masks, weights, the checker and explanations all read the cooldown
+        and penalty from here, so feedback without a ``history`` key still keeps
+        an ended pair apart in the next run.
+        """
+        if self.history is not None or self.feedback is None:
+            return self.history
+        return HistorySpec(file=self.feedback.file, cooldown=1)
 
 
 # --- the encoded problem ----------------------------------------------------------
@@ -492,6 +524,28 @@ class History:
     rounds_ago: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     latest_round: int = 0  # the highest round number in the history file
     table: pd.DataFrame | None = None  # the rows as read: round, member_a, member_b[, member_c]
+
+
+@dataclass(frozen=True, eq=False)
+class Feedback:
+    """Feedback rows as read: participant index pairs, outcomes, ratings, weight changes.
+
+    ``pairs`` are in the file's order (mentoring: mentor, mentee); a trio row
+    gives its three pairs.  ``points`` is the score-point change of each pair's
+    weight (``FeedbackSpec``); ``rows`` the file row each came from.
+    """
+
+    pairs: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
+    outcome: tuple[str, ...] = ()
+    rating: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
+    points: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
+
+    def outcome_of(self, a: int, b: int) -> str | None:
+        """The outcome recorded for the pair (either order), or None."""
+        for (x, y), outcome in zip(self.pairs.tolist(), self.outcome, strict=True):
+            if {x, y} == {a, b}:
+                return outcome
+        return None
 
 
 @dataclass(frozen=True, eq=False)
@@ -590,6 +644,7 @@ class Problem:
     locked: np.ndarray
     excluded: np.ndarray
     history: History = field(default_factory=History)
+    feedback: Feedback = field(default_factory=Feedback)
     placed: np.ndarray | None = None
     together: tuple[np.ndarray, ...] = ()
     apart: tuple[np.ndarray, ...] = ()

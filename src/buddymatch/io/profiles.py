@@ -23,11 +23,13 @@ from ..config import scheme_hash
 from ..errors import InputError, Issue
 from ..model import (
     BOTH,
+    FEEDBACK_OUTCOMES,
     MENTEE,
     MENTOR,
     NO_ROLE,
     AttributeData,
     AttributeSpec,
+    Feedback,
     History,
     Problem,
     Scheme,
@@ -159,6 +161,10 @@ def build_problem(
                     )
                 )
     history = _read_history(scheme, lookup, base_dir, issues)
+    feedback = _read_feedback(scheme, lookup, base_dir, issues)
+    outcomes = zip(feedback.pairs.tolist(), feedback.outcome, strict=True)
+    forbidden += [(a, b) for (a, b), o in outcomes if o == "did-not-work"]
+    history = _with_ended(history, feedback)
     pairwise = {
         criterion_name(c): _read_pairwise(c.file, len(ids), lookup, base_dir, issues)
         for c in scheme.criteria
@@ -184,6 +190,7 @@ def build_problem(
         locked=_pair_array(locked),
         excluded=excluded,
         history=history,
+        feedback=feedback,
         placed=placed,
         together=tuple(together),
         apart=tuple(apart),
@@ -641,6 +648,154 @@ def _read_history(scheme: Scheme, lookup: dict[str, int], base_dir, issues) -> H
     for k, c in enumerate(id_cols[:3]):
         kept[("member_a", "member_b", "member_c")[k]] = frame[c].astype(str).str.strip()
     return History(_pair_array(pairs), np.asarray(ago, dtype=np.int64), int(latest), kept)
+
+
+# --- feedback ----------------------------------------------------------------------------------
+
+_FEEDBACK_IDS = (("mentor_id", "mentee_id"), ("member_a", "member_b", "member_c"))
+_OUTCOMES = {_key(o): o for o in FEEDBACK_OUTCOMES} | {"did not work": "did-not-work"}
+
+
+def _read_feedback(scheme: Scheme, lookup: dict[str, int], base_dir, issues) -> Feedback:  # type: ignore[no-untyped-def]
+    """Feedback rows -> index pairs, outcomes, ratings and weight points (``FeedbackSpec``).
+
+    Rows naming someone no longer in the profiles are skipped (they left, as in
+    history); a blank outcome means no feedback yet.  Problems are reported by
+    file, row and column, never quoting a cell.
+    """
+    spec = scheme.feedback
+    if spec is None:
+        return Feedback()
+    table = _read_side_file(_resolve(base_dir, spec.file), issues)
+    if table is None:
+        return Feedback()
+    cols = {_key(c): c for c in table.frame.columns}
+    ids = next(([cols[k] for k in s if k in cols] for s in _FEEDBACK_IDS if s[0] in cols), [])
+    if len(ids) < 2 or "outcome" not in cols:
+        issues.add(
+            Issue(
+                "feedback needs the id columns of matches.csv and an outcome column",
+                file=table.file,
+                fix="columns mentor_id, mentee_id (or member_a, member_b), outcome, "
+                "optional rating",
+            )
+        )
+        return Feedback()
+    rows = _feedback_rows(table, ids, cols, lookup, issues)
+    pairs = [p for p, _, _ in rows]
+    outcome = tuple(o for _, o, _ in rows)
+    rating = np.array([r for _, _, r in rows], dtype=np.float64)
+    points = np.where(np.isnan(rating), 0.0, spec.rating_points * (rating - 3))
+    points += np.array([spec.continuing_bonus * (o == "continuing") for o in outcome])
+    return Feedback(_pair_array(pairs), outcome, rating, points.astype(np.float64))
+
+
+def _feedback_rows(  # type: ignore[no-untyped-def]
+    table: Table, ids: list[str], cols: dict[str, str], lookup: dict[str, int], issues
+) -> list[tuple[tuple[int, int], str, float]]:
+    """((a, b), outcome, rating or nan) per pair of every valid row; trios give three pairs."""
+    frame = table.frame
+    out: list[tuple[tuple[int, int], str, float]] = []
+    first_row: dict[frozenset[int], int] = {}
+    for k, row in enumerate(table.rows.tolist()):
+        outcome = _feedback_outcome(
+            str(frame[cols["outcome"]].iat[k]), table.file, row, cols, issues
+        )
+        rating = _feedback_rating(frame, cols, k, table.file, row, issues)
+        members = _feedback_members(frame, ids, k, lookup, table.file, row, issues)
+        if outcome is None or members is None or rating is None:
+            continue
+        for x in range(len(members)):
+            for y in range(x + 1, len(members)):
+                key = frozenset((members[x], members[y]))
+                if key in first_row:
+                    issues.add(
+                        Issue(
+                            f"the same pair is also on row {first_row[key]}",
+                            file=table.file,
+                            row=row,
+                            fix="one row per pair",
+                        )
+                    )
+                    continue
+                first_row[key] = row
+                out.append(((members[x], members[y]), outcome, rating))
+    return out
+
+
+def _feedback_outcome(value: str, file: str, row: int, cols, issues) -> str | None:  # type: ignore[no-untyped-def]
+    key = _key(value)
+    if key == "":
+        return None  # no feedback on this pair yet
+    if key not in _OUTCOMES:
+        issues.add(
+            Issue(
+                "outcome is not one of continuing, ended, did-not-work",
+                file=file,
+                row=row,
+                column=cols["outcome"],
+                fix="use continuing, ended or did-not-work (blank: no feedback yet)",
+            )
+        )
+        return None
+    return _OUTCOMES[key]
+
+
+def _feedback_rating(frame, cols, k: int, file: str, row: int, issues) -> float | None:  # type: ignore[no-untyped-def]
+    """The rating (nan when blank or there is no rating column); None when invalid."""
+    if "rating" not in cols:
+        return float("nan")
+    text = str(frame[cols["rating"]].iat[k]).strip()
+    if text == "":
+        return float("nan")
+    if text not in ("1", "2", "3", "4", "5"):
+        issues.add(
+            Issue(
+                "rating must be a whole number from 1 to 5",
+                file=file,
+                row=row,
+                column=cols["rating"],
+                fix="leave blank for no rating",
+            )
+        )
+        return None
+    return float(text)
+
+
+def _feedback_members(  # type: ignore[no-untyped-def]
+    frame, ids: list[str], k: int, lookup: dict[str, int], file: str, row: int, issues
+) -> list[int] | None:
+    """Participant indices of the row's ids; None if a required id is blank or a person left."""
+    values = [str(frame[c].iat[k]).strip() for c in ids]
+    members = []
+    for column, value in zip(ids, values, strict=True):
+        if value == "":
+            if column in ids[:2]:
+                issues.add(Issue("id is blank", file=file, row=row, column=column))
+                return None
+            continue
+        index = lookup.get(_key(value))
+        if index is None:
+            return None  # someone who has left: nothing to apply
+        members.append(index)
+    if len(set(members)) != len(members):
+        issues.add(Issue("pairs a person with themselves", file=file, row=row))
+        return None
+    return members
+
+
+def _with_ended(history: History, feedback: Feedback) -> History:
+    """The history plus feedback's ended pairs, as met in the latest round (1 round ago)."""
+    ended = [
+        (min(a, b), max(a, b))
+        for (a, b), o in zip(feedback.pairs.tolist(), feedback.outcome, strict=True)
+        if o == "ended"
+    ]
+    if not ended:
+        return history
+    pairs = np.concatenate([history.pairs, _pair_array(ended)])
+    ago = np.concatenate([history.rounds_ago, np.ones(len(ended), dtype=np.int64)])
+    return History(pairs, ago, history.latest_round, history.table)
 
 
 # --- misc ---------------------------------------------------------------------------------------

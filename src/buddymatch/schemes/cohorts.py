@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..candidates import feedback_positions
 from ..check import check_groups
 from ..errors import InfeasibleError, InputError, Issue
 from ..model import AttributeData, Pairs, Problem, Scheme, criterion_name, text_key
@@ -192,7 +193,9 @@ def _setup(problem: Problem) -> _Setup:
     pos[pool] = np.arange(len(pool))
     locked = None if problem.placed is None else problem.placed[pool].copy()
     together = [pos[s][pos[s] >= 0] for s in problem.together]
-    apart = [pos[s][pos[s] >= 0] for s in problem.apart]
+    # forbidden pairs (feedback's did-not-work, a peer scheme's forbid) never share a group
+    sets = [*problem.apart, *(np.asarray(p) for p in problem.forbidden.tolist())]
+    apart = [pos[s][pos[s] >= 0] for s in sets]
     lower, upper = choose_groups(problem, len(pool), rules, locked, together, apart)
     if locked is not None and (locked >= len(lower)).any():
         raise InputError(
@@ -206,6 +209,8 @@ def _setup(problem: Problem) -> _Setup:
     benefit = score_matrix(problem, pool, pool).astype(np.float64)
     np.fill_diagonal(benefit, 0.0)
     benefit -= _history_penalty(problem, pool)
+    r, c, points = feedback_positions(problem, pool, pool)
+    benefit[r, c] += points  # continuity bonus and rating points (both orders are listed)
     return _Setup(pool, rules, locked, together, apart, lower, upper, benefit)
 
 
@@ -279,7 +284,7 @@ def _solve_round(
 
 def _history_penalty(problem: Problem, pool: np.ndarray) -> np.ndarray:
     penalty = np.zeros((len(pool), len(pool)))
-    spec = problem.scheme.history
+    spec = problem.scheme.history_rules
     if spec is None or not len(problem.history.pairs):
         return penalty
     pos = np.full(problem.n, -1, dtype=np.int64)

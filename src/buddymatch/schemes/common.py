@@ -85,7 +85,7 @@ def history_table(problem: Problem, matches: pd.DataFrame, id_columns: list[str]
 
 def cooldown_block(problem: Problem, a: int, b: int) -> str | None:
     """Why history forbids (a, b) now, if it does."""
-    spec = problem.scheme.history
+    spec = problem.scheme.history_rules
     if spec is None or not len(problem.history.pairs):
         return None
     key = (min(a, b), max(a, b))

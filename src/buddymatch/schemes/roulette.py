@@ -1,8 +1,9 @@
 """Peer schemes with ``group_size: k`` (coffee-roulette groups of 3–4): the cohort machinery.
 
 A peer scheme's pairwise rules become cohort rules: ``different: A`` means no
-two members share A (at most 1 per value in a group), ``forbid`` pairs become
-keep-apart sets and ``lock`` pairs keep-together sets.  ``n // k`` groups are
+two members share A (at most 1 per value in a group), ``forbid`` pairs never
+share a group (as every forbidden pair in cohorts) and ``lock`` pairs become
+keep-together sets.  ``n // k`` groups are
 formed, sizes as equal as possible (k or k + 1).  Rounds avoid anyone sharing
 a group twice, exactly as cohorts do.
 """
@@ -47,7 +48,6 @@ def to_cohorts(problem: Problem) -> Problem:
     return replace(
         problem,
         scheme=derived,
-        apart=(*problem.apart, *(np.asarray(p) for p in problem.forbidden.tolist())),
         together=(*problem.together, *(np.asarray(p) for p in problem.locked.tolist())),
     )
 

@@ -26,7 +26,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .api import explain_result, load_problem, match, score, solve, validate
+    from .api import explain_result, load_problem, match, rematch, score, solve, validate
     from .result import MatchResult
     from .sample import sample_profiles, sample_scheme
     from .solvers import Status
@@ -35,6 +35,7 @@ _LAZY = {
     "explain_result": "api",
     "load_problem": "api",
     "match": "api",
+    "rematch": "api",
     "score": "api",
     "solve": "api",
     "validate": "api",
@@ -71,6 +72,7 @@ __all__ = [
     "explain_result",
     "load_problem",
     "match",
+    "rematch",
     "sample_profiles",
     "sample_scheme",
     "score",

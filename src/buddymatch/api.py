@@ -2,7 +2,9 @@
 
 ``match(profiles, scheme)`` runs the whole chain (load, validate, score,
 rules, solve, independent check, explain) and returns a :class:`MatchResult`;
-``validate`` stops after loading; ``score`` exports the allowed pairs.
+``rematch(previous, profiles, scheme)`` repairs a previous result after
+dropouts, joiners and changes; ``validate`` stops after loading; ``score``
+exports the allowed pairs.
 Profiles may be a DataFrame, a path, or several paths; a scheme may be a path
 or an already-parsed dict.
 """
@@ -26,6 +28,8 @@ from .io.readers import ReadLimits, Table, read_tables
 from .model import Pairs, Problem, Scheme, criterion_name
 from .result import MatchResult
 from .schemes import get_scheme
+from .schemes.rematch import Previous as RematchSource
+from .schemes.rematch import rematch_problem
 from .schemes.summary import population_summary, population_text, run_summary
 from .scoring import pair_layers, pair_scores
 from .weights import NOT_ALLOWED
@@ -256,6 +260,93 @@ def solve(
     return MatchResult(problem, run.tables, summary, run.explain)
 
 
+Previous = str | Path | MatchResult
+
+
+def _previous(previous: Previous) -> RematchSource:
+    """A previous result as tables + summary: a results folder or a :class:`MatchResult`."""
+    if isinstance(previous, MatchResult):
+        return RematchSource(previous.tables, previous.summary)
+    from .io.writers import read_results
+
+    tables, summary = read_results(previous)
+    return RematchSource(tables, summary)
+
+
+def rematch(
+    previous: Previous,
+    profiles: Profiles,
+    scheme: SchemeSource | Scheme,
+    *,
+    max_changes: int = 0,
+    seed: int | None = None,
+    time_limit: float | None = None,
+    iterations: int | None = None,
+    progress: Progress | None = None,
+    limits: ReadLimits | None = None,
+    record_time: bool = False,
+) -> MatchResult:
+    """Repair the latest round of ``previous`` for today's ``profiles``.
+
+    Parameters
+    ----------
+    previous
+        A results folder written by ``match`` or ``rematch`` (CSV or XLSX form),
+        or the :class:`MatchResult` itself.
+    profiles, scheme
+        Today's intake and the scheme, as for :func:`match`.  People no longer
+        in the profiles dropped out; people the previous result did not know
+        joined; changed answers are simply today's answers.
+    max_changes
+        How many kept pairs the optimiser may break (cohorts: people it may
+        move) when that places more people or raises the objective.  0 keeps
+        every pair that still holds.
+    seed, time_limit, iterations, progress, limits, record_time
+        As for :func:`match`.
+
+    Returns
+    -------
+    MatchResult
+        The repaired round (numbered as the previous round) with the usual
+        tables plus ``changes`` (one row per person whose partners or group
+        changed: ``participant_id, change, before, after, why``); ``matches``
+        (or ``groups``) gain a ``kept`` column; ``summary["rematch"]`` counts
+        kept, ended (by reason) and new units and lists the trade-off of
+        ``max_changes``.  Every unit has passed the independent checker.
+
+    Raises
+    ------
+    InputError, ConfigError
+        Bad input (exit code 2), including a previous result of another scheme.
+    InfeasibleError
+        The kept units and the rules cannot all hold (cohorts without moves).
+    """
+    started = time.perf_counter()
+    if not isinstance(max_changes, int) or max_changes < 0:
+        raise ConfigError(issues=[Issue("max_changes must be a whole number 0 or more")])
+    source = _previous(previous)
+    overrides = {"seed": seed, "time_limit": time_limit, "iterations": iterations}
+    problem = load_problem(profiles, scheme, overrides=overrides, limits=limits)
+    was = source.summary.get("scheme")
+    if was is not None and was != problem.scheme.scheme:
+        raise ConfigError(
+            issues=[
+                Issue(
+                    f"the previous result is a {was} result; the scheme is {problem.scheme.scheme}",
+                    fix="re-match with the scheme the previous result used",
+                )
+            ]
+        )
+    problem = rematch_problem(problem, source.round)
+    kind = get_scheme(problem.scheme.scheme)
+    kind.ensure_valid(problem.scheme)
+    run = kind.rematch(problem, source, max_changes=max_changes, progress=progress)
+    summary = run_summary(problem, run)
+    if record_time:
+        summary["runtime_s"] = round(time.perf_counter() - started, 3)
+    return MatchResult(problem, run.tables, summary, run.explain)
+
+
 def score(
     profiles: Profiles,
     scheme: SchemeSource | Scheme,
@@ -381,6 +472,8 @@ def explain_result(
             ]
         )
     problem = load_problem(profiles, scheme)
+    if isinstance(summary.get("rematch"), dict):  # the round a re-match repaired
+        problem = rematch_problem(problem, int(summary["rematch"]["round"]))
     if summary.get("input_hash") and summary["input_hash"] != problem.input_hash:
         raise InputError(
             issues=[

@@ -103,15 +103,19 @@ def check_pairs(
     *,
     scores: Sequence[Sequence[float]] | None = None,
     allowed_repeats: set[frozenset[int]] | None = None,
+    not_again: set[frozenset[int]] | None = None,
 ) -> None:
     """Verify pairs (mentoring: (mentor, mentee); peer: 2- or 3-person groups) per round.
 
     Checks roles, exclusions, capacities, every hard rule on every pair inside
     each unit, forbidden pairs, locks (first round), min_score, history
     cooldown and repeats across rounds (except ``allowed_repeats``, which the
-    solver reported as unavoidable).
+    solver reported as unavoidable).  ``not_again`` are pairs that met before
+    this run and may not meet again (a re-match: the previous result's pairs
+    that were not kept).
     """
     audit = _PairAudit(problem, allowed_repeats or set())
+    audit.met |= not_again or set()
     for r, units in enumerate(rounds, start=1):
         audit.round(r, units, scores[r - 1] if scores is not None else None)
         if r == 1:

@@ -233,6 +233,97 @@ def match(
         )
 
 
+@cli.command()
+@click.argument("previous", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@profiles_and_scheme
+@click.option(
+    "-o", "--output", required=True, type=click.Path(path_type=Path), help="Output folder."
+)
+@click.option(
+    "--max-changes",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Kept pairs the optimiser may break (cohorts: people it may move) to place more "
+    "people or raise the objective.",
+)
+@click.option("--seed", type=int, default=None, help="Random seed (default: the scheme's, else 0).")
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds for searches that have a limit.",
+)
+@click.option(
+    "--iterations",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Search budget independent of time (cohorts): fully reproducible.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True
+)
+@click.option("--force", is_flag=True, help="Replace a non-empty output folder.")
+@click.option("--quiet", is_flag=True, help="No progress bar or summary line.")
+@handle_errors
+def rematch(
+    previous: Path,
+    profiles: tuple[Path, ...],
+    scheme: Path,
+    output: Path,
+    max_changes: int,
+    seed: int | None,
+    time_limit: float | None,
+    iterations: int | None,
+    fmt: str,
+    force: bool,
+    quiet: bool,
+) -> None:
+    """Repair a previous result after dropouts, joiners and changed answers.
+
+    \b
+    Keeps every pair (or group place) that still holds, says why each other
+    one ended, places everyone else without moving anyone who is kept, and
+    writes the usual files plus OUTPUT/changes.csv.
+    Example:
+      buddymatch rematch out/round-1 sample_data/profiles_later.csv \\
+          -c constraints/mentoring.yaml -o out/round-1b
+    """
+    _refuse_existing(output, force)
+    with _progress(quiet) as progress:
+        result = api.rematch(
+            previous,
+            list(profiles),
+            scheme,
+            max_changes=max_changes,
+            seed=seed,
+            time_limit=time_limit,
+            iterations=iterations,
+            progress=progress,
+        )
+    result.summary["inputs"] = {
+        "profiles": [str(p.resolve()) for p in profiles],
+        "scheme": str(scheme.resolve()),
+        "previous": str(previous.resolve()),
+    }
+    result.write(output, fmt=fmt, force=force)
+    if not quiet:
+        click.echo(_rematch_line(result.summary, output, fmt))
+
+
+def _rematch_line(s: dict[str, Any], output: Path, fmt: str) -> str:
+    r = s["rematch"]
+    unit = r["unit"]
+    ended = ", ".join(f"{n} {why}" for why, n in r["ended_by_reason"].items() if n)
+    where = output / ("results.xlsx" if fmt == "xlsx" else "changes.csv")
+    return (
+        f"{s['status']}: kept {r['kept']} {unit}, ended {r['ended']}"
+        + (f" ({ended})" if ended else "")
+        + f", {r['new']} new; {s['matched']} of {s['participants']} participants matched, "
+        f"{s['unmatched']} unmatched (changes in {where})."
+    )
+
+
 def _refuse_existing(output: Path, force: bool) -> None:
     """Fail before solving, not after, when the folder would be refused."""
     if output.exists() and not force and (output.is_file() or any(output.iterdir())):

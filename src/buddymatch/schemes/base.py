@@ -14,7 +14,8 @@ object instead:
   :meth:`explain` (why two people were or were not matched, against a written
   result), :meth:`pair_space` (the pairs ``buddymatch score`` exports),
   :meth:`population` (what ``validate`` prints) and :meth:`sample_settings`
-  (the scheme part of ``buddymatch sample``).
+  (the scheme part of ``buddymatch sample``), :meth:`rematch` (repair the
+  latest round of a written result after dropouts, joiners and changes).
 
 Schemes load their solver lazily, inside :meth:`run`, so validating a file
 does not import OR-Tools or compile numba kernels.
@@ -25,13 +26,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, Issue
 from ..model import Problem, Scheme
+
+if TYPE_CHECKING:
+    from .rematch import Previous
 
 Progress = Callable[[dict[str, Any]], None]
 Explainer = Callable[[str, str], str]
@@ -117,6 +121,24 @@ class SchemeKind(ABC):
     @abstractmethod
     def explain(self, problem: Problem, tables: Mapping[str, pd.DataFrame], a: str, b: str) -> str:
         """Why ids ``a`` and ``b`` were or were not matched in a written result."""
+
+    def rematch(
+        self,
+        problem: Problem,
+        previous: Previous,
+        *,
+        max_changes: int = 0,
+        progress: Progress | None = None,
+    ) -> SchemeRun:
+        """Repair ``previous``'s latest round for today's profiles (``rematch_problem``).
+
+        Keep every unit that still holds, place the rest by the objective
+        without moving anyone else; with ``max_changes`` K, break at most K
+        kept units (or move K people) when that places more people or raises
+        the objective.  ``tables`` gain ``changes``; ``extra`` the ``rematch``
+        block (:mod:`.rematch`).
+        """
+        raise ConfigError(issues=[Issue(f"the {self.name} scheme does not support rematch")])
 
     def pair_space(self, problem: Problem) -> tuple[np.ndarray, np.ndarray]:
         """(rows, cols) participants whose pairs ``score`` exports (a pool by default)."""

@@ -18,11 +18,12 @@ import pandas as pd
 
 from ..candidates import feedback_positions
 from ..check import check_groups
-from ..errors import InfeasibleError, InputError, Issue
+from ..errors import ConfigError, InfeasibleError, InputError, Issue
 from ..model import AttributeData, Pairs, Problem, Scheme, criterion_name, text_key
 from ..scoring import pair_layers, pair_scores, score_matrix
 from .base import Progress, RoundOutcome, SchemeKind, SchemeRun, round_numbers
-from .common import UNMATCHED_COLUMNS, excluded_rows, id_lookup, lookup_id
+from .common import UNMATCHED_COLUMNS, excluded_reason, excluded_rows, id_lookup, lookup_id
+from .rematch import Previous, change_rows, dropped_out, index_of, joined, rematch_summary
 
 if TYPE_CHECKING:  # the solver package loads numba: imported when solving
     from ..solvers.groups import CountRule
@@ -84,6 +85,16 @@ class Cohorts(SchemeKind):
 
     def explain(self, problem: Problem, tables: Mapping[str, pd.DataFrame], a: str, b: str) -> str:
         return explain_pair(problem, tables, a, b)
+
+    def rematch(
+        self,
+        problem: Problem,
+        previous: Previous,
+        *,
+        max_changes: int = 0,
+        progress: Progress | None = None,
+    ) -> SchemeRun:
+        return rematch(problem, previous, max_changes=max_changes, progress=progress)
 
 
 def count_rules(problem: Problem, pool: np.ndarray) -> list[CountRule]:
@@ -189,13 +200,8 @@ class _Setup:
 def _setup(problem: Problem) -> _Setup:
     pool = problem.pool()
     rules = count_rules(problem, pool)
-    pos = np.full(problem.n, -1, dtype=np.int64)
-    pos[pool] = np.arange(len(pool))
     locked = None if problem.placed is None else problem.placed[pool].copy()
-    together = [pos[s][pos[s] >= 0] for s in problem.together]
-    # forbidden pairs (feedback's did-not-work, a peer scheme's forbid) never share a group
-    sets = [*problem.apart, *(np.asarray(p) for p in problem.forbidden.tolist())]
-    apart = [pos[s][pos[s] >= 0] for s in sets]
+    together, apart = _positions(problem, pool)
     lower, upper = choose_groups(problem, len(pool), rules, locked, together, apart)
     if locked is not None and (locked >= len(lower)).any():
         raise InputError(
@@ -206,12 +212,27 @@ def _setup(problem: Problem) -> _Setup:
                 )
             ]
         )
+    return _Setup(pool, rules, locked, together, apart, lower, upper, _benefit(problem, pool))
+
+
+def _benefit(problem: Problem, pool: np.ndarray) -> np.ndarray:
+    """Pair scores within the pool, less history penalties, plus feedback points."""
     benefit = score_matrix(problem, pool, pool).astype(np.float64)
     np.fill_diagonal(benefit, 0.0)
     benefit -= _history_penalty(problem, pool)
     r, c, points = feedback_positions(problem, pool, pool)
     benefit[r, c] += points  # continuity bonus and rating points (both orders are listed)
-    return _Setup(pool, rules, locked, together, apart, lower, upper, benefit)
+    return benefit
+
+
+def _positions(problem: Problem, pool: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """keep_together and keep_apart sets (forbidden pairs included) as pool positions."""
+    pos = np.full(problem.n, -1, dtype=np.int64)
+    pos[pool] = np.arange(len(pool))
+    together = [pos[s][pos[s] >= 0] for s in problem.together]
+    # forbidden pairs (feedback's did-not-work, a peer scheme's forbid) never share a group
+    sets = [*problem.apart, *(np.asarray(p) for p in problem.forbidden.tolist())]
+    return together, [pos[s][pos[s] >= 0] for s in sets]
 
 
 def run(problem: Problem, *, progress: Progress | None) -> SchemeRun:
@@ -368,6 +389,278 @@ def _summary_table(
             rec["rules_met"] = "all"
             records.append(rec)
     return pd.DataFrame(records)
+
+
+# --- re-matching: keep everyone where they were, move people only to repair -----------
+
+
+def rematch(
+    problem: Problem, previous: Previous, *, max_changes: int, progress: Progress | None
+) -> SchemeRun:
+    """Repair the latest round's groups (see docs/programme.md).
+
+    Everyone still in stays in their group; joiners fill the free places
+    (in the order of the profiles when there are more joiners than places);
+    the groups are then solved with every kept member locked.  Only when that
+    cannot meet the rules (a group below its minimum, a rule's last
+    facilitator gone) and ``max_changes`` K > 0 are kept members allowed to
+    move: each stays in their group at a bonus larger than any score gain, so
+    the search moves as few as it can; more than K moves is an error.
+    """
+    before = _groups_before(problem, previous)
+    count = int(pd.to_numeric(previous.latest()["group"]).max())
+    free = [i for i in problem.pool().tolist() if i not in before]
+    room = _room(problem, count, len(before))
+    placed, waiting = free[:room], free[room:]
+    pool = np.array(sorted([*before, *placed]), dtype=np.int64)
+    lower, upper = _rematch_bounds(problem, count, len(pool))
+    local, outcome, moves = _repair(problem, pool, before, lower, upper, max_changes, progress)
+    full = np.full(problem.n, -1, dtype=np.int64)
+    full[pool] = local
+    spec = [
+        (rule.kind, rule.attribute, rule.value, rule.count)
+        for rule in problem.scheme.rules
+        if rule.kind in ("at_least", "at_most", "exactly")
+    ]
+    check_groups(problem, [full], lower, upper, spec)
+    return _rematch_tables(problem, previous, before, full, waiting, outcome, moves, max_changes)
+
+
+def _groups_before(problem: Problem, previous: Previous) -> dict[int, int]:
+    """Participant index -> previous group (0-based) of everyone still in the pool."""
+    lookup = index_of(problem)
+    out: dict[int, int] = {}
+    for rec in previous.latest().to_dict(orient="records"):
+        i = lookup.get(text_key(str(rec["participant_id"])))
+        if i is not None and not problem.excluded[i]:
+            out[i] = int(rec["group"]) - 1
+    return out
+
+
+def _room(problem: Problem, count: int, kept: int) -> int:
+    """Places left for people who were not in a group (joiners first come, first served)."""
+    groups = problem.scheme.groups
+    assert groups is not None
+    if groups.bounds is not None:
+        top = sum(b.max for b in groups.bounds)
+    elif groups.size is not None:
+        top = count * groups.size.max
+    else:
+        return len(problem.pool()) - kept  # equal sizes: everyone fits
+    return max(0, top - kept)
+
+
+def _rematch_bounds(problem: Problem, count: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Size bounds of the ``count`` existing groups for ``n`` people."""
+    groups = problem.scheme.groups
+    assert groups is not None
+    if groups.bounds is not None:
+        if len(groups.bounds) != count:
+            raise ConfigError(
+                issues=[
+                    Issue(
+                        f"groups.bounds lists {len(groups.bounds)} groups; the previous result "
+                        f"has {count}",
+                        fix="re-match with the scheme the previous result used",
+                    )
+                ]
+            )
+        return (
+            np.array([b.min for b in groups.bounds], dtype=np.int64),
+            np.array([b.max for b in groups.bounds], dtype=np.int64),
+        )
+    if groups.size is not None:
+        return np.full(count, groups.size.min, np.int64), np.full(count, groups.size.max, np.int64)
+    return np.full(count, n // count, np.int64), np.full(count, -(-n // count), np.int64)
+
+
+def _repair(
+    problem: Problem,
+    pool: np.ndarray,
+    before: dict[int, int],
+    lower: np.ndarray,
+    upper: np.ndarray,
+    max_changes: int,
+    progress: Progress | None,
+) -> tuple[np.ndarray, RoundOutcome, int]:
+    """Groups (pool positions) with kept members locked; moves only when that fails."""
+    from ..solvers import Status
+
+    rules = count_rules(problem, pool)
+    together, apart = _positions(problem, pool)
+    benefit = _benefit(problem, pool)
+    locked = np.array([before.get(int(i), -1) for i in pool], dtype=np.int64)
+    if problem.placed is not None:  # a place rule wins over the previous group
+        placed = problem.placed[pool]
+        locked = np.where(placed >= 0, placed, locked)
+    out = _groups_solve(problem, benefit, lower, upper, rules, locked, together, apart, progress)
+    if out.status in (Status.OPTIMAL, Status.FEASIBLE):
+        outcome = _group_outcome(out, len(lower))
+        return out.assignment, outcome, _moves(pool, before, out.assignment)
+    from ..solvers.groups import check_composition
+
+    anyhow = check_composition(lower, upper, rules, None, together, apart, len(pool))
+    if anyhow:
+        raise InfeasibleError(
+            "\n".join(anyhow) + f"\nthis holds however the {len(lower)} groups are filled: "
+            "regroup everyone with `buddymatch match`, or relax the rule"
+        )
+    reasons = "\n".join(out.reasons) or "the rules cannot hold with everyone kept in their group"
+    if max_changes == 0:
+        raise InfeasibleError(
+            f"{reasons}\nno repair keeps everyone in their group; allow moves with --max-changes"
+        )
+    return _repair_with_moves(
+        problem, pool, before, lower, upper, max_changes, (benefit, rules, together, apart),
+        progress,
+    )  # fmt: skip
+
+
+def _groups_solve(  # type: ignore[no-untyped-def]
+    problem: Problem, benefit, lower, upper, rules, locked, together, apart, progress
+):
+    from ..solvers.groups import solve_groups
+
+    solver = problem.scheme.solver
+    return solve_groups(
+        benefit, lower, upper, rules=rules, locked=locked, together=together, apart=apart,
+        time_limit=solver.time_limit, iterations=solver.iterations, seed=solver.seed,
+        callback=progress,
+    )  # fmt: skip
+
+
+def _group_outcome(out: Any, groups: int, bound: bool = True) -> RoundOutcome:
+    return RoundOutcome(
+        status=out.status.value if bound else "feasible",
+        objective_value=float(out.objective),
+        bound=None if out.bound is None or not bound else float(out.bound),
+        units=groups,
+        solver=str(out.stats.get("method", "memetic tabu search")),
+    )
+
+
+def _moves(pool: np.ndarray, before: dict[int, int], local: np.ndarray) -> int:
+    return sum(1 for k, i in enumerate(pool.tolist()) if i in before and before[i] != int(local[k]))
+
+
+def _repair_with_moves(
+    problem: Problem,
+    pool: np.ndarray,
+    before: dict[int, int],
+    lower: np.ndarray,
+    upper: np.ndarray,
+    max_changes: int,
+    parts: tuple[Any, ...],
+    progress: Progress | None,
+) -> tuple[np.ndarray, RoundOutcome, int]:
+    """One anchor per group, locked there; staying with it is worth more than any gain."""
+    from ..solvers import Status
+    from ..solvers.groups import CountRule
+
+    benefit, rules, together, apart = parts
+    n, count = len(pool), len(lower)
+    stay = 1.0 + 2.0 * float(np.abs(benefit).sum(axis=1).max(initial=0.0))
+    ext = np.zeros((n + count, n + count))
+    ext[:n, :n] = benefit
+    for k, i in enumerate(pool.tolist()):
+        if i in before:
+            ext[k, n + before[i]] = ext[n + before[i], k] = stay
+    pad = np.full(count, -1, dtype=np.int64)
+    ext_rules = [
+        CountRule(np.concatenate([r.labels, pad]), r.value, r.min, r.max, r.name, r.value_names)
+        for r in rules
+    ]
+    locked = np.concatenate([np.full(n, -1, np.int64), np.arange(count, dtype=np.int64)])
+    if problem.placed is not None:
+        locked[:n] = problem.placed[pool]
+    out = _groups_solve(
+        problem, ext, lower + 1, upper + 1, ext_rules, locked, together, apart, progress
+    )
+    if out.status not in (Status.OPTIMAL, Status.FEASIBLE):
+        raise InfeasibleError(
+            "\n".join(out.reasons) or "the rules cannot hold even with people moved"
+        )
+    local = out.assignment[:n]
+    moves = _moves(pool, before, local)
+    if moves > max_changes:
+        raise InfeasibleError(
+            f"repairing the groups needs {moves} moves; --max-changes allows {max_changes}"
+        )
+    same = local[:, None] == local[None, :]
+    value = float((benefit * np.triu(same, k=1)).sum())
+    outcome = RoundOutcome("feasible", value, None, count, str(out.stats.get("method", "")))
+    return local, outcome, moves
+
+
+def _rematch_tables(
+    problem: Problem,
+    previous: Previous,
+    before: dict[int, int],
+    full: np.ndarray,
+    waiting: list[int],
+    outcome: RoundOutcome,
+    moves: int,
+    max_changes: int,
+) -> SchemeRun:
+    groups = _groups_table(problem, [full])
+    lookup = index_of(problem)
+    kept_flags = [
+        before.get(lookup[text_key(str(v))]) == int(g) - 1
+        for v, g in zip(groups["participant_id"], groups["group"], strict=True)
+    ]
+    groups.insert(3, "kept", kept_flags)
+    number = round_numbers(problem)[0]
+    full_why = "every group is full; joined after the groups were formed"
+    unmatched = pd.DataFrame(
+        [*excluded_rows(problem, "member"), *((number, problem.ids[i], "member", full_why)
+                                                for i in waiting)],
+        columns=UNMATCHED_COLUMNS,
+    )  # fmt: skip
+    tables = {
+        "groups": groups,
+        "group_summary": _summary_table(problem, [full], [outcome]),
+        "unmatched": unmatched,
+        "changes": _group_changes(problem, previous, full, unmatched),
+    }
+    left = dropped_out(problem, previous)
+    excluded = sum(1 for k in previous.known_ids() if k in lookup and problem.excluded[lookup[k]])
+    extra = rematch_summary(
+        previous,
+        kept=int(sum(kept_flags)),
+        ended={"dropped out": len(left), "excluded": excluded, "moved": moves},
+        new=int(len(kept_flags) - sum(kept_flags) - moves),
+        left=len(left),
+        joined_count=len(joined(problem, previous)),
+        max_changes=max_changes,
+        changes_used=moves,
+        unit="memberships",
+    )
+    return SchemeRun(tables, [outcome], None, extra)
+
+
+def _group_changes(
+    problem: Problem, previous: Previous, full: np.ndarray, unmatched: pd.DataFrame
+) -> pd.DataFrame:
+    now = {text_key(v): v for v in problem.ids}
+    before = {
+        now.get(text_key(str(r["participant_id"])), str(r["participant_id"])): f"group {r['group']}"
+        for r in previous.latest().to_dict(orient="records")
+    }
+    after = {problem.ids[i]: f"group {g + 1}" for i, g in enumerate(full.tolist()) if g >= 0}
+    moved = {p: "moved to repair the groups (--max-changes)" for p in after if p in before}
+    excluded = {
+        problem.ids[i]: excluded_reason(problem, i)
+        for i in np.flatnonzero(problem.excluded).tolist()
+    }
+    last = unmatched.drop_duplicates("participant_id", keep="last")
+    return change_rows(
+        before,
+        after,
+        ended={**moved, **excluded},
+        left=dropped_out(problem, previous),
+        new=[problem.ids[i] for i in joined(problem, previous)],
+        unplaced=dict(zip(last["participant_id"], last["reason"], strict=True)),
+    )
 
 
 def explain_pair(problem: Problem, tables: Mapping[str, pd.DataFrame], a: str, b: str) -> str:

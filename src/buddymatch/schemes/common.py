@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..check import pair_violations
 from ..errors import InputError, Issue
-from ..model import BOTH, MENTEE, MENTOR, Pairs, Problem, criterion_name, text_key
+from ..model import BOTH, MENTEE, MENTOR, Pairs, Problem, Unit, criterion_name, text_key
 from ..scoring import pair_layers, pair_scores, total_weight
 from ..weights import NOT_ALLOWED
 from .base import round_numbers
@@ -166,3 +166,24 @@ def local_locks(
     if issues:
         raise InputError(issues=issues)
     return np.asarray(local, dtype=np.int64).reshape(-1, 2)
+
+
+def unit_pairs(unit: Unit) -> list[tuple[int, int]]:
+    """Every pair inside a unit, in the unit's order (a trio has three)."""
+    return [(unit[i], unit[j]) for i in range(len(unit)) for j in range(i + 1, len(unit))]
+
+
+def flat_pairs(units: list[Unit]) -> tuple[np.ndarray, Pairs]:
+    """Every pair inside the units, with the index of the unit each belongs to."""
+    owner = [k for k, u in enumerate(units) for _ in unit_pairs(u)]
+    flat = [p for u in units for p in unit_pairs(u)]
+    return np.asarray(owner, dtype=np.int64), Pairs.of(flat)
+
+
+def unit_scores(problem: Problem, units: list[Unit]) -> list[float]:
+    """A pair's score; a trio's is the mean of its three pair scores."""
+    if not units:
+        return []
+    owner, pairs = flat_pairs(units)
+    sums = np.bincount(owner, weights=pair_scores(problem, pairs), minlength=len(units))
+    return (sums / np.bincount(owner, minlength=len(units))).tolist()

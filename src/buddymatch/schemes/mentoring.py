@@ -8,19 +8,21 @@ made.  Locked pairs apply to the first round.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 from ..candidates import weight_matrix
-from ..errors import InfeasibleError
+from ..errors import ConfigError, InfeasibleError, Issue
 from ..explain import all_of
-from ..model import BOTH, MENTEE, MENTOR, Pairs, Problem, Scheme
+from ..model import BOTH, MENTEE, MENTOR, Pairs, Problem, Scheme, Unit
 from ..scoring import pair_scores
 from ..weights import WEIGHT_SCALE
 from .base import RoundOutcome, round_numbers
 from .common import excluded_rows, local_locks, role_word
+from .pair_rematch import Ending, Placement
 from .pairs import PairScheme, Rounds, Solved, met_pairs
 
 OBJECTIVES = ("max-matched", "max-score", "fair")
@@ -112,18 +114,85 @@ class Mentoring(PairScheme):
             pairs = Pairs.from_matrix(mentees, mentors, out.pairs[:, 0], out.pairs[:, 1])
             rounds.append([(a, b) for a, b in pairs])
             used = np.concatenate([used, pairs.array()])
-            # max-score is in weight units (score × WEIGHT_SCALE); the others count people.
-            unit = WEIGHT_SCALE if scheme.objective == "max-score" else 1
-            outcomes.append(
-                RoundOutcome(
-                    status=out.status.value,
-                    objective_value=float(out.objective) / unit,
-                    bound=None if out.bound is None else float(out.bound) / unit,
-                    units=len(pairs),
-                    solver=str(out.stats.get("solver", "min-cost-flow")),
-                )
-            )
+            outcomes.append(_outcome(scheme.objective, out, len(pairs)))
         return Solved(rounds, outcomes, set())
+
+    # --- re-matching (shared work in pair_rematch.py) ------------------------------------
+
+    def rematch_trim(self, problem: Problem, kept: list[Unit]) -> tuple[list[Unit], list[Ending]]:
+        """Locks take their places first, then kept pairs by score while capacity lasts."""
+        locks = [(int(a), int(b)) for a, b in problem.locked.tolist()]
+        mentor_load = Counter(a for a, _ in locks)
+        mentee_load = Counter(b for _, b in locks)
+        scores = pair_scores(problem, Pairs.of(kept)) if kept else np.zeros(0)
+        dropped: dict[Unit, tuple[str, str]] = {}
+        for k in np.argsort(-scores, kind="stable").tolist():
+            unit = kept[k]
+            if unit in locks:
+                continue
+            mentor, mentee = unit
+            why = _over_capacity(problem, mentor, mentee, mentor_load, mentee_load)
+            if why is not None:
+                dropped[unit] = ("capacity now lower", why)
+                continue
+            mentor_load[mentor] += 1
+            mentee_load[mentee] += 1
+        ended = [(u, *dropped[u]) for u in kept if u in dropped]
+        return [u for u in kept if u not in dropped], ended
+
+    def rematch_place(
+        self,
+        problem: Problem,
+        kept: list[Unit],
+        not_again: set[frozenset[int]],
+        *,
+        max_changes: int,
+    ) -> Placement:
+        from ..solvers.assignment import solve_assignment, solve_with_changes
+
+        scheme = problem.scheme
+        mentees, mentors = problem.mentees(), problem.mentors()
+        forbid = np.array(sorted(sorted(p) for p in not_again), dtype=np.int64).reshape(-1, 2)
+        weights = weight_matrix(problem, mentees, mentors, extra_forbidden=forbid)
+        locks = local_locks(problem, mentees, mentors, weights)
+        locks = np.zeros((0, 2), np.int64) if locks is None else locks
+        row = {int(x): k for k, x in enumerate(mentees)}
+        col = {int(x): k for k, x in enumerate(mentors)}
+        mine = np.array([(row[b], col[a]) for a, b in kept], dtype=np.int64).reshape(-1, 2)
+        caps = (problem.wants[mentees], problem.capacity[mentors])
+        if max_changes == 0:
+            out = solve_assignment(
+                weights, *caps, objective=scheme.objective,
+                locked=np.concatenate([mine, locks]), time_limit=scheme.solver.time_limit,
+            )  # fmt: skip
+            _raise_if_unsolved(out)
+            pairs, broken = out.pairs, np.zeros((0, 2), np.int64)
+            outcome = _outcome(scheme.objective, out, len(pairs))
+            trade = [(0, outcome.objective_value)]
+        else:
+            if scheme.objective not in ("max-matched", "max-score"):
+                raise ConfigError(issues=[_max_changes_issue(scheme.objective)])
+            res = solve_with_changes(
+                weights, *caps, kept=mine, max_changes=max_changes, objective=scheme.objective,
+                locked=locks, time_limit=scheme.solver.time_limit,
+            )  # fmt: skip
+            pairs, broken = res.pairs, res.broken
+            outcome = _outcome(scheme.objective, res, len(pairs), solver="budgeted min-cost flow")
+            unit = WEIGHT_SCALE if scheme.objective == "max-score" else 1
+            trade = [(c, v / unit) for c, v in res.trade_off]
+        made = Pairs.from_matrix(mentees, mentors, pairs[:, 0], pairs[:, 1])
+        gone = Pairs.from_matrix(mentees, mentors, broken[:, 0], broken[:, 1])
+        kept_set = set(kept)
+        return Placement(
+            new=[(a, b) for a, b in made if (a, b) not in kept_set],
+            broken=[(a, b) for a, b in gone],
+            outcome=outcome,
+            trade_off=[{"changes": c, "objective_value": round(v, 6)} for c, v in trade],
+        )
+
+    def rematch_order(self, problem: Problem, units: list[Unit]) -> list[Unit]:
+        """By mentee, then mentor: the order ``match`` writes."""
+        return sorted(units, key=lambda u: (u[1], u[0]))
 
     # --- who was left out, and why ---------------------------------------------------
 
@@ -255,6 +324,42 @@ class Mentoring(PairScheme):
         if not parts:
             parts.append(f"the objective {problem.scheme.objective} preferred other pairs")
         return "Allowed but not made: " + "; ".join(parts) + "."
+
+
+def _outcome(objective: str, out: Any, units: int, solver: str | None = None) -> RoundOutcome:
+    """A round's outcome; max-score is in weight units (score × WEIGHT_SCALE), else people."""
+    unit = WEIGHT_SCALE if objective == "max-score" else 1
+    return RoundOutcome(
+        status=out.status.value,
+        objective_value=float(out.objective) / unit,
+        bound=None if out.bound is None else float(out.bound) / unit,
+        units=units,
+        solver=solver or str(out.stats.get("solver", "min-cost-flow")),
+    )
+
+
+def _raise_if_unsolved(out: Any) -> None:
+    from ..solvers import Status
+
+    if out.status in (Status.INFEASIBLE, Status.UNKNOWN):
+        raise InfeasibleError(str(out.stats.get("reason", "the solver found no valid result")))
+
+
+def _over_capacity(
+    problem: Problem, mentor: int, mentee: int, mentor_load: Counter[int], mentee_load: Counter[int]
+) -> str | None:
+    if mentor_load[mentor] >= problem.capacity[mentor]:
+        return f"capacity now lower: the mentor takes {problem.capacity[mentor]} mentee(s) now"
+    if mentee_load[mentee] >= problem.wants[mentee]:
+        return f"capacity now lower: the mentee wants {problem.wants[mentee]} mentor(s) now"
+    return None
+
+
+def _max_changes_issue(objective: str) -> Issue:
+    return Issue(
+        f"--max-changes needs objective max-matched or max-score, not {objective}",
+        fix="use --max-changes 0 (every pair that still holds is kept) or change the objective",
+    )
 
 
 SCHEME = Mentoring()

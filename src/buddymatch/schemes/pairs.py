@@ -27,12 +27,17 @@ from ..scoring import pair_layers, pair_scores
 from .base import RoundOutcome, SchemeKind, SchemeRun, round_numbers
 from .common import (
     UNMATCHED_COLUMNS,
+    flat_pairs,
     history_table,
     id_lookup,
     lookup_id,
     not_allowed,
     score_breakdown,
+    unit_pairs,
+    unit_scores,
 )
+from .pair_rematch import Ending, Placement, rematch_pairs
+from .rematch import Previous
 
 Rounds = list[list[Unit]]
 
@@ -44,11 +49,6 @@ class Solved:
     rounds: Rounds
     outcomes: list[RoundOutcome]
     repeats: set[frozenset[int]]
-
-
-def unit_pairs(unit: Unit) -> list[tuple[int, int]]:
-    """Every pair inside a unit, in the unit's order (a trio has three)."""
-    return [(unit[i], unit[j]) for i in range(len(unit)) for j in range(i + 1, len(unit))]
 
 
 def met_pairs(rounds: Rounds) -> set[frozenset[int]]:
@@ -87,6 +87,41 @@ class PairScheme(SchemeKind):
     def explain_guard(self, problem: Problem, a: int, b: int) -> str | None:
         """A reason the pair cannot be a pair at all (e.g. two mentees), or None."""
         return None
+
+    # --- re-matching (the shared work is in pair_rematch.py) ---------------------
+
+    def rematch(
+        self,
+        problem: Problem,
+        previous: Previous,
+        *,
+        max_changes: int = 0,
+        progress: Any = None,
+    ) -> SchemeRun:
+        return rematch_pairs(self, problem, previous, max_changes=max_changes)
+
+    @abstractmethod
+    def rematch_trim(self, problem: Problem, kept: list[Unit]) -> tuple[list[Unit], list[Ending]]:
+        """Kept units the capacities or a lock no longer allow, as (unit, category, reason)."""
+
+    @abstractmethod
+    def rematch_place(
+        self,
+        problem: Problem,
+        kept: list[Unit],
+        not_again: set[frozenset[int]],
+        *,
+        max_changes: int,
+    ) -> Placement:
+        """Place everyone not in a kept unit (or break up to ``max_changes`` kept units).
+
+        ``not_again`` pairs met in the previous result and were not kept: never
+        made again.  Locked pairs not among ``kept`` are made here.
+        """
+
+    def rematch_order(self, problem: Problem, units: list[Unit]) -> list[Unit]:
+        """Units in output order (pool units sorted)."""
+        return sorted(units)
 
     def _met_in(self, unit: Unit, a: int, b: int) -> bool:
         """Whether the pair (a, b) met in this unit (directed: in this orientation)."""
@@ -278,22 +313,6 @@ class PairScheme(SchemeKind):
         else:
             lines.append(self.not_made(problem, rounds, pa, pb))
         return "\n".join(lines)
-
-
-def flat_pairs(units: list[Unit]) -> tuple[np.ndarray, Pairs]:
-    """Every pair inside the units, with the index of the unit each belongs to."""
-    owner = [k for k, u in enumerate(units) for _ in unit_pairs(u)]
-    flat = [p for u in units for p in unit_pairs(u)]
-    return np.asarray(owner, dtype=np.int64), Pairs.of(flat)
-
-
-def unit_scores(problem: Problem, units: list[Unit]) -> list[float]:
-    """A pair's score; a trio's is the mean of its three pair scores."""
-    if not units:
-        return []
-    owner, pairs = flat_pairs(units)
-    sums = np.bincount(owner, weights=pair_scores(problem, pairs), minlength=len(units))
-    return (sums / np.bincount(owner, minlength=len(units))).tolist()
 
 
 def _locked_units(problem: Problem) -> set[tuple[int, ...]]:

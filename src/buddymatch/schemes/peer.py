@@ -20,14 +20,16 @@ import numpy as np
 import pandas as pd
 
 from ..candidates import weight_matrix
-from ..errors import InfeasibleError
+from ..errors import ConfigError, InfeasibleError, Issue
 from ..explain import all_of
-from ..model import Pairs, Problem, Scheme
+from ..model import Pairs, Problem, Scheme, Unit
 from ..scoring import pair_scores
 from ..weights import WEIGHT_SCALE
 from .base import Progress, RoundOutcome, SchemeRun, round_numbers
 from .common import excluded_rows, local_locks
+from .pair_rematch import Ending, Placement
 from .pairs import PairScheme, Rounds, Solved, met_pairs
+from .rematch import Previous
 
 OBJECTIVES = ("max-matched", "max-score", "fair")
 
@@ -122,6 +124,80 @@ class Peer(PairScheme):
                 )
             )
         return Solved(rounds, outcomes, repeats)
+
+    # --- re-matching (shared work in pair_rematch.py) ------------------------------------
+
+    def rematch(
+        self,
+        problem: Problem,
+        previous: Previous,
+        *,
+        max_changes: int = 0,
+        progress: Progress | None = None,
+    ) -> SchemeRun:
+        if "groups" in previous.tables:  # group_size groups: repaired like cohorts
+            from . import roulette
+
+            return roulette.rematch(problem, previous, max_changes=max_changes, progress=progress)
+        return super().rematch(problem, previous, max_changes=max_changes, progress=progress)
+
+    def rematch_trim(self, problem: Problem, kept: list[Unit]) -> tuple[list[Unit], list[Ending]]:
+        """A kept unit holding someone a lock now pairs with another person ends."""
+        locks = {tuple(sorted(int(x) for x in p)) for p in problem.locked.tolist()}
+        locked_people = {m for u in locks for m in u}
+        out: list[Unit] = []
+        ended: list[Ending] = []
+        for unit in kept:
+            if set(unit) & locked_people and unit not in locks:
+                ended.append((unit, "lock", "a lock rule now pairs a member with someone else"))
+            else:
+                out.append(unit)
+        return out, ended
+
+    def rematch_place(
+        self,
+        problem: Problem,
+        kept: list[Unit],
+        not_again: set[frozenset[int]],
+        *,
+        max_changes: int,
+    ) -> Placement:
+        from ..solvers.pairing import solve_pairing_with_changes
+
+        scheme = problem.scheme
+        if max_changes > 0 and scheme.objective == "fair":
+            raise ConfigError(issues=[_max_changes_issue()])
+        pool = problem.pool()
+        forbid = np.array(sorted(sorted(p) for p in not_again), dtype=np.int64).reshape(-1, 2)
+        weights = weight_matrix(problem, pool, pool, extra_forbidden=forbid)
+        pos = {int(x): k for k, x in enumerate(pool)}
+        locks = [
+            tuple(sorted(pos[int(x)] for x in p))
+            for p in problem.locked.tolist()
+            if tuple(sorted(int(x) for x in p)) not in set(kept)
+        ]
+        try:
+            res = solve_pairing_with_changes(
+                weights, kept=[tuple(pos[m] for m in u) for u in kept], max_changes=max_changes,
+                objective=scheme.objective, leftover=scheme.leftover, locked=locks,
+                time_limit=scheme.solver.time_limit, seed=scheme.solver.seed,
+            )  # fmt: skip
+        except ValueError as exc:
+            raise InfeasibleError(str(exc)) from None
+        outcome = RoundOutcome(
+            status=res.status.value,
+            objective_value=float(res.objective) / WEIGHT_SCALE,
+            bound=None if res.bound is None else float(res.bound) / WEIGHT_SCALE,
+            units=len(kept) - len(res.broken) + len(res.new),
+            solver=str(res.stats.get("method", "blossom")),
+        )
+        trade = [(c, v / WEIGHT_SCALE) for c, v in res.trade_off] or [(0, outcome.objective_value)]
+        return Placement(
+            new=[tuple(sorted(int(pool[i]) for i in u)) for u in res.new],
+            broken=[tuple(sorted(int(pool[i]) for i in u)) for u in res.broken],
+            outcome=outcome,
+            trade_off=[{"changes": c, "objective_value": round(v, 6)} for c, v in trade],
+        )
 
     def extra_summary(
         self, problem: Problem, rounds: Rounds, scores: list[list[float]]
@@ -229,6 +305,13 @@ def _fairness(
         "mean_score_per_person_min": round(float(mean.min()), 2) if len(mean) else None,
         "mean_score_per_person_max": round(float(mean.max()), 2) if len(mean) else None,
     }
+
+
+def _max_changes_issue() -> Issue:
+    return Issue(
+        "--max-changes needs objective max-matched or max-score, not fair",
+        fix="use --max-changes 0 (every pair that still holds is kept) or change the objective",
+    )
 
 
 SCHEME = Peer()

@@ -19,6 +19,7 @@ from ..errors import InfeasibleError
 from ..model import CountRuleSpec, GroupsSpec, Problem
 from . import cohorts
 from .base import Progress, SchemeRun
+from .rematch import Previous
 
 
 def to_cohorts(problem: Problem) -> Problem:
@@ -55,3 +56,12 @@ def to_cohorts(problem: Problem) -> Problem:
 def run(problem: Problem, *, progress: Progress | None) -> SchemeRun:
     """Form the groups as cohorts do, from the equivalent cohorts problem."""
     return cohorts.run(to_cohorts(problem), progress=progress)
+
+
+def rematch(
+    problem: Problem, previous: Previous, *, max_changes: int, progress: Progress | None
+) -> SchemeRun:
+    """Repair the latest round's groups as cohorts do (:func:`.cohorts.rematch`)."""
+    return cohorts.rematch(
+        to_cohorts(problem), previous, max_changes=max_changes, progress=progress
+    )

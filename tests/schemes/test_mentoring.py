@@ -274,6 +274,7 @@ def test_explain_made_and_not_made() -> None:
     assert made.splitlines()[-1] == "Made in round 1."
     other = result.explain("e2", "m")
     assert other.splitlines()[-1] == (
-        "Allowed but not made: the mentor is at capacity 1 with mentees scoring 100.00."
+        "Allowed but not made: the mentee got nobody, 1 wanted; the mentor got e1 (score 100.00), "
+        "capacity 1, full — the objective max-matched preferred these pairs overall."
     )
     assert MENTOR != MENTEE

@@ -304,26 +304,29 @@ class Mentoring(PairScheme):
         return None
 
     def not_made(self, problem: Problem, rounds: Rounds, a: int, b: int) -> str:
-        mentor, mentee = a, b
-        first = Pairs.of(rounds[0] if rounds else [])
-        theirs = first.mentor[first.mentee == mentee]
-        load = first.mentee[first.mentor == mentor]
-        parts = []
-        if len(theirs):
-            s = pair_scores(problem, Pairs(theirs, np.full(len(theirs), mentee)))
-            parts.append(
-                f"the mentee has {len(theirs)} mentor(s) already (wanted {problem.wants[mentee]}), "
-                f"scoring {', '.join(f'{x:.2f}' for x in s)}"
-            )
-        if len(load) >= problem.capacity[mentor]:
-            s = pair_scores(problem, Pairs(np.full(len(load), mentor), load))
-            parts.append(
-                f"the mentor is at capacity {problem.capacity[mentor]} with mentees scoring "
-                f"{', '.join(f'{x:.2f}' for x in s) or 'nothing'}"
-            )
-        if not parts:
-            parts.append(f"the objective {problem.scheme.objective} preferred other pairs")
-        return "Allowed but not made: " + "; ".join(parts) + "."
+        """Who the mentee and the mentor got instead, round by round (ids and scores)."""
+        numbers = round_numbers(problem)
+        parts = [self._instead(problem, units, a, b) for units in rounds] or ["nothing was made"]
+        if len(parts) == 1:
+            text = parts[0]
+        else:
+            text = " | ".join(f"round {n}: {p}" for n, p in zip(numbers, parts, strict=True))
+        return (
+            f"Allowed but not made: {text} — the objective {problem.scheme.objective} "
+            "preferred these pairs overall."
+        )
+
+    def _instead(self, problem: Problem, units: list[Unit], mentor: int, mentee: int) -> str:
+        made = Pairs.of(units)
+        theirs = made.mentor[made.mentee == mentee]  # the mentee's mentors
+        load = made.mentee[made.mentor == mentor]  # the mentor's mentees
+        got = self.partners(problem, Pairs(theirs, np.full(len(theirs), mentee)), theirs)
+        gave = self.partners(problem, Pairs(np.full(len(load), mentor), load), load)
+        full = ", full" if len(load) >= problem.capacity[mentor] else ""
+        return (
+            f"the mentee got {got}, {problem.wants[mentee]} wanted; "
+            f"the mentor got {gave}, capacity {problem.capacity[mentor]}{full}"
+        )
 
 
 def _outcome(objective: str, out: Any, units: int, solver: str | None = None) -> RoundOutcome:

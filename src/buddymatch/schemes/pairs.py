@@ -36,7 +36,7 @@ from .common import (
     unit_pairs,
     unit_scores,
 )
-from .pair_rematch import Ending, Placement, rematch_pairs
+from .pair_rematch import Ending, Placement, kept_note, rematch_pairs
 from .rematch import Previous
 
 Rounds = list[list[Unit]]
@@ -289,10 +289,23 @@ class PairScheme(SchemeKind):
         return out
 
     def explain(self, problem: Problem, tables: Mapping[str, pd.DataFrame], a: str, b: str) -> str:
-        return self.explain_rounds(problem, self.made_from_table(problem, tables), a, b)
+        rounds = self.made_from_table(problem, tables)
+        return self.explain_rounds(problem, rounds, a, b, tables=tables)
 
-    def explain_rounds(self, problem: Problem, rounds: Rounds, a: str, b: str) -> str:
-        """Why (a, b) was or was not made: score breakdown, rules, then competition."""
+    def explain_rounds(
+        self,
+        problem: Problem,
+        rounds: Rounds,
+        a: str,
+        b: str,
+        *,
+        tables: Mapping[str, pd.DataFrame] | None = None,
+    ) -> str:
+        """Why (a, b) was or was not made: score breakdown, rules, then who each got instead.
+
+        Against a re-match's tables, a last line says whether a made pair was
+        kept or is new, or how a pair of the previous result ended.
+        """
         ia, ib = lookup_id(problem, a), lookup_id(problem, b)
         pa, pb, header = self.explain_header(problem, ia, ib)
         score, breakdown = score_breakdown(problem, pa, pb)
@@ -312,7 +325,20 @@ class PairScheme(SchemeKind):
             lines.append("Not allowed: " + "; ".join(why) + ".")
         else:
             lines.append(self.not_made(problem, rounds, pa, pb))
+        note = None if tables is None else kept_note(tables, problem, pa, pb, bool(together))
+        if note:
+            lines.append(note)
         return "\n".join(lines)
+
+    @staticmethod
+    def partners(problem: Problem, pairs: Pairs, who: np.ndarray) -> str:
+        """``p7 (score 72.73), p9 (score 50.00)``: ``who[k]`` with the score of ``pairs[k]``."""
+        if not len(who):
+            return "nobody"
+        scores = pair_scores(problem, pairs)
+        return ", ".join(
+            f"{problem.ids[o]} (score {x:.2f})" for o, x in zip(who.tolist(), scores, strict=True)
+        )
 
 
 def _locked_units(problem: Problem) -> set[tuple[int, ...]]:

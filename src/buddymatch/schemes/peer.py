@@ -23,7 +23,6 @@ from ..candidates import weight_matrix
 from ..errors import ConfigError, InfeasibleError, Issue
 from ..explain import all_of
 from ..model import Pairs, Problem, Scheme, Unit
-from ..scoring import pair_scores
 from ..weights import WEIGHT_SCALE
 from .base import Progress, RoundOutcome, SchemeRun, round_numbers
 from .common import excluded_rows, local_locks
@@ -246,27 +245,27 @@ class Peer(PairScheme):
         return ia, ib, f"Members {problem.ids[ia]} and {problem.ids[ib]}"
 
     def not_made(self, problem: Problem, rounds: Rounds, a: int, b: int) -> str:
+        """Who each of the two was with instead, round by round (ids and scores)."""
         numbers = round_numbers(problem)
-        first = rounds[0] if rounds else []
-        partners = []
-        for person in (a, b):
-            unit = next((u for u in first if person in u), None)
-            if unit is None:
-                partners.append(f"{problem.ids[person]} was not paired in round {numbers[0]}")
-                continue
-            others = [o for o in unit if o != person]
-            s = pair_scores(problem, Pairs(np.full(len(others), person), np.asarray(others)))
-            partners.append(
-                f"{problem.ids[person]} was paired with "
-                + ", ".join(
-                    f"{problem.ids[o]} (score {x:.2f})" for o, x in zip(others, s, strict=True)
-                )
-            )
+        parts = [
+            "; ".join(self._with(problem, units, person, n) for person in (a, b))
+            for n, units in zip(numbers, rounds, strict=False)
+        ] or ["nothing was made"]
+        text = parts[0] if len(parts) == 1 else " | ".join(parts)
         return (
-            "Allowed but not made: "
-            + "; ".join(partners)
-            + f" — the objective {problem.scheme.objective} preferred these pairs overall."
+            f"Allowed but not made: {text} — the objective {problem.scheme.objective} "
+            "preferred these pairs overall."
         )
+
+    def _with(self, problem: Problem, units: list[Unit], person: int, number: int) -> str:
+        unit = next((u for u in units if person in u), None)
+        if unit is None:
+            return f"{problem.ids[person]} was not paired in round {number}"
+        others = np.asarray([o for o in unit if o != person], dtype=np.int64)
+        pairs = Pairs(np.full(len(others), person), others)
+        shown = self.partners(problem, pairs, others)
+        when = f" in round {number}" if problem.scheme.rounds > 1 else ""
+        return f"{problem.ids[person]} was paired with {shown}{when}"
 
 
 def _repeated_pairs(text: str, pool: np.ndarray) -> set[frozenset[int]]:

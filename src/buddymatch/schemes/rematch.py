@@ -63,11 +63,17 @@ class Previous:
 
     @property
     def round(self) -> int:
-        """The round being repaired: the latest round of the main table."""
-        main = self.main
-        if not len(main) or "round" not in main.columns:
-            raise InputError(issues=[Issue("the previous result has no pairs or groups to keep")])
-        return int(pd.to_numeric(main["round"], errors="coerce").max())
+        """The round being repaired: the latest round of the main table.
+
+        A result with no pairs or groups at all gives the latest round of its
+        ``unmatched`` table (1 when that is empty too): nothing is kept then.
+        """
+        for frame in (self.main, self.tables.get("unmatched")):
+            if frame is not None and len(frame) and "round" in frame.columns:
+                latest = pd.to_numeric(frame["round"], errors="coerce").max()
+                if pd.notna(latest):
+                    return int(latest)
+        return 1
 
     def latest(self) -> pd.DataFrame:
         """Rows of the main table in the round being repaired."""

@@ -22,13 +22,18 @@ from tests.strategies import BANDS, profiles, scheme_dict
 IDS = {"mentoring": ["mentor_id", "mentee_id"], "peer": ["member_a", "member_b", "member_c"]}
 
 
-def units(result: buddymatch.MatchResult, kind: str) -> set[tuple[str, ...]]:
-    frame = result.matches
-    out = set()
-    for rec in frame.to_dict(orient="records"):
+def rows(result: buddymatch.MatchResult, kind: str) -> list[tuple[tuple[str, ...], bool]]:
+    """(unit, kept) per row of matches.csv; pool units sorted."""
+    out = []
+    for rec in result.matches.to_dict(orient="records"):
         ids = [str(rec[c]) for c in IDS[kind] if c in rec and isinstance(rec[c], str) and rec[c]]
-        out.add(tuple(ids) if kind == "mentoring" else tuple(sorted(ids)))
+        unit = tuple(ids) if kind == "mentoring" else tuple(sorted(ids))
+        out.append((unit, bool(rec.get("kept", False))))
     return out
+
+
+def units(result: buddymatch.MatchResult, kind: str) -> set[tuple[str, ...]]:
+    return {u for u, _ in rows(result, kind)}
 
 
 @st.composite
@@ -84,22 +89,14 @@ def test_every_valid_pair_is_kept_and_every_kept_pair_checks(data: Any, kind: st
     result = buddymatch.rematch(first, later, scheme)  # max_changes 0
     problem = result.problem
     now = units(result, kind)
-    kept = {
-        u
-        for u, flag in zip(
-            [tuple(r) for r in result.matches[IDS[kind][:2]].to_numpy().tolist()],
-            result.matches["kept"],
-            strict=True,
-        )
-        if flag
-    }
+    kept = {u for u, flag in rows(result, kind) if flag}
     before = units(first, kind)
     for unit in before:
         if len(unit) == 2 and _valid(problem, unit):
             assert unit in now, f"valid pair {unit} was not kept"  # capacities did not change
     for unit in now:
         assert _valid(problem, unit)
-    assert all(u in before for u in {tuple(sorted(k)) if kind == "peer" else k for k in kept})
+    assert all(u in before or any(set(u) < set(b) for b in before) for u in kept)
     ended = before - now
     assert not any(
         frozenset(p) <= frozenset(u)
@@ -362,3 +359,27 @@ def test_cohorts_keep_members_place_joiners_and_move_only_to_repair() -> None:
     assert used <= 3
     moves = moved.tables["changes"]
     assert (moves["change"] == "moved").sum() == used
+
+
+def test_a_programme_of_2000_keeps_every_valid_pair_and_places_the_rest_optimally(
+    tmp_path: Path,
+) -> None:
+    """10 % left, 5 % joined, 3 % changed band (benchmarks/scenario_rematch.py builds it)."""
+    from benchmarks.scenario_rematch import make_scenario, reference_new_pairs
+
+    first_csv, scheme, later_csv = make_scenario(2000, tmp_path)
+    first = buddymatch.match(first_csv, scheme)
+    result = buddymatch.rematch(first, later_csv, scheme)
+    problem = result.problem
+    kept = {u for u, flag in rows(result, "mentoring") if flag}
+    load = pd.Series([a for a, _ in kept]).value_counts()
+    valid = [u for u in units(first, "mentoring") if _valid(problem, u)]
+    assert len(valid) > 0.75 * len(first.matches)
+    for unit in valid:  # capacities did not change, so every valid pair fits
+        assert unit in kept
+    assert (load <= pd.Series(problem.capacity, index=problem.ids)[load.index]).all()
+    new = len(result.matches) - len(kept)
+    assert new == reference_new_pairs(first, result) > 0
+    assert result.summary["status"] == "optimal"
+    block = result.summary["rematch"]
+    assert block["dropped_out"] == 200 and block["joined"] == 100

@@ -623,7 +623,7 @@ def _rematch_tables(
         "changes": _group_changes(problem, previous, full, unmatched),
     }
     left = dropped_out(problem, previous)
-    excluded = sum(1 for k in previous.known_ids() if k in lookup and problem.excluded[lookup[k]])
+    excluded = sum(1 for k in previous.known if k in lookup and problem.excluded[lookup[k]])
     extra = rematch_summary(
         previous,
         kept=int(sum(kept_flags)),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -148,11 +149,20 @@ class Mentoring(PairScheme):
         *,
         max_changes: int,
     ) -> Placement:
-        from ..solvers.assignment import solve_assignment, solve_with_changes
+        """Kept pairs locked (or breakable up to ``max_changes``); the rest by the objective.
 
+        With no budget and objective max-matched only the free places are
+        solved (mentees still wanting a mentor × mentors with room): the kept
+        pairs are a constant of the objective, so this is the same optimum on a
+        much smaller matrix.
+        """
         scheme = problem.scheme
-        mentees, mentors = problem.mentees(), problem.mentors()
         forbid = np.array(sorted(sorted(p) for p in not_again), dtype=np.int64).reshape(-1, 2)
+        if max_changes == 0 and scheme.objective == "max-matched":
+            return self._place_free(problem, kept, forbid)
+        if max_changes > 0 and scheme.objective not in ("max-matched", "max-score"):
+            raise ConfigError(issues=[_max_changes_issue(scheme.objective)])
+        mentees, mentors = problem.mentees(), problem.mentors()
         weights = weight_matrix(problem, mentees, mentors, extra_forbidden=forbid)
         locks = local_locks(problem, mentees, mentors, weights)
         locks = np.zeros((0, 2), np.int64) if locks is None else locks
@@ -161,17 +171,13 @@ class Mentoring(PairScheme):
         mine = np.array([(row[b], col[a]) for a, b in kept], dtype=np.int64).reshape(-1, 2)
         caps = (problem.wants[mentees], problem.capacity[mentors])
         if max_changes == 0:
-            out = solve_assignment(
-                weights, *caps, objective=scheme.objective,
-                locked=np.concatenate([mine, locks]), time_limit=scheme.solver.time_limit,
-            )  # fmt: skip
-            _raise_if_unsolved(out)
+            out = _assign(weights, caps, scheme, np.concatenate([mine, locks]))
             pairs, broken = out.pairs, np.zeros((0, 2), np.int64)
             outcome = _outcome(scheme.objective, out, len(pairs))
             trade = [(0, outcome.objective_value)]
         else:
-            if scheme.objective not in ("max-matched", "max-score"):
-                raise ConfigError(issues=[_max_changes_issue(scheme.objective)])
+            from ..solvers.assignment import solve_with_changes
+
             res = solve_with_changes(
                 weights, *caps, kept=mine, max_changes=max_changes, objective=scheme.objective,
                 locked=locks, time_limit=scheme.solver.time_limit,
@@ -182,13 +188,31 @@ class Mentoring(PairScheme):
             trade = [(c, v / unit) for c, v in res.trade_off]
         made = Pairs.from_matrix(mentees, mentors, pairs[:, 0], pairs[:, 1])
         gone = Pairs.from_matrix(mentees, mentors, broken[:, 0], broken[:, 1])
-        kept_set = set(kept)
-        return Placement(
-            new=[(a, b) for a, b in made if (a, b) not in kept_set],
-            broken=[(a, b) for a, b in gone],
-            outcome=outcome,
-            trade_off=[{"changes": c, "objective_value": round(v, 6)} for c, v in trade],
+        return _placement(kept, made, [(a, b) for a, b in gone], outcome, trade)
+
+    def _place_free(self, problem: Problem, kept: list[Unit], forbid: np.ndarray) -> Placement:
+        """max-matched, no budget: solve the free places only; kept pairs add a constant."""
+        mentees, mentors = problem.mentees(), problem.mentors()
+        taken_e = Counter(b for _, b in kept)
+        taken_m = Counter(a for a, _ in kept)
+        want = problem.wants[mentees] - np.array([taken_e[int(i)] for i in mentees], np.int64)
+        room = problem.capacity[mentors] - np.array([taken_m[int(j)] for j in mentors], np.int64)
+        rows, cols = mentees[want > 0], mentors[room > 0]
+        kept_arr = np.array(kept, dtype=np.int64).reshape(-1, 2)
+        weights = weight_matrix(
+            problem, rows, cols, extra_forbidden=np.concatenate([forbid, kept_arr])
         )
+        locked = problem.locked[[tuple(p) not in set(kept) for p in problem.locked.tolist()]]
+        locks = local_locks(replace(problem, locked=locked), rows, cols, weights)
+        out = _assign(weights, (want[want > 0], room[room > 0]), problem.scheme, locks)
+        made = Pairs.from_matrix(rows, cols, out.pairs[:, 0], out.pairs[:, 1])
+        outcome = _outcome("max-matched", out, len(made) + len(kept))
+        outcome = replace(
+            outcome,
+            objective_value=outcome.objective_value + len(kept),
+            bound=None if outcome.bound is None else outcome.bound + len(kept),
+        )
+        return _placement(kept, made, [], outcome, [(0, outcome.objective_value)])
 
     def rematch_order(self, problem: Problem, units: list[Unit]) -> list[Unit]:
         """By mentee, then mentor: the order ``match`` writes."""
@@ -338,6 +362,36 @@ def _outcome(objective: str, out: Any, units: int, solver: str | None = None) ->
         bound=None if out.bound is None else float(out.bound) / unit,
         units=units,
         solver=solver or str(out.stats.get("solver", "min-cost-flow")),
+    )
+
+
+def _assign(
+    weights: np.ndarray, caps: tuple[np.ndarray, np.ndarray], scheme: Scheme, locked: Any
+) -> Any:
+    """solve_assignment with the scheme's objective and time limit; infeasible is an error."""
+    from ..solvers.assignment import solve_assignment
+
+    out = solve_assignment(
+        weights, *caps, objective=scheme.objective, locked=locked,
+        time_limit=scheme.solver.time_limit,
+    )  # fmt: skip
+    _raise_if_unsolved(out)
+    return out
+
+
+def _placement(
+    kept: list[Unit],
+    made: Pairs,
+    broken: list[Unit],
+    outcome: RoundOutcome,
+    trade: list[tuple[int, float]],
+) -> Placement:
+    kept_set = set(kept)
+    return Placement(
+        new=[(a, b) for a, b in made if (a, b) not in kept_set],
+        broken=broken,
+        outcome=outcome,
+        trade_off=[{"changes": c, "objective_value": round(v, 6)} for c, v in trade],
     )
 
 

@@ -26,7 +26,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-import numpy as np
 import pandas as pd
 
 from ..check import check_pairs
@@ -123,39 +122,61 @@ def met_before(kind: PairKind, problem: Problem, previous: Previous) -> set[froz
     return met
 
 
-def verdict(kind: PairKind, problem: Problem, old: Old) -> tuple[Unit, str | None, str]:
-    """(members still in, category, reason) — category None: the unit is kept."""
+@dataclass(frozen=True)
+class _Facts:
+    """What the verdicts look up, computed once: pair scores and feedback outcomes."""
+
+    scores: dict[tuple[int, int], float]
+    feedback: dict[frozenset[int], str]
+
+    @classmethod
+    def of(cls, problem: Problem, olds: list[Old]) -> _Facts:
+        pairs = sorted({p for old in olds for p in unit_pairs(_present(problem, old))})
+        values = pair_scores(problem, Pairs.of(pairs)).tolist() if pairs else []
+        outcomes = zip(problem.feedback.pairs.tolist(), problem.feedback.outcome, strict=True)
+        return cls(
+            dict(zip(pairs, values, strict=True)),
+            {frozenset((a, b)): o for (a, b), o in outcomes},
+        )
+
+
+def _present(problem: Problem, old: Old) -> Unit:
+    """The members still in, as a unit: (mentor, mentee), or sorted in a pool."""
     present = tuple(m for m in old.members if m is not None)
+    return present if problem.directed else tuple(sorted(present))
+
+
+def verdict(
+    kind: PairKind, problem: Problem, old: Old, facts: _Facts
+) -> tuple[Unit, str | None, str]:
+    """(members still in, category, reason) — category None: the unit is kept."""
+    unit = _present(problem, old)
     gone = [v for v, m in zip(old.ids, old.members, strict=True) if m is None]
-    if gone and len(present) < 2:
-        return present, "dropped out", f"{'; '.join(gone)} dropped out"
-    unit = present if kind.directed else tuple(sorted(present))
+    if gone and len(unit) < 2:
+        return unit, "dropped out", f"{'; '.join(gone)} dropped out"
     for a, b in unit_pairs(unit):
-        found = _pair_problem(kind, problem, a, b)
+        found = _pair_problem(kind, problem, a, b, facts.scores[(a, b)], facts)
         if found is not None:
             return unit, *found
     return unit, None, ""
 
 
-def _pair_problem(kind: PairKind, problem: Problem, a: int, b: int) -> tuple[str, str] | None:
+def _pair_problem(
+    kind: PairKind, problem: Problem, a: int, b: int, score: float, facts: _Facts
+) -> tuple[str, str] | None:
     """(category, reason) when the pair (a, b) can no longer be kept."""
     for person in (a, b):
         if problem.excluded[person]:
             return "excluded", f"{problem.ids[person]} {excluded_reason(problem, person)}"
-    outcome = problem.feedback.outcome_of(a, b)
+    outcome = facts.feedback.get(frozenset((a, b)))
     if outcome in ("did-not-work", "ended"):
         return f"feedback: {outcome}", f"feedback says the pair {outcome.replace('-', ' ')}"
     if kind.explain_guard(problem, a, b):
         return "role changed", "roles changed: they are not a mentor and a mentee now"
-    score = float(pair_scores(problem, _pair(a, b))[0])
     why = not_allowed(problem, a, b, score)
     if why:
         return "rule now fails", "rule now fails: " + "; ".join(why)
     return None
-
-
-def _pair(a: int, b: int) -> Pairs:
-    return Pairs(np.array([a]), np.array([b]))
 
 
 def rematch_pairs(
@@ -163,10 +184,11 @@ def rematch_pairs(
 ) -> SchemeRun:
     """The whole re-match of a pair scheme (module docstring)."""
     olds = previous_units(kind, problem, previous)
+    facts = _Facts.of(problem, olds)
     kept: list[Unit] = []
     ended: list[Ending] = []
     for old in olds:
-        unit, category, reason = verdict(kind, problem, old)
+        unit, category, reason = verdict(kind, problem, old, facts)
         if category is None:
             kept.append(unit)
         else:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -80,6 +81,11 @@ class Previous:
         main = self.main
         return main[pd.to_numeric(main["round"], errors="coerce") == self.round]
 
+    @cached_property
+    def known(self) -> dict[str, str]:
+        """text_key -> id of everyone the previous result knew (computed once)."""
+        return self.known_ids()
+
     def known_ids(self) -> dict[str, str]:
         """text_key -> id of everyone the previous result knew (placed or unmatched)."""
         out: dict[str, str] = {}
@@ -128,14 +134,14 @@ def index_of(problem: Problem) -> dict[str, int]:
 
 def joined(problem: Problem, previous: Previous) -> list[int]:
     """Indices of the people the previous result did not know."""
-    known = previous.known_ids()
+    known = previous.known
     return [i for i, v in enumerate(problem.ids) if text_key(v) not in known]
 
 
 def dropped_out(problem: Problem, previous: Previous) -> list[str]:
     """Ids of the previous result that are not in the current profiles (as written before)."""
     current = index_of(problem)
-    return sorted(v for k, v in previous.known_ids().items() if k not in current)
+    return sorted(v for k, v in previous.known.items() if k not in current)
 
 
 def change_rows(

@@ -26,7 +26,17 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .api import explain_result, load_problem, match, rematch, score, solve, validate
+    from .api import (
+        explain_result,
+        introduce,
+        load_problem,
+        match,
+        rematch,
+        score,
+        send_letters,
+        solve,
+        validate,
+    )
     from .result import MatchResult
     from .sample import sample_profiles, sample_scheme
     from .solvers import Status
@@ -36,6 +46,8 @@ _LAZY = {
     "load_problem": "api",
     "match": "api",
     "rematch": "api",
+    "introduce": "api",
+    "send_letters": "api",
     "score": "api",
     "solve": "api",
     "validate": "api",
@@ -70,12 +82,14 @@ __all__ = [
     "Status",
     "__version__",
     "explain_result",
+    "introduce",
     "load_problem",
     "match",
     "rematch",
     "sample_profiles",
     "sample_scheme",
     "score",
+    "send_letters",
     "solve",
     "validate",
 ]

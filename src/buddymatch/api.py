@@ -14,8 +14,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,10 @@ from .schemes.rematch import rematch_problem
 from .schemes.summary import population_summary, population_text, run_summary
 from .scoring import pair_layers, pair_scores
 from .weights import NOT_ALLOWED
+
+if TYPE_CHECKING:
+    from .letters import Letters
+    from .mailer import SendReport, SmtpSettings
 
 Profiles = pd.DataFrame | str | Path | Sequence[str | Path]
 SchemeSource = str | Path | Mapping[str, Any]
@@ -345,6 +350,80 @@ def rematch(
     if record_time:
         summary["runtime_s"] = round(time.perf_counter() - started, 3)
     return MatchResult(problem, run.tables, summary, run.explain)
+
+
+def introduce(
+    result: Previous,
+    template: str | Path | None = None,
+    *,
+    programme: str,
+    sender: str,
+    name_column: str | None = None,
+    email_column: str | None = None,
+    only_new: bool = False,
+    date: datetime | None = None,
+) -> Letters:
+    """Render one introduction per pair, trio or group of a result.
+
+    Parameters
+    ----------
+    result
+        A results folder (``match`` or ``rematch``) or a :class:`MatchResult`.
+    template
+        A template file (first line ``Subject: ...``, then the body; Jinja2,
+        sandboxed, unknown fields are errors); default: the scheme's shipped one.
+    programme, sender
+        The programme's name and the ``From`` address (``"Name <a@b.org>"``).
+    name_column, email_column
+        Carried columns holding display names (default: the first carried
+        column whose heading contains "name") and addresses (default: the ids).
+    only_new
+        Skip units a re-match kept (they were introduced already).
+    date
+        The ``Date`` header (default: now).
+
+    Returns
+    -------
+    Letters
+        ``letters`` (one :class:`~buddymatch.letters.Letter` each),
+        ``mailmerge()`` (a DataFrame), ``files()`` and ``write(folder)``.  Nothing
+        is sent: see :func:`send_letters`.
+
+    Raises
+    ------
+    InputError
+        A template error (with its line), an id that is not an address, a
+        missing column — before any message exists.
+    """
+    from .letters import read_template, render_letters
+
+    source = _previous(result)
+    chosen = None if template is None else read_template(template)
+    return render_letters(
+        source.tables,
+        source.summary,
+        chosen,
+        programme=programme,
+        sender=sender,
+        name_column=name_column,
+        email_column=email_column,
+        only_new=only_new,
+        date=date,
+    )
+
+
+def send_letters(
+    folder: str | Path, settings: SmtpSettings, *, resend: Sequence[str] = ()
+) -> SendReport:
+    """Send a letters folder written by :meth:`Letters.write` (see :mod:`buddymatch.mailer`).
+
+    Resumable: messages recorded as sent are never sent again; run it again
+    after a failure.  Returns a :class:`~buddymatch.mailer.SendReport`
+    (``sent``, ``failed``, ``already_sent``, ``unknown``, ``not_tried``).
+    """
+    from .mailer import send_folder
+
+    return send_folder(folder, settings, resend=resend)
 
 
 def score(

@@ -14,13 +14,14 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from ._version import __version__
-from .errors import BuddymatchError, InputError
+from .errors import BuddymatchError, ConfigError, InputError, Issue
 
 # The library (pandas, pydantic, the schemes) is imported inside each command:
 # `buddymatch --version` and `--help` stay fast, and `validate` never loads a solver.
@@ -289,6 +290,8 @@ def rematch(
       buddymatch rematch out/round-1 sample_data/profiles_later.csv \\
           -c constraints/mentoring.yaml -o out/round-1b
     """
+    from . import api
+
     _refuse_existing(output, force)
     with _progress(quiet) as progress:
         result = api.rematch(
@@ -435,6 +438,130 @@ def explain(
         output, pair[0], pair[1], profiles=list(profiles) or None, scheme=scheme
     )
     click.echo(text)
+
+
+@cli.command()
+@click.argument("result", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "-o", "--output", required=True, type=click.Path(path_type=Path), help="Letters folder."
+)
+@click.option(
+    "--template",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Template file (default: the scheme's shipped template).",
+)
+@click.option("--programme", required=True, help="The programme's name, for the messages.")
+@click.option("--sender", required=True, help='From address: "Name <address@example.org>".')
+@click.option("--name-column", default=None, help="Carried column with display names.")
+@click.option("--email-column", default=None, help="Carried column with addresses (default: ids).")
+@click.option("--only-new", is_flag=True, help="Skip pairs or groups a re-match kept.")
+@click.option("--date", "date_text", default=None, help="Date header, ISO 8601 (default: now).")
+@click.option("--force", is_flag=True, help="Replace letters not yet sent.")
+@click.option("--send", is_flag=True, help="Send through SMTP (default: dry run, write only).")
+@click.option("--smtp-host", envvar="BUDDYMATCH_SMTP_HOST", default=None)
+@click.option(
+    "--smtp-port", envvar="BUDDYMATCH_SMTP_PORT", type=int, default=587, show_default=True
+)
+@click.option(
+    "--smtp-security",
+    envvar="BUDDYMATCH_SMTP_SECURITY",
+    type=click.Choice(["starttls", "ssl", "none"]),
+    default="starttls",
+    show_default=True,
+)
+@click.option(
+    "--smtp-user",
+    envvar="BUDDYMATCH_SMTP_USER",
+    default=None,
+    help="Password from BUDDYMATCH_SMTP_PASSWORD only.",
+)
+@click.option(
+    "--resend",
+    multiple=True,
+    help="A message left 'unknown' (e.g. 0007.eml) to send again after checking.",
+)
+@handle_errors
+def introduce(
+    result: Path,
+    output: Path,
+    template: Path | None,
+    programme: str,
+    sender: str,
+    name_column: str | None,
+    email_column: str | None,
+    only_new: bool,
+    date_text: str | None,
+    force: bool,
+    send: bool,
+    smtp_host: str | None,
+    smtp_port: int,
+    smtp_security: str,
+    smtp_user: str | None,
+    resend: tuple[str, ...],
+) -> None:
+    """Write one introduction per pair or group (.eml + mailmerge.csv); send with --send.
+
+    \b
+    Dry run by default: the messages are written to OUTPUT for review.  With
+    --send they go through SMTP (host, port, security and user from options or
+    BUDDYMATCH_SMTP_* variables, the password from BUDDYMATCH_SMTP_PASSWORD);
+    run the same command again after a failure: nobody is sent anything twice.
+    Example:
+      buddymatch introduce out/round-1 -o out/letters --programme "Mentoring 2026" \\
+          --sender "Programme team <mentoring@example.nhs.uk>"
+    """
+    from . import api
+    from .letters import read_manifest, same_letters
+    from .mailer import SmtpSettings, sent_count
+
+    settings = None
+    if send:
+        if not smtp_host:
+            raise ConfigError(
+                issues=[
+                    Issue(
+                        "--send needs an SMTP host",
+                        fix="pass --smtp-host or set BUDDYMATCH_SMTP_HOST",
+                    )
+                ]
+            )
+        settings = SmtpSettings(
+            smtp_host, smtp_port, smtp_security, smtp_user,
+            os.environ.get("BUDDYMATCH_SMTP_PASSWORD"),
+        )  # fmt: skip
+    letters = api.introduce(
+        result, template, programme=programme, sender=sender, name_column=name_column,
+        email_column=email_column, only_new=only_new, date=_date(date_text),
+    )  # fmt: skip
+    busy = output.is_dir() and any(output.iterdir())
+    if not (send and busy and same_letters(read_manifest(output), letters)):
+        if busy and sent_count(output) == 0 and not force:
+            _refuse_existing(output, force)
+        letters.write(output, force=force)
+    if settings is None:
+        click.echo(
+            f"{len(letters.letters)} messages written to {output} (dry run: nothing sent; "
+            "add --send to send them)."
+        )
+        return
+    report = api.send_letters(output, settings, resend=resend)
+    click.echo(f"{report.text()}; log in {output / 'send-log.csv'}.")
+    if not report.complete:
+        click.echo("Error: not every message was delivered; run the same command again", err=True)
+        sys.exit(1)
+
+
+def _date(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(
+            issues=[Issue("--date must be ISO 8601, e.g. 2026-09-01T09:00")]
+        ) from None
+    return value if value.tzinfo else value.astimezone()
 
 
 @cli.command()

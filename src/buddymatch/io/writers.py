@@ -388,14 +388,14 @@ def _must_replace(target: Path, shown: str, force: bool) -> bool:
     return True
 
 
-def _fill_empty(staging: Path, target: Path) -> None:
-    """Move the staged files into an existing empty folder, ``summary.json`` last.
+def _fill_empty(staging: Path, target: Path, last: str = SUMMARY_JSON) -> None:
+    """Move the staged files into an existing empty folder, ``last`` (summary.json) last.
 
     The folder itself is kept (a shell sitting in it, its owner, permissions or a
     symlink to it stay valid).  A reader that waits for ``summary.json`` never sees
     a partial folder; on error the files already moved are taken out again.
     """
-    names = sorted((p.name for p in staging.iterdir()), key=lambda n: (n == SUMMARY_JSON, n))
+    names = sorted((p.name for p in staging.iterdir()), key=lambda n: (n == last, n))
     moved: list[Path] = []
     try:
         for name in names:
@@ -409,7 +409,7 @@ def _fill_empty(staging: Path, target: Path) -> None:
     _fsync_dir(target)
 
 
-def _swap_in(staging: Path, target: Path, replace: bool) -> None:
+def _swap_in(staging: Path, target: Path, replace: bool, last: str = SUMMARY_JSON) -> None:
     if replace:
         old = _sibling(target, "old")
         os.rename(target, old)
@@ -424,7 +424,7 @@ def _swap_in(staging: Path, target: Path, replace: bool) -> None:
         else:
             shutil.rmtree(old, ignore_errors=True)
     elif target.is_dir():
-        _fill_empty(staging, target)
+        _fill_empty(staging, target, last)
     else:
         os.rename(staging, target)
     _fsync_dir(target.parent)
@@ -448,6 +448,32 @@ def write_results(
     if fmt not in FORMATS:
         raise ConfigError(f'Unknown output format "{fmt}" — use one of: {", ".join(FORMATS)}')
     ordered = _ordered(tables)
+
+    def files() -> dict[str, bytes]:
+        if fmt == "csv":
+            out = {f"{name}.csv": csv_bytes(frame) for name, frame in ordered}
+        else:
+            out = {XLSX_NAME: xlsx_bytes(dict(ordered), summary)}
+        out[SUMMARY_JSON] = json_bytes(summary)
+        return out
+
+    return write_folder(out_dir, files, force=force, last=SUMMARY_JSON)
+
+
+def write_folder(
+    out_dir: str | Path,
+    files: Mapping[str, bytes] | Callable[[], Mapping[str, bytes]],
+    *,
+    force: bool = False,
+    last: str | None = None,
+) -> list[Path]:
+    """Write a folder of files atomically (the contract of :func:`write_results`).
+
+    ``files`` maps file names to bytes (or is a function giving them, called
+    once the folder is known to be writable).  An empty existing folder is
+    filled with ``last`` moved in last; a non-empty one is replaced only with
+    ``force``.  Returns the paths written, sorted.
+    """
     shown = str(out_dir)
     target = Path(os.path.abspath(out_dir))  # "." has a name and a parent this way
     if target.parent == target:
@@ -458,19 +484,15 @@ def write_results(
         staging = _sibling(target, "tmp")
         os.mkdir(staging)
         try:
-            if fmt == "csv":
-                files = {f"{name}.csv": csv_bytes(frame) for name, frame in ordered}
-            else:
-                files = {XLSX_NAME: xlsx_bytes(dict(ordered), summary)}
-            files[SUMMARY_JSON] = json_bytes(summary)
-            for file_name, data in files.items():
+            content = dict(files() if callable(files) else files)
+            for file_name, data in content.items():
                 _write_new_file(staging / file_name, data)
             _fsync_dir(staging)
-            _swap_in(staging, target, replace)
+            _swap_in(staging, target, replace, last or "")
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-    return sorted(Path(out_dir) / name for name in files)
+    return sorted(Path(out_dir) / name for name in content)
 
 
 # ------------------------------------------------------------------------- reading
@@ -637,6 +659,7 @@ __all__ = [
     "read_results",
     "write_atomic",
     "write_csv",
+    "write_folder",
     "write_json",
     "write_results",
     "xlsx_bytes",

@@ -14,7 +14,12 @@ from buddymatch.config import load_scheme
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMES = sorted(p.name for p in (ROOT / "constraints").iterdir() if p.suffix in (".yaml", ".toml"))
-PROFILES = sorted(p.name for p in (ROOT / "sample_data").iterdir() if p.suffix in (".csv", ".xlsx"))
+FEEDBACK = sorted(p.name for p in (ROOT / "sample_data").glob("feedback*.csv"))
+PROFILES = sorted(
+    p.name
+    for p in (ROOT / "sample_data").iterdir()
+    if p.suffix in (".csv", ".xlsx") and p.name not in FEEDBACK
+)
 
 
 def run(args: list[str]) -> tuple[int, str, str]:
@@ -78,3 +83,27 @@ def test_makefile_demo_commands_run(workdir: Path) -> None:
             args += ["--iterations", "2"]
         code, _, err = run(args)
         assert code == 0, f"{command}\n{err}"
+
+
+@pytest.mark.parametrize("feedback", FEEDBACK)
+def test_every_feedback_file_applies_to_a_match_and_a_rematch(workdir: Path, feedback: str) -> None:
+    import csv
+
+    import yaml
+
+    data = yaml.safe_load((workdir / "constraints" / "mentoring.yaml").read_text(encoding="utf-8"))
+    data["feedback"] = {"file": f"../sample_data/{feedback}", "continuing_bonus": 10}
+    (workdir / "constraints" / "with-feedback.yaml").write_text(yaml.safe_dump(data), "utf-8")
+    scheme = ["-c", "constraints/with-feedback.yaml"]
+    code, _, err = run(["match", "sample_data/profiles.csv", *scheme, "-o", "out/1", "--seed", "1"])
+    assert code == 0, err
+    with (workdir / "sample_data" / feedback).open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    made = (workdir / "out" / "1" / "matches.csv").read_text(encoding="utf-8")
+    for row in rows:
+        pair = f"{row['mentor_id']},{row['mentee_id']}"
+        assert (pair in made) == (row["outcome"] == "continuing"), pair
+    later = ["rematch", "out/1", "sample_data/profiles_later.csv", *scheme, "-o", "out/2"]
+    code, out, err = run(later)
+    assert code == 0, err
+    assert "kept" in out and (workdir / "out" / "2" / "changes.csv").exists()

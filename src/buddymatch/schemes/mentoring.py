@@ -182,6 +182,8 @@ class Mentoring(PairScheme):
                 weights, *caps, kept=mine, max_changes=max_changes, objective=scheme.objective,
                 locked=locks, time_limit=scheme.solver.time_limit,
             )  # fmt: skip
+            if not len(res.broken) and scheme.objective == "max-matched":
+                return self._place_free(problem, kept, forbid)  # the same result as no budget
             pairs, broken = res.pairs, res.broken
             outcome = _outcome(scheme.objective, res, len(pairs), solver="budgeted min-cost flow")
             unit = WEIGHT_SCALE if scheme.objective == "max-score" else 1

@@ -325,6 +325,14 @@ def rematch(
         Bad input (exit code 2), including a previous result of another scheme.
     InfeasibleError
         The kept units and the rules cannot all hold (cohorts without moves).
+
+    Examples
+    --------
+    >>> first = match("sample_data/profiles.csv", "constraints/mentoring.yaml", seed=1)
+    >>> later = rematch(first, "sample_data/profiles_later.csv", "constraints/mentoring.yaml")
+    >>> block = later.summary["rematch"]
+    >>> block["kept"], block["ended"], block["new"], block["dropped_out"], block["joined"]
+    (89, 11, 13, 8, 8)
     """
     started = time.perf_counter()
     if not isinstance(max_changes, int) or max_changes < 0:
@@ -394,6 +402,13 @@ def introduce(
     InputError
         A template error (with its line), an id that is not an address, a
         missing column — before any message exists.
+
+    Examples
+    --------
+    >>> first = match("sample_data/profiles.csv", "constraints/peer.yaml", rounds=1)
+    >>> letters = introduce(first, programme="Buddies", sender="Team <team@example.org>")
+    >>> len(letters.letters), letters.letters[0].unit
+    (75, 'pair')
     """
     from .letters import read_template, render_letters
 
@@ -415,11 +430,37 @@ def introduce(
 def send_letters(
     folder: str | Path, settings: SmtpSettings, *, resend: Sequence[str] = ()
 ) -> SendReport:
-    """Send a letters folder written by :meth:`Letters.write` (see :mod:`buddymatch.mailer`).
+    """Send a letters folder written by :meth:`Letters.write` through SMTP.
 
-    Resumable: messages recorded as sent are never sent again; run it again
-    after a failure.  Returns a :class:`~buddymatch.mailer.SendReport`
-    (``sent``, ``failed``, ``already_sent``, ``unknown``, ``not_tried``).
+    Resumable: every message is recorded atomically in ``send-state.json``
+    before and after it is handed to the server; messages recorded as sent
+    are never sent again, so after any failure call it again.  The log
+    (``send-log.csv``) holds message files, statuses and SMTP codes only — no
+    address, name, subject or body (see :mod:`buddymatch.mailer`).
+
+    Parameters
+    ----------
+    folder
+        A letters folder (``.eml`` files and ``letters.json``).
+    settings
+        :class:`~buddymatch.mailer.SmtpSettings`: host, port, security
+        (``starttls``, ``ssl``, ``none``), user and password (credentials only
+        over TLS).
+    resend
+        Message files left ``unknown`` (cut off mid-send) to send again after
+        checking they did not arrive.
+
+    Returns
+    -------
+    SendReport
+        Message files by outcome: ``sent``, ``failed`` (refused by the server:
+        tried again next time), ``already_sent``, ``unknown``, ``not_tried``;
+        ``complete`` is true when every message is delivered.
+
+    Raises
+    ------
+    InputError
+        The folder holds no messages.
     """
     from .mailer import send_folder
 

@@ -322,7 +322,9 @@ def _rematch_line(s: dict[str, Any], output: Path, fmt: str) -> str:
     return (
         f"{s['status']}: kept {r['kept']} {unit}, ended {r['ended']}"
         + (f" ({ended})" if ended else "")
-        + f", {r['new']} new; {s['matched']} of {s['participants']} participants matched, "
+        + f", {r['new']} new"
+        + (f" ({r['changes_used']} of {r['max_changes']} changes used)" if r["max_changes"] else "")
+        + f"; {s['matched']} of {s['participants']} participants matched, "
         f"{s['unmatched']} unmatched (changes in {where})."
     )
 

@@ -383,3 +383,14 @@ def test_a_programme_of_2000_keeps_every_valid_pair_and_places_the_rest_optimall
     assert result.summary["status"] == "optimal"
     block = result.summary["rematch"]
     assert block["dropped_out"] == 200 and block["joined"] == 100
+
+
+def test_rematch_outputs_are_byte_identical(tmp_path: Path) -> None:
+    scheme = ROOT / "constraints" / "mentoring-feedback.yaml"
+    first = buddymatch.match(ROOT / "sample_data" / "profiles.csv", scheme, seed=1)
+    later = ROOT / "sample_data" / "profiles_later.csv"
+    texts = []
+    for k in range(2):
+        buddymatch.rematch(first, later, scheme, max_changes=2).write(tmp_path / str(k))
+        texts.append({p.name: p.read_bytes() for p in sorted((tmp_path / str(k)).iterdir())})
+    assert texts[0] == texts[1] and "changes.csv" in texts[0]

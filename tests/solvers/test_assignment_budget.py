@@ -24,7 +24,8 @@ def instances(draw):  # type: ignore[no-untyped-def]
     rc = np.array([draw(st.integers(0, 2)) for _ in range(n_right)], dtype=np.int64)
     kept = []
     load_l, load_r = np.zeros(n_left, int), np.zeros(n_right, int)
-    for i, j in itertools.product(range(n_left), range(n_right)):
+    order = sorted(itertools.product(range(n_left), range(n_right)), key=lambda p: w[p])
+    for i, j in order:  # cheapest first: current pairs that breaking may improve on
         if w[i, j] >= 0 and load_l[i] < lc[i] and load_r[j] < rc[j] and draw(st.booleans()):
             kept.append((i, j))
             load_l[i] += 1

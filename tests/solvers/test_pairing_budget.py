@@ -78,7 +78,7 @@ def brute(w, kept, budget, objective, leftover):  # type: ignore[no-untyped-def]
     return best
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(
     pools(),
     st.integers(0, 2),
@@ -139,3 +139,14 @@ def test_fair_needs_no_budget_and_large_pools_are_refused() -> None:
             solve_pairing_with_changes(w, kept=[(0, 1)], max_changes=1, leftover="exclude")
     finally:
         module.MAX_PAIRS = old
+
+
+def test_a_trio_may_grow_from_a_kept_pair() -> None:
+    """Breaking the kept pair (0, 1) into the trio (0, 1, 2) places everyone (found by hypothesis:
+    the trio's value must count the kept pair's weight)."""
+    w = np.full((5, 5), NOT_ALLOWED, dtype=np.int32)
+    for a, b, v in ((0, 1, 2), (0, 2, 0), (1, 2, 0), (1, 3, 0), (1, 4, 1), (3, 4, 0)):
+        w[a, b] = w[b, a] = v
+    out = solve_pairing_with_changes(w, kept=[(0, 1)], max_changes=1)
+    assert sorted(out.new) == [(0, 1, 2), (3, 4)] and out.broken == [(0, 1)]
+    assert out.objective == 1.0

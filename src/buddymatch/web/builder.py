@@ -4,7 +4,7 @@
 (one per attribute, rule and criterion, plus blank rows to add more);
 ``from_form(fields)`` turns the posted fields back into a scheme mapping,
 which the caller validates with :func:`buddymatch.config.validate_scheme`.
-What the form has no control for (a rule naming a file, aliases, history,
+What the form has no control for (a rule naming a file, aliases, history, feedback,
 ``groups.bounds``, ``role.files``...) travels unchanged as JSON in a hidden
 field, so saving the form never drops or invents a rule: ``from_form(to_form
 (s))`` validates to the same scheme as ``s`` (tested on every example scheme).
@@ -198,8 +198,9 @@ def _extra(data: Mapping[str, Any]) -> str:
         extra["role"] = p["role"]
     if isinstance(data.get("groups"), dict) and "bounds" in data["groups"]:
         extra["groups"] = data["groups"]
-    if data.get("history") is not None:
-        extra["history"] = data["history"]
+    for key in ("history", "feedback"):
+        if data.get(key) is not None:
+            extra[key] = data[key]
     return json.dumps(extra, ensure_ascii=False)
 
 
@@ -367,8 +368,9 @@ def from_form(form: Form) -> dict[str, Any]:
     groups = _groups(form, extra)
     if groups is not None:
         data["groups"] = groups
-    if "history" in extra:
-        data["history"] = extra["history"]
+    for key in ("history", "feedback"):
+        if key in extra:
+            data[key] = extra[key]
     solver = {k: _number(_get(form, k)) for k in ("seed", "iterations", "time_limit")}
     solver = {k: v for k, v in solver.items() if v is not None}
     if solver:

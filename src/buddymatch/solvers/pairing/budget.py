@@ -203,7 +203,8 @@ class _Model:
         self.w, self.kept, self.locked, self.trio = w, kept, locked, trio
         self.allowed, pairs = _allowed(w)
         kept_set = set(kept)
-        self.pairs = [p for p in map(tuple, pairs.tolist()) if p not in kept_set]
+        self.all_pairs = [tuple(p) for p in pairs.tolist()]  # a trio may hold a kept pair
+        self.pairs = [p for p in self.all_pairs if p not in kept_set]
         self.limit = DEFAULT_TIME_LIMIT
         self.seed = 0
 
@@ -215,14 +216,14 @@ class _Model:
         x = [m.new_bool_var("") for _ in self.pairs]
         y = [m.new_bool_var("") for _ in self.kept]
         r = [m.new_bool_var("") for _ in range(n)] if self.trio else []
-        q = [m.new_bool_var("") for _ in self.pairs] if self.trio else []
+        q = [m.new_bool_var("") for _ in self.all_pairs] if self.trio else []
         self._constraints(m, x, y, r, q, budget)
         self._start(m, hint, x, y, r, q)
         pair_w = [_value2(self.w, p) for p in self.pairs]
-        value = cp_model.LinearExpr.weighted_sum(
-            [*x, *y, *q],
-            [*pair_w, *(_value2(self.w, u) for u in self.kept), *(v // 2 for v in pair_w)],
-        )
+        kept_w = [_value2(self.w, u) for u in self.kept]
+        # a trio's value is the sum of its pairs / 2 (value2: the sum)
+        trio_w = [_value2(self.w, p) // 2 for p in self.all_pairs] if q else []
+        value = cp_model.LinearExpr.weighted_sum([*x, *y, *q], [*pair_w, *kept_w, *trio_w])
         people = cp_model.LinearExpr.weighted_sum(
             [*x, *y, *r], [2] * len(x) + [len(u) for u in self.kept] + [1] * len(r)
         )
@@ -289,7 +290,7 @@ class _Model:
             others = others[others != person]
             if len(others):
                 m.add(sum(r[k] for k in others.tolist()) <= 3 * (1 - r[person]))
-        for (a, b), v in zip(self.pairs, q, strict=True):
+        for (a, b), v in zip(self.all_pairs, q, strict=True):
             m.add(v <= r[a])
             m.add(v <= r[b])
 
@@ -305,7 +306,7 @@ class _Model:
             m.add_hint(v, True)
         for k, v in enumerate(r):
             m.add_hint(v, k in trio)
-        for (a, b), v in zip(self.pairs, q, strict=True):
+        for (a, b), v in zip(self.all_pairs, q, strict=False):  # q is empty without trios
             m.add_hint(v, a in trio and b in trio)
 
     @staticmethod

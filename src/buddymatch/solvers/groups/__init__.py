@@ -2,15 +2,21 @@
 memetic tabu search otherwise.
 
 Public entry point: :func:`solve_groups`, with the rule types it takes
-(:class:`CountRule`) and the size/feasibility helpers callers need before
+(:class:`CountRule`, :class:`CommonRule`) and the size/feasibility helpers callers need before
 solving (:func:`group_bounds`, :func:`check_composition`).  ``kernel`` holds the
 numba kernels, ``rules`` the counting logic, ``start`` the constructions.
 """
 
-from buddymatch.solvers.groups.rules import CountRule, check_composition, group_bounds
+from buddymatch.solvers.groups.rules import (
+    CommonRule,
+    CountRule,
+    check_composition,
+    group_bounds,
+)
 from buddymatch.solvers.groups.solve import GroupOutcome, solve_groups, upper_bound
 
 __all__ = [
+    "CommonRule",
     "CountRule",
     "GroupOutcome",
     "check_composition",

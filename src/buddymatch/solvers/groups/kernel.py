@@ -8,8 +8,13 @@ The search state is an assignment ``a`` (person -> group) plus three maintained 
 - ``sizes[g]``: group sizes, kept within ``lo[g] .. up[g]`` by every move;
 - ``cnt[c, g]``: members of *class* ``c`` in group ``g``.  A class is one hard counting
   constraint (one value of a :class:`~buddymatch.solvers.groups.CountRule`, or one
-  keep-apart set with max 1); ``cmin[c] <= cnt[c, g] <= cmax[c]`` holds in every state the
-  kernels produce.  Classes of person ``i`` are ``cls_idx[cls_ptr[i]:cls_ptr[i+1]]`` (sorted).
+  keep-apart set with max 1, or the people without one value of a common rule);
+  ``cmin[c] <= cnt[c, g] <= cmax[c]``, and ``cnt[c, g]`` is 0 or at least ``cfloor[c]``
+  (not alone), in every state the kernels produce.  Classes of person ``i`` are
+  ``cls_idx[cls_ptr[i]:cls_ptr[i+1]]`` (sorted).
+- common rules (``fam``, rows ``start, end, need``): in every group at least ``need`` of
+  the classes ``start .. end - 1`` are empty (values all members share); checked from
+  ``cnt`` by :func:`shared_ok`, so no extra state is kept.
 
 Randomness comes from a xorshift64* generator whose state is a 1-element uint64 array the
 caller owns, so results depend only on the seed and budgets, never on time or threads.
@@ -63,6 +68,76 @@ def build_state(
 
 
 @njit(cache=True)
+def count_ok(c: int, k: int, cmin: np.ndarray, cmax: np.ndarray, cfloor: np.ndarray) -> bool:
+    """Whether a group may hold ``k`` members of class ``c``: in range, and not alone."""
+    return cmin[c] <= k <= cmax[c] and (k == 0 or k >= cfloor[c])
+
+
+@njit(cache=True)
+def has_class(i: int, c: int, cls_ptr: np.ndarray, cls_idx: np.ndarray) -> bool:
+    """Whether person ``i`` is in class ``c`` (binary search in i's sorted classes)."""
+    lo = cls_ptr[i]
+    hi = cls_ptr[i + 1]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if cls_idx[mid] < c:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo < cls_ptr[i + 1] and cls_idx[lo] == c
+
+
+@njit(cache=True)
+def shared_ok(
+    grp: int,
+    joiner: int,
+    leaver: int,
+    cls_ptr: np.ndarray,
+    cls_idx: np.ndarray,
+    cnt: np.ndarray,
+    fam: np.ndarray,
+) -> bool:
+    """Whether group ``grp`` keeps every common rule once ``joiner`` enters and ``leaver``
+    (-1: nobody) leaves: at least ``fam[f, 2]`` classes of family f with no member.
+
+    A family's classes are the people without each value, so an empty class is a value
+    every member has.  Only a joiner can empty fewer classes; O(values) per call.
+    """
+    for f in range(fam.shape[0]):
+        s = fam[f, 0]
+        e = fam[f, 1]
+        z = 0
+        for c in range(s, e):
+            if cnt[c, grp] == 0:
+                z += 1
+        for k in range(cls_ptr[joiner], cls_ptr[joiner + 1]):
+            c = cls_idx[k]
+            if s <= c < e and cnt[c, grp] == 0:  # the leaver is not in an empty class
+                z -= 1
+        if leaver >= 0:
+            for k in range(cls_ptr[leaver], cls_ptr[leaver + 1]):
+                c = cls_idx[k]
+                if s <= c < e and cnt[c, grp] == 1 and not has_class(joiner, c, cls_ptr, cls_idx):
+                    z += 1
+        if z < fam[f, 2]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def shared_now(grp: int, cnt: np.ndarray, fam: np.ndarray) -> bool:
+    """Whether group ``grp`` keeps every common rule as it stands (see :func:`shared_ok`)."""
+    for f in range(fam.shape[0]):
+        z = 0
+        for c in range(fam[f, 0], fam[f, 1]):
+            if cnt[c, grp] == 0:
+                z += 1
+        if z < fam[f, 2]:
+            return False
+    return True
+
+
+@njit(cache=True)
 def can_move(
     i: int,
     g: int,
@@ -71,14 +146,18 @@ def can_move(
     cls_idx: np.ndarray,
     cmin: np.ndarray,
     cmax: np.ndarray,
+    cfloor: np.ndarray,
+    fam: np.ndarray,
     cnt: np.ndarray,
 ) -> bool:
-    """Whether moving ``i`` from ``g`` to ``h`` keeps every class count in range (not sizes)."""
+    """Whether moving ``i`` from ``g`` to ``h`` keeps every class rule (not sizes)."""
     for k in range(cls_ptr[i], cls_ptr[i + 1]):
         c = cls_idx[k]
-        if cnt[c, g] - 1 < cmin[c] or cnt[c, h] + 1 > cmax[c]:
+        if not count_ok(c, cnt[c, g] - 1, cmin, cmax, cfloor):
             return False
-    return True
+        if not count_ok(c, cnt[c, h] + 1, cmin, cmax, cfloor):
+            return False
+    return fam.shape[0] == 0 or shared_ok(h, i, -1, cls_ptr, cls_idx, cnt, fam)
 
 
 @njit(cache=True)
@@ -91,9 +170,11 @@ def can_swap(
     cls_idx: np.ndarray,
     cmin: np.ndarray,
     cmax: np.ndarray,
+    cfloor: np.ndarray,
+    fam: np.ndarray,
     cnt: np.ndarray,
 ) -> bool:
-    """Whether swapping ``i`` (in ``g``) with ``j`` (in ``h``) keeps every class count in range."""
+    """Whether swapping ``i`` (in ``g``) with ``j`` (in ``h``) keeps every class rule."""
     p = cls_ptr[i]
     pe = cls_ptr[i + 1]
     q = cls_ptr[j]
@@ -105,14 +186,22 @@ def can_swap(
             p += 1
             q += 1
         elif ci < cj:
-            if cnt[ci, g] - 1 < cmin[ci] or cnt[ci, h] + 1 > cmax[ci]:
+            if not count_ok(ci, cnt[ci, g] - 1, cmin, cmax, cfloor):
+                return False
+            if not count_ok(ci, cnt[ci, h] + 1, cmin, cmax, cfloor):
                 return False
             p += 1
         else:
-            if cnt[cj, h] - 1 < cmin[cj] or cnt[cj, g] + 1 > cmax[cj]:
+            if not count_ok(cj, cnt[cj, h] - 1, cmin, cmax, cfloor):
+                return False
+            if not count_ok(cj, cnt[cj, g] + 1, cmin, cmax, cfloor):
                 return False
             q += 1
-    return True
+    if fam.shape[0] == 0:
+        return True
+    return shared_ok(h, i, j, cls_ptr, cls_idx, cnt, fam) and shared_ok(
+        g, j, i, cls_ptr, cls_idx, cnt, fam
+    )
 
 
 @njit(cache=True)
@@ -171,6 +260,8 @@ def tabu_search(  # noqa: C901 - numba kernel: one flat loop nest, kept whole fo
     cls_idx: np.ndarray,
     cmin: np.ndarray,
     cmax: np.ndarray,
+    cfloor: np.ndarray,
+    fam: np.ndarray,
     movable: np.ndarray,
     max_iter: int,
     max_stall: int,
@@ -227,7 +318,7 @@ def tabu_search(  # noqa: C901 - numba kernel: one flat loop nest, kept whole fo
                     continue
                 if tabu[i, h] > it and f + delta <= best_f + EPS:
                     continue
-                if rules and not can_move(i, g, h, cls_ptr, cls_idx, cmin, cmax, cnt):
+                if rules and not can_move(i, g, h, cls_ptr, cls_idx, cmin, cmax, cfloor, fam, cnt):
                     continue
                 if delta > bd + EPS:
                     bd = delta
@@ -273,7 +364,9 @@ def tabu_search(  # noqa: C901 - numba kernel: one flat loop nest, kept whole fo
                             continue
                         if (tabu[i, h] > it or tabu[j, g] > it) and f + delta <= best_f + EPS:
                             continue
-                        if rules and not can_swap(i, j, g, h, cls_ptr, cls_idx, cmin, cmax, cnt):
+                        if rules and not can_swap(
+                            i, j, g, h, cls_ptr, cls_idx, cmin, cmax, cfloor, fam, cnt
+                        ):
                             continue
                         if delta > bd + EPS:
                             bd = delta
@@ -317,6 +410,8 @@ def perturb(
     cls_idx: np.ndarray,
     cmin: np.ndarray,
     cmax: np.ndarray,
+    cfloor: np.ndarray,
+    fam: np.ndarray,
     movable: np.ndarray,
     strength: int,
     state: np.ndarray,
@@ -334,7 +429,7 @@ def perturb(
         h = a[j]
         if g == h or not movable[i] or not movable[j]:
             continue
-        if rules and not can_swap(i, j, g, h, cls_ptr, cls_idx, cmin, cmax, cnt):
+        if rules and not can_swap(i, j, g, h, cls_ptr, cls_idx, cmin, cmax, cfloor, fam, cnt):
             continue
         f += M[i, h] - M[i, g] + M[j, g] - M[j, h] - 2.0 * D[i, j]
         apply_move(D, a, M, sizes, cnt, cls_ptr, cls_idx, i, h)
@@ -439,6 +534,8 @@ def enumerate_exact(  # noqa: C901 - numba kernel: one flat loop nest, kept whol
     cls_idx: np.ndarray,
     cmin: np.ndarray,
     cmax: np.ndarray,
+    cfloor: np.ndarray,
+    fam: np.ndarray,
     allowed: np.ndarray,
     tie: np.ndarray,
     sym_prev: np.ndarray,
@@ -450,8 +547,10 @@ def enumerate_exact(  # noqa: C901 - numba kernel: one flat loop nest, kept whol
     ``allowed[i, g]`` restricts placements (locks); ``tie[i]`` is an earlier member of the
     same together set or -1; ``sym_prev[g]`` is the previous group with identical bounds
     (interchangeable, so it must be opened first) or -1.  Prunes on remaining capacity,
-    unmet class minimums and an optimistic bound.  Returns (best assignment or all -1 when
-    none beats ``incumbent``, its value, whether the search completed within node_limit).
+    unmet class minimums (a not-alone class present in a group has a minimum of its
+    floor), common values already lost and an optimistic bound.  Returns (best assignment
+    or all -1 when none beats ``incumbent``, its value, whether the search completed
+    within node_limit).
     """
     n = D.shape[0]
     G = lo.shape[0]
@@ -524,14 +623,20 @@ def enumerate_exact(  # noqa: C901 - numba kernel: one flat loop nest, kept whol
                     need += lo[h] - sizes[h]
             if need <= rem:
                 for c in range(C):
-                    if cmin[c] > 0:
+                    if cmin[c] > 0 or cfloor[c] > 1:
                         nc = 0
                         for h in range(G):
-                            if cnt[c, h] < cmin[c]:
-                                nc += cmin[c] - cnt[c, h]
+                            need_c = cmin[c]
+                            if cnt[c, h] > 0 and cfloor[c] > need_c:
+                                need_c = cfloor[c]
+                            if cnt[c, h] < need_c:
+                                nc += need_c - cnt[c, h]
                         if nc > cls_suffix[k + 1, c]:
                             ok = False
                             break
+                # joining only ever removes common values: prune as soon as one is short
+                if ok and fam.shape[0] > 0 and not shared_now(g, cnt, fam):
+                    ok = False
             else:
                 ok = False
             if ok:
@@ -583,6 +688,8 @@ def descent(  # noqa: C901 - numba kernel: one flat loop nest, kept whole for sp
     cls_idx: np.ndarray,
     cmin: np.ndarray,
     cmax: np.ndarray,
+    cfloor: np.ndarray,
+    fam: np.ndarray,
     movable: np.ndarray,
     state: np.ndarray,
 ) -> float:
@@ -617,7 +724,8 @@ def descent(  # noqa: C901 - numba kernel: one flat loop nest, kept whole for sp
                         continue
                     delta = M[i, h] - mig
                     if delta > bd and (
-                        not rules or can_move(i, g, h, cls_ptr, cls_idx, cmin, cmax, cnt)
+                        not rules
+                        or can_move(i, g, h, cls_ptr, cls_idx, cmin, cmax, cfloor, fam, cnt)
                     ):
                         bd = delta
                         bh = h
@@ -628,7 +736,8 @@ def descent(  # noqa: C901 - numba kernel: one flat loop nest, kept whole for sp
                     continue
                 delta = M[i, h] - mig + M[j, g] - M[j, h] - 2.0 * D[i, j]
                 if delta > bd and (
-                    not rules or can_swap(i, j, g, h, cls_ptr, cls_idx, cmin, cmax, cnt)
+                    not rules
+                    or can_swap(i, j, g, h, cls_ptr, cls_idx, cmin, cmax, cfloor, fam, cnt)
                 ):
                     bd = delta
                     bh = h

@@ -21,6 +21,9 @@ UNBOUNDED = 1 << 40
 class CountRule:
     """A hard rule counting, in every group, the people with one attribute value.
 
+    Per group the count must lie in ``min .. max`` and, when ``min_if_any > 1``, be 0 or
+    at least ``min_if_any`` (``not_alone``: no lone patient representative).
+
     ``labels`` holds one int code per person (-1 = missing, never counted).  ``value`` is
     the code counted, or ``None`` for "each value separately" (``max=2`` then reads "at most
     2 from the same organisation").  ``name`` describes the counted people and is quoted in
@@ -34,6 +37,9 @@ class CountRule:
     max: int | None = None
     name: str = ""
     value_names: tuple[str, ...] = field(default=())
+    min_if_any: int = 0
+    """"Nobody alone": a group holding any of these people holds at least this many
+    (0 or 1: no such rule).  ``not_alone`` is ``min_if_any=2``: never exactly one."""
 
     def describe(self, code: int) -> str:
         """Text for the people with label ``code`` under this rule."""
@@ -51,14 +57,37 @@ class CountRule:
 
 
 @dataclass(frozen=True)
+class CommonRule:
+    """A hard rule on a multi-valued attribute: in every group the members share at least
+    ``count`` values (meeting slots everyone in the group can make).
+
+    ``values[i, s]`` says person i has value s; a person with fewer than ``count`` values
+    fits no group (the counting check says so before any search).
+    """
+
+    values: np.ndarray
+    count: int = 1
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class Classes:
-    """Per-person class membership (CSR) and the per-group count range of each class."""
+    """Per-person class membership (CSR) and the per-group count range of each class.
+
+    In every group the count of class ``c`` lies in ``cmin[c] .. cmax[c]`` and is 0 or at
+    least ``floor[c]`` (``floor`` of 0 or 1: no "not alone" condition).  Each row
+    ``(start, end, need)`` of ``families`` is a :class:`CommonRule`: classes ``start ..
+    end - 1`` are the people *without* each value, and every group must hold none of at
+    least ``need`` of them (those are the values all its members share).
+    """
 
     ptr: np.ndarray  # (n+1,) int64
     idx: np.ndarray  # (nnz,) int64, sorted within each person
     cmin: np.ndarray  # (C,) int64
     cmax: np.ndarray  # (C,) int64
     names: tuple[str, ...]
+    floor: np.ndarray  # (C,) int64
+    families: np.ndarray  # (F, 3) int64: start, end, need
 
     @property
     def count(self) -> int:
@@ -66,26 +95,39 @@ class Classes:
         return int(self.cmin.shape[0])
 
 
-def compile_classes(n: int, rules: Sequence[CountRule], apart: Sequence[np.ndarray]) -> Classes:
-    """One class per constrained rule value and one (max 1) per keep-apart set."""
+def compile_classes(
+    n: int,
+    rules: Sequence[CountRule],
+    apart: Sequence[np.ndarray],
+    common: Sequence[CommonRule] = (),
+) -> Classes:
+    """One class per constrained rule value, one (max 1) per keep-apart set, and one per
+    value of each common rule (the people without it; a contiguous family of classes)."""
     members: list[np.ndarray] = []
     cmin: list[int] = []
     cmax: list[int] = []
+    floor: list[int] = []
     names: list[str] = []
     for rule in rules:
         labels = np.asarray(rule.labels)
-        if rule.min <= 0 and rule.max is None:
+        if rule.min <= 0 and rule.max is None and rule.min_if_any <= 1:
             continue
         for code in rule.codes():
             members.append(np.flatnonzero(labels == code))
             cmin.append(int(rule.min))
             cmax.append(UNBOUNDED if rule.max is None else int(rule.max))
+            floor.append(int(rule.min_if_any))
             names.append(rule.describe(code))
     for k, group in enumerate(apart):
         members.append(np.unique(np.asarray(group, dtype=np.int64)))
         cmin.append(0)
         cmax.append(1)
+        floor.append(0)
         names.append(f"keep-apart set {k + 1}")
+    families = _common_classes(common, members, names)
+    cmin += [0] * (len(members) - len(cmin))
+    cmax += [UNBOUNDED] * (len(members) - len(cmax))
+    floor += [0] * (len(members) - len(floor))
     per_person: list[list[int]] = [[] for _ in range(n)]
     for c, who in enumerate(members):
         for i in who:
@@ -99,7 +141,37 @@ def compile_classes(n: int, rules: Sequence[CountRule], apart: Sequence[np.ndarr
         cmin=np.array(cmin, dtype=np.int64),
         cmax=np.array(cmax, dtype=np.int64),
         names=tuple(names),
+        floor=np.array(floor, dtype=np.int64),
+        families=np.array(families, dtype=np.int64).reshape(-1, 3),
     )
+
+
+def classes_hold(classes: Classes, cnt: np.ndarray) -> bool:
+    """Whether class counts ``cnt`` (classes × groups) meet every class rule of ``classes``."""
+    c = classes
+    if np.any(cnt < c.cmin[:, None]) or np.any(cnt > c.cmax[:, None]):
+        return False
+    if np.any((cnt > 0) & (cnt < c.floor[:, None])):
+        return False
+    for start, end, need in c.families.tolist():
+        if np.any((cnt[start:end] == 0).sum(axis=0) < need):
+            return False
+    return True
+
+
+def _common_classes(
+    common: Sequence[CommonRule], members: list[np.ndarray], names: list[str]
+) -> list[tuple[int, int, int]]:
+    """Append one class per value of each common rule (who lacks it); their ranges."""
+    families = []
+    for rule in common:
+        has = np.asarray(rule.values, dtype=bool).reshape(len(rule.values), -1)
+        start = len(members)
+        for s in range(has.shape[1]):
+            members.append(np.flatnonzero(~has[:, s]))
+            names.append(f"{rule.name or 'common'}: without value {s + 1}")
+        families.append((start, len(members), int(rule.count)))
+    return families
 
 
 def group_bounds(
@@ -144,6 +216,7 @@ def check_composition(
     together: Sequence[np.ndarray],
     apart: Sequence[np.ndarray],
     n: int,
+    common: Sequence[CommonRule] = (),
 ) -> list[str]:
     """Counting arguments that prove the rules cannot all hold; empty when none applies.
 
@@ -188,6 +261,8 @@ def check_composition(
                 f"rules on {group[0].name or 'one attribute'} need {need} people in every "
                 f"group; a group holds at most {int(upper.min())}"
             )
+    reasons += alone_reasons(rules, G, upper)
+    reasons += common_reasons(common)
     for k, s in enumerate(apart):
         if len(np.unique(s)) > G:
             reasons.append(
@@ -218,4 +293,68 @@ def check_composition(
         for m, t in enumerate(apart):
             if np.intersect1d(s, t).size > 1:
                 reasons.append(f"keep-together set {k + 1} and keep-apart set {m + 1} overlap")
+    return reasons
+
+
+def alone_reasons(rules: Sequence[CountRule], G: int, upper: np.ndarray) -> list[str]:
+    """Why "nobody alone" (``min_if_any``) cannot hold, with the other rules on the same people.
+
+    Each not-alone value is read together with every rule counting exactly the same
+    people (``at_least``/``at_most``/``exactly`` on that value): a group holding any of
+    them needs at least ``max(min, min_if_any)`` and at most ``max``.
+    """
+    reasons: list[str] = []
+    counted = [
+        (r, code, np.flatnonzero(np.asarray(r.labels) == code)) for r in rules for code in r.codes()
+    ]
+    for rule, code, who in counted:
+        floor = rule.min_if_any
+        if floor <= 1 or who.size == 0:
+            continue
+        same = [r for r, _, w in counted if w.size == who.size and np.array_equal(w, who)]
+        lo = max(r.min for r in same)
+        hi = min((r.max for r in same if r.max is not None), default=None)
+        what, have = rule.describe(code), int(who.size)
+        if have < floor:
+            reasons.append(
+                f"the pool has {have} of {what}, who cannot be alone in a group "
+                f"(0 or at least {floor} per group)"
+            )
+        elif hi is not None and 0 < hi < floor:
+            reasons.append(
+                f"{what}: at most {hi} per group, yet a group with any needs at least {floor}; "
+                f"the pool has {have}"
+            )
+        elif G and floor > int(upper.max()):
+            reasons.append(
+                f"{what} cannot be alone: a group with any needs at least {floor}, "
+                f"and groups hold at most {int(upper.max())}"
+            )
+        elif 0 < lo < floor and G * floor > have:
+            reasons.append(
+                f"{G} groups need at least {lo} of {what} each, and nobody alone makes that "
+                f"{floor} each; the pool has {have}"
+            )
+    return reasons
+
+
+def common_reasons(common: Sequence[CommonRule]) -> list[str]:
+    """Why a common rule cannot hold: values too few, or people with too few of them."""
+    reasons = []
+    for rule in common:
+        has = np.asarray(rule.values, dtype=bool).reshape(len(rule.values), -1)
+        name = rule.name or "the attribute"
+        if has.shape[1] < rule.count:
+            reasons.append(
+                f"{name} has {has.shape[1]} values in the pool; every group needs "
+                f"{rule.count} shared by all its members"
+            )
+            continue
+        short = int((has.sum(axis=1) < rule.count).sum())
+        if short:
+            people = "person has" if short == 1 else "people have"
+            reasons.append(
+                f"{short} {people} fewer than {rule.count} values of {name}; every group "
+                f"needs {rule.count} shared by all its members"
+            )
     return reasons

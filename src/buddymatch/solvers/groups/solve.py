@@ -31,8 +31,10 @@ from buddymatch.solvers import Status
 from buddymatch.solvers.groups import kernel as K  # numba kernels
 from buddymatch.solvers.groups.rules import (
     Classes,
+    CommonRule,
     CountRule,
     check_composition,
+    classes_hold,
     compile_classes,
     group_bounds,
 )
@@ -52,6 +54,7 @@ each generation runs tabu search on the people of a few random groups (``PART_SI
 PART_SIZE = 200
 
 __all__ = [
+    "CommonRule",
     "CountRule",
     "GroupOutcome",
     "check_composition",
@@ -173,6 +176,8 @@ def _exact(p: _Problem, stats: dict[str, float | int | str]) -> GroupOutcome | N
         c.idx,
         c.cmin,
         c.cmax,
+        c.floor,
+        c.families,
         allowed,
         tie,
         sym_prev,
@@ -246,6 +251,8 @@ class _Search:
                 c.idx,
                 c.cmin,
                 c.cmax,
+                c.floor,
+                c.families,
                 p.movable,
                 self.rng_state,
             )
@@ -265,6 +272,8 @@ class _Search:
             c.idx,
             c.cmin,
             c.cmax,
+            c.floor,
+            c.families,
             p.movable,
             self.iteration_cap(),
             self.max_stall,
@@ -307,8 +316,8 @@ class _Search:
         t = time.perf_counter()
         f1, it = K.tabu_search(
             sub_d, sub_a, M, sizes, cnt, f0, p.lo[chosen], p.up[chosen], sub_ptr, sub_idx,
-            c.cmin, c.cmax, p.movable[idx], self.iteration_cap(), 5 * idx.size, self.tt_min,
-            self.tt_rand, self.rng_state, best,
+            c.cmin, c.cmax, c.floor, c.families, p.movable[idx], self.iteration_cap(),
+            5 * idx.size, self.tt_min, self.tt_rand, self.rng_state, best,
         )  # fmt: skip
         self.tabu_iterations += int(it)
         self.tabu_seconds += time.perf_counter() - t
@@ -334,6 +343,8 @@ class _Search:
             c.idx,
             c.cmin,
             c.cmax,
+            c.floor,
+            c.families,
             p.movable,
             scale * self.strength,
             self.rng_state,
@@ -350,7 +361,7 @@ class _Search:
             return False
         cnt = np.zeros((c.count, p.G), np.int64)
         np.add.at(cnt, (c.idx, np.repeat(a, np.diff(c.ptr))), 1)
-        return bool(np.all(cnt >= c.cmin[:, None]) and np.all(cnt <= c.cmax[:, None]))
+        return classes_hold(c, cnt)
 
     def child(self, pa: np.ndarray, pb: np.ndarray) -> np.ndarray:
         p = self.p
@@ -370,12 +381,18 @@ def solve_groups(
     locked: np.ndarray | None = None,
     together: Sequence[np.ndarray] = (),
     apart: Sequence[np.ndarray] = (),
+    common: Sequence[CommonRule] = (),
     time_limit: float | None = None,
     iterations: int | None = None,
     seed: int = 0,
     callback: Callable[[dict[str, float | int | str]], None] | None = None,
 ) -> GroupOutcome:
     """Groups maximising the summed benefit of same-group pairs under every hard rule.
+
+    Hard rules: sizes within ``lower .. upper``; every count rule (``min``, ``max`` and
+    "nobody alone" ``min_if_any``); ``locked`` people in their group; each ``together``
+    set in one group; no two of an ``apart`` set together; in every group at least the
+    ``common`` rule's count of values shared by all members.
 
     ``iterations`` counts generations of the memetic search (one tabu run each); with it
     and no ``time_limit`` the result is fully deterministic.  With neither, 30 generations.
@@ -401,9 +418,12 @@ def solve_groups(
     for rule in rules:
         if np.shape(rule.labels) != (n,):
             raise ValueError(f"rule {rule.name!r}: labels must have one entry per person ({n})")
+    for shared in common:
+        if np.ndim(shared.values) != 2 or np.shape(shared.values)[0] != n:
+            raise ValueError(f"rule {shared.name!r}: values must have one row per person ({n})")
     stats: dict[str, float | int | str] = {"n": n, "groups": G, "seed": seed}
     none = np.full(n, -1, np.int64)
-    reasons = check_composition(lo, up, rules, lk, together, apart, n)
+    reasons = check_composition(lo, up, rules, lk, together, apart, n, common)
     if reasons:
         stats["method"] = "counting check"
         return _outcome(Status.INFEASIBLE, none, D, None, stats, reasons)
@@ -415,7 +435,7 @@ def solve_groups(
         movable &= lk < 0
     for blk in blocks:
         movable[blk] = False
-    p = _Problem(D, lo, up, compile_classes(n, rules, apart), movable, lk, blocks)
+    p = _Problem(D, lo, up, compile_classes(n, rules, apart, common), movable, lk, blocks)
     bound = upper_bound(D, up)
     if n <= EXACT_MAX_N:
         exact = _exact(p, stats)

@@ -2,9 +2,11 @@
 
 The search only makes moves that keep every rule, so it needs a start that already meets
 them all.  :func:`construct` places locked people and keep-together blocks first, then the
-people that class minimums need (scarcest class first), then fills groups up to their lower
-size and spreads the rest.  :func:`cpsat_start` solves the same feasibility question exactly
-on moderate sizes and can prove that no grouping exists.
+people that class minimums need (scarcest class first), then the members of each
+not-alone class in runs of at least its floor, then fills groups up to their lower size
+and spreads the rest (never past a common rule's shared values).  :func:`cpsat_start`
+solves the same feasibility question exactly on moderate sizes and can prove that no
+grouping exists.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 from ortools.sat.python import cp_model
 
-from buddymatch.solvers.groups.rules import Classes
+from buddymatch.solvers.groups.rules import Classes, classes_hold
 
 
 class _Builder:
@@ -40,6 +42,17 @@ class _Builder:
         cs, k = self.member_classes(block)
         if cs.size:
             ok &= np.all(self.cnt[cs, :] + k[:, None] <= self.classes.cmax[cs, None], axis=0)
+            ok &= self.keeps_shared(cs, k)
+        return ok
+
+    def keeps_shared(self, cs: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """Groups that keep every common rule's shared values after adding counts ``k``."""
+        ok = np.ones(self.lo.shape[0], dtype=bool)
+        for start, end, need in self.classes.families.tolist():
+            add = np.zeros(end - start, np.int64)
+            sel = (cs >= start) & (cs < end)
+            add[cs[sel] - start] = k[sel]
+            ok &= ((self.cnt[start:end] + add[:, None]) == 0).sum(axis=0) >= need
         return ok
 
     def place(self, block: np.ndarray, g: int) -> None:
@@ -106,6 +119,9 @@ def construct(
                     b.place(np.array([i]), int(g))
             if b.cnt[c, g] < classes.cmin[c]:
                 return None
+    for c in np.flatnonzero(classes.floor > 1).tolist():
+        if not _not_alone(b, c, members[c], block_of, rng):
+            return None
     rest = rng.permutation(np.flatnonzero(b.a < 0))
     for i in rest:
         one = np.array([i], np.int64)
@@ -116,9 +132,49 @@ def construct(
         pick = short if short.any() else ok
         room = np.where(pick, b.up - b.sizes, -1) + rng.random(G) * 0.5
         b.place(one, int(np.argmax(room)))
-    if np.any(b.sizes < lo) or np.any(b.cnt < classes.cmin[:, None]):
+    if np.any(b.sizes < lo) or not classes_hold(classes, b.cnt):
         return None
     return b.a
+
+
+def _not_alone(
+    b: _Builder, c: int, members: list[int], block_of: np.ndarray, rng: np.random.Generator
+) -> bool:
+    """Place the free members of not-alone class ``c`` so no group holds 1 .. floor - 1.
+
+    Groups already holding too few (from locks, blocks or minimums) are topped up first;
+    the rest go in runs of at least the floor, each run to one group.  The number of runs
+    is the most that fit half the time and random otherwise, so that starts differ in how
+    many groups hold the class (the search keeps that number: it moves people one by one).
+    False when this greedy pass got stuck.
+    """
+    floor = int(b.classes.floor[c])
+    pool = np.array([i for i in members if b.a[i] < 0 and block_of[i] < 0], np.int64)
+    free = list(pool[rng.permutation(pool.size)])
+    for g in np.flatnonzero((b.cnt[c] > 0) & (b.cnt[c] < floor)).tolist():
+        while b.cnt[c, g] < floor and free:
+            one = np.array([free.pop()], np.int64)
+            if not b.fits(one)[g]:
+                return False
+            b.place(one, g)
+        if b.cnt[c, g] < floor:
+            return False
+    most = len(free) // floor
+    runs = most if most <= 1 or rng.random() < 0.5 else int(rng.integers(1, most + 1))
+    for run in np.array_split(np.array(free, np.int64), runs) if runs else []:
+        ok = b.fits(run)
+        if not ok.any():
+            return False
+        room = np.where(ok, b.up - b.sizes, -1) + rng.random(ok.shape[0]) * 0.5
+        b.place(run, int(np.argmax(room)))
+    if runs == 0:  # fewer than the floor left: join groups that already hold the class
+        for i in free:
+            one = np.array([i], np.int64)
+            ok = b.fits(one) & (b.cnt[c] >= floor - 1) & (b.cnt[c] > 0)
+            if not ok.any():
+                return False
+            b.place(one, int(np.flatnonzero(ok)[rng.integers(int(ok.sum()))]))
+    return True
 
 
 def cpsat_start(
@@ -153,6 +209,7 @@ def cpsat_start(
         hi = min(int(classes.cmax[c]), len(members[c]))
         for g in range(G):
             m.add_linear_constraint(sum(x[i][g] for i in members[c]), int(classes.cmin[c]), hi)
+    _cpsat_alone_and_shared(m, x, members, classes, G)
     for blk in blocks:
         for i in blk[1:]:
             for g in range(G):
@@ -168,3 +225,32 @@ def cpsat_start(
         )
         return a, False
     return None, status == cp_model.INFEASIBLE
+
+
+def _cpsat_alone_and_shared(
+    m: cp_model.CpModel,
+    x: list[list[cp_model.IntVar]],
+    members: list[list[int]],
+    classes: Classes,
+    G: int,
+) -> None:
+    """Not-alone classes (0 or at least the floor) and common rules (enough empty classes)."""
+    for c in np.flatnonzero(classes.floor > 1).tolist():
+        if not members[c]:
+            continue
+        for g in range(G):
+            total = cp_model.LinearExpr.sum([x[i][g] for i in members[c]])
+            some = m.new_bool_var(f"any{c}_{g}")
+            m.add(total >= int(classes.floor[c])).only_enforce_if(some)
+            m.add(total == 0).only_enforce_if(~some)
+    for start, end, need in classes.families.tolist():
+        always = sum(1 for c in range(start, end) if not members[c])  # values everyone has
+        for g in range(G):
+            empty = []
+            for c in range(start, end):
+                if members[c]:
+                    z = m.new_bool_var(f"empty{c}_{g}")
+                    total = cp_model.LinearExpr.sum([x[i][g] for i in members[c]])
+                    m.add(total == 0).only_enforce_if(z)
+                    empty.append(z)
+            m.add(cp_model.LinearExpr.sum(empty) >= need - always)

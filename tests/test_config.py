@@ -97,7 +97,7 @@ def test_unknown_attribute_and_wrong_attribute_kind() -> None:
 def test_rule_not_of_scheme_and_count_rule_needs_value() -> None:
     assert _errors(_with(rules=[{"at_least": {"attribute": "region", "count": 1}}])) == [
         's.yaml: key "rules[0].at_least": not a rule of the mentoring scheme '
-        "(different, same, gap, forbid, lock, exclude)"
+        "(different, same, gap, forbid, lock, exclude, common)"
     ]
 
 

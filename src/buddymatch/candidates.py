@@ -17,6 +17,10 @@ The rule semantics (repeated in the user docs):
 - feedback: ``did-not-work`` pairs are forbidden (``Problem.forbidden``),
   ``ended`` pairs are history; continuity bonus and rating points change a
   pair's weight, never its score (kept within 0–100 points).
+- ``common: {attribute, count}``: the two share at least ``count`` values of a
+  multi-valued attribute (meeting slots).
+- ``split_by: A``: both have the same value of A (a blank blocks): pairs never
+  cross parts.
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ def rule_label(problem: Problem, rule) -> str:  # type: ignore[no-untyped-def]
         return f"different {rule.attribute}"
     if rule.kind == "same":
         return f"same {rule.attribute}"
+    if rule.kind == "common":
+        return f"at least {rule.count} common {rule.attribute}"
     if rule.kind == "gap":
         lo = "" if rule.min is None else f"{rule.min:g}"
         hi = "" if rule.max is None else f"{rule.max:g}"
@@ -71,17 +77,7 @@ def rule_masks(
     mentoring = problem.directed
     for rule in problem.scheme.rules:
         if rule.kind in ("different", "same"):
-            att = problem.attributes[rule.attribute]
-            if att.kind == "multi":
-                A = att.values
-                common = (A[rows].astype(np.float32) @ A[cols].astype(np.float32).T) > 0
-                has = np.asarray(A.any(axis=1))
-                present = _take(has, rows, 0) & _take(has, cols, 1)
-            else:
-                x, y = _take(att.values, rows, 0), _take(att.values, cols, 1)
-                present = att.present()
-                present = _take(present, rows, 0) & _take(present, cols, 1)
-                common = (x == y) & present
+            common = _share_value(problem.attributes[rule.attribute], rows, cols)
             yield rule_label(problem, rule), (~common if rule.kind == "different" else common)
         elif rule.kind == "gap":
             v = _ordinal_values(problem.attributes[rule.attribute])
@@ -93,6 +89,11 @@ def rule_masks(
             if rule.max is not None:
                 ok &= d <= np.float32(rule.max + RULE_TOLERANCE)
             yield rule_label(problem, rule), ok
+        elif rule.kind == "common":
+            A = problem.attributes[rule.attribute].values.astype(np.float32)
+            yield rule_label(problem, rule), (A[rows] @ A[cols].T) >= rule.count
+    if problem.scheme.split_by is not None:
+        yield f"split_by {problem.scheme.split_by}", _same_part_mask(problem, rows, cols)
     if len(problem.forbidden):
         yield "forbidden pair", ~_pair_mask(problem.forbidden, rows, cols)
     if len(np.intersect1d(rows, cols)):
@@ -102,6 +103,23 @@ def rule_masks(
         recent = problem.history.pairs[problem.history.rounds_ago <= spec.cooldown]
         if len(recent):
             yield f"met within the last {spec.cooldown} round(s)", ~_pair_mask(recent, rows, cols)
+
+
+def _share_value(att: AttributeData, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """rows × cols: both have a value and share it (multi-valued: share at least one)."""
+    if att.kind == "multi":
+        A = att.values
+        return (A[rows].astype(np.float32) @ A[cols].astype(np.float32).T) > 0
+    x, y = _take(att.values, rows, 0), _take(att.values, cols, 1)
+    present = att.present()
+    return (x == y) & _take(present, rows, 0) & _take(present, cols, 1)
+
+
+def _same_part_mask(problem: Problem, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """rows × cols: both have the same (non-blank) value of the ``split_by`` attribute."""
+    att = problem.attributes[str(problem.scheme.split_by)]
+    x, y = _take(att.values, rows, 0), _take(att.values, cols, 1)
+    return (x == y) & (x >= 0)
 
 
 def _pair_mask(pairs: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

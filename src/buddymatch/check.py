@@ -60,9 +60,28 @@ def pair_violations(
             out += _same_or_different(problem, rule, a, b)
         elif rule.kind == "gap":
             out += _gap(problem, rule, a, b)
+        elif rule.kind == "common":
+            out += _common(problem, rule, a, b)
     if frozenset((a, b)) in (forbidden_pairs(problem) if forbidden is None else forbidden):
         out.append("is a forbidden pair")
+    split = problem.scheme.split_by
+    if split is not None and not _same_part(problem.attributes[split], [a, b]):
+        out.append(f"crosses split_by {split} (different parts)")
     return out
+
+
+def _common(problem: Problem, rule: Any, a: int, b: int) -> list[str]:
+    att = problem.attributes[rule.attribute]
+    shared = _value(att, a) & _value(att, b)  # type: ignore[operator]
+    if len(shared) < rule.count:
+        return [f"breaks rule common {rule.attribute} ({len(shared)} shared, {rule.count} needed)"]
+    return []
+
+
+def _same_part(att: AttributeData, members: Sequence[int]) -> bool:
+    """Whether everyone has one and the same (non-blank) value of the split attribute."""
+    values = {_value(att, m) for m in members}
+    return len(values) == 1 and None not in values
 
 
 def _same_or_different(problem: Problem, rule: Any, a: int, b: int) -> list[str]:
@@ -269,7 +288,9 @@ def check_groups(
     """Verify cohort assignments: sizes, composition counts, together/apart, placements.
 
     ``count_rules`` are (kind, attribute, value or None for every value, count)
-    straight from the scheme; values are compared as the user wrote them.
+    straight from the scheme; values are compared as the user wrote them.  Kinds:
+    ``at_least``, ``at_most``, ``exactly``; ``not_alone`` (the count is 0 or at least
+    ``count``); ``common`` (the members share at least ``count`` values).
     """
     problems: list[str] = []
     for r, assignment in enumerate(rounds, start=1):
@@ -314,21 +335,63 @@ def _counts(
     for kind, attribute, value, count in count_rules:
         att = problem.attributes[attribute]
         for g, members in groups.items():
-            labels = Counter(text_key(att.display(m)) for m in members if att.display(m))
+            values = [_labels_of(att, m) for m in members]
+            if kind == "common":
+                shared = set.intersection(*values) if values else set()
+                if len(shared) < count:
+                    out.append(
+                        f"round {r}: group {g + 1} shares {len(shared)} values of {attribute}, "
+                        f"rule common {count}"
+                    )
+                continue
+            labels = Counter(v for vs in values for v in vs)
             targets = [text_key(value)] if value is not None else list(labels)
             for t in targets:
                 c = labels.get(t, 0)
-                bad = (
-                    (kind == "at_least" and c < count)
-                    or (kind == "at_most" and c > count)
-                    or (kind == "exactly" and c != count)
-                )
-                if bad:
+                if _count_breaks(kind, c, count):
                     out.append(
                         f"round {r}: group {g + 1} has {c} with {attribute} = {t}, "
                         f"rule {kind} {count}"
                     )
     return out
+
+
+def _labels_of(att: AttributeData, i: int) -> set[str]:
+    """Participant i's values as normalised text (a multi-valued attribute: each value)."""
+    if att.kind == "multi":
+        return {text_key(att.labels[k]) for k in np.flatnonzero(att.values[i])}
+    shown = att.display(i)
+    return {text_key(shown)} if shown else set()
+
+
+def _count_breaks(kind: str, c: int, count: int) -> bool:
+    """Whether ``c`` members with a value break a count rule of this kind."""
+    return (
+        (kind == "at_least" and c < count)
+        or (kind == "at_most" and c > count)
+        or (kind == "exactly" and c != count)
+        or (kind == "not_alone" and 0 < c < count)
+    )
+
+
+def check_parts(problem: Problem, rounds: Sequence[Sequence[Sequence[int]]]) -> None:
+    """Verify ``split_by``: every pair, trio or group lies within one part.
+
+    ``rounds`` holds, per round, the units (pairs, trios or groups) as participant
+    indices of the whole problem.  A unit mixing values of the split attribute, or
+    holding someone with no value, is a violation.
+    """
+    split = problem.scheme.split_by
+    if split is None:
+        return
+    att = problem.attributes[split]
+    problems = [
+        f"round {r}: a unit with {problem.where(int(unit[0]))} crosses split_by {split}"
+        for r, units in enumerate(rounds, start=1)
+        for unit in units
+        if len(unit) and not _same_part(att, [int(m) for m in unit])
+    ]
+    _raise(problems)
 
 
 def _together_apart(problem: Problem, r: int, assignment: np.ndarray) -> list[str]:

@@ -47,7 +47,7 @@ _ALL_RULE_KINDS = _kinds_of(Rule)
 _ALL_CRITERION_KINDS = _kinds_of(Criterion)
 # Shorthand: `- different: organisation` means {attribute: organisation}.
 _SHORTHAND = {"different": "attribute", "same": "attribute", "keep_together": "sets"}
-_SHORTHAND.update({"keep_apart": "sets", "place": "members"})
+_SHORTHAND.update({"keep_apart": "sets", "place": "members", "not_alone": "attribute"})
 
 
 def load_scheme(source: str | Path | Mapping[str, Any]) -> tuple[Scheme, Path | None]:
@@ -216,17 +216,50 @@ def _under(issue: Issue, paths: set[str]) -> bool:
     return any(issue.message.startswith((f'key "{p}"', f'key "{p}.', f'key "{p}[')) for p in paths)
 
 
-_LATER_SECTIONS = ("feedback",)
+_LATER_SECTIONS = ("feedback", "split_by")
 """Optional sections added after the first release: left out of the hash when absent,
 so a scheme that does not use them keeps the hash it always had."""
 
 
+_LATER_KEYS: dict[str, dict[str, Any]] = {
+    "participants": {"name": None},
+    "attribute": {"columns": None, "slots": None, "unavailable": False, "names": False},
+    "rule": {"attribute": None},  # forbid and keep rules: requests by name
+}
+"""Keys added after the first release inside participants, attributes and rules, with the
+defaults at which they are left out of the hash."""
+
+
+def _drop_later_defaults(data: dict[str, Any]) -> None:
+    """Remove :data:`_LATER_KEYS` at their defaults from a dumped scheme, in place."""
+
+    def drop(item: Any, keys: Mapping[str, Any]) -> None:
+        if isinstance(item, dict):
+            for key, default in keys.items():
+                if key in item and item[key] == default:
+                    del item[key]
+
+    participants = data.get("participants") or {}
+    drop(participants, _LATER_KEYS["participants"])
+    for spec in (participants.get("attributes") or {}).values():
+        drop(spec, _LATER_KEYS["attribute"])
+    for rule in data.get("rules") or ():
+        if isinstance(rule, dict) and rule.get("kind") in ("forbid", "keep_together", "keep_apart"):
+            drop(rule, _LATER_KEYS["rule"])
+
+
 def scheme_hash(scheme: Scheme) -> str:
-    """Stable hash of the validated scheme (for summary.json)."""
+    """Stable hash of the validated scheme (for summary.json).
+
+    Settings added after the first release are left out while at their defaults
+    (:data:`_LATER_SECTIONS`, :data:`_LATER_KEYS`), so a scheme that does not use
+    them keeps the hash it always had.
+    """
     data = scheme.model_dump(mode="json")
     for key in _LATER_SECTIONS:
         if data.get(key) is None:
             data.pop(key, None)
+    _drop_later_defaults(data)
     blob = json.dumps(data, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -476,6 +509,10 @@ def _attribute_problem(
             f"participants.attributes ({', '.join(names) or 'none yet'})",
             _suggest(attr, names),
         )
+    if kinds == ("names",):  # values that name participants: a names attribute
+        if not attrs[attr].names:
+            return f'attribute "{attr}" does not name participants', "add names: true to it"
+        return None
     if kinds is not None and attrs[attr].kind not in kinds:
         return f'attribute "{attr}" is {attrs[attr].kind}; this needs {" or ".join(kinds)}', None
     return None

@@ -61,18 +61,29 @@ class _Strict(BaseModel):
 
 
 class AttributeSpec(_Strict):
-    """How one profile column becomes an attribute.
+    """How one profile column (or a grid of columns) becomes an attribute.
 
     Exactly one kind: categorical (default), ordinal (``scale``), multi-valued
     (``multi``: the separator) or numeric.  ``aliases`` maps raw answers to a
     canonical value before anything else (``{"Acute": "Acute trust"}``).
+
+    Multi-valued attributes may also be built from ``columns`` (a label for
+    each column, e.g. ``{Mon: "Unavailable [Monday]", ...}``: values become
+    ``"Mon 9-11"``), list every possible value (``slots``), and be inverted
+    (``unavailable: true``: the values are every slot *not* ticked, so a form
+    asking when people cannot meet gives when they can).  ``names: true``: the
+    values name participants (by name or id) and are matched to them.
     """
 
-    column: str
+    column: str | None = None
+    columns: dict[str, str] | None = None
     scale: tuple[str, ...] | None = None
     multi: str | None = None
     numeric: bool = False
     aliases: dict[str, str] = Field(default_factory=dict)
+    slots: tuple[str, ...] | None = None
+    unavailable: bool = False
+    names: bool = False
 
     @model_validator(mode="after")
     def _one_kind(self) -> AttributeSpec:
@@ -83,13 +94,43 @@ class AttributeSpec(_Strict):
             raise ValueError("a scale needs at least two values, lowest first")
         if self.multi is not None and self.multi == "":
             raise ValueError('multi is the separator between values, e.g. ";"')
+        if (self.column is None) == (self.columns is None):
+            raise ValueError(
+                "give column (one heading) or columns ({label: heading, ...}), not both"
+            )
+        return self._slots_and_names()
+
+    def _slots_and_names(self) -> AttributeSpec:
+        grid = self.columns is not None or self.slots is not None or self.unavailable
+        if grid and self.multi is None:
+            raise ValueError(
+                'columns, slots and unavailable are for multi-valued answers: add multi: ","'
+                " (the separator between the ticked answers)"
+            )
+        if self.columns is not None and not self.columns:
+            raise ValueError("columns needs at least one {label: heading}")
+        if self.names and (grid or self.scale is not None or self.numeric):
+            raise ValueError("names: true is for a categorical or multi column of names")
         return self
+
+    @property
+    def headings(self) -> dict[str, str]:
+        """Label -> column heading of every column read (one column: label ``""``)."""
+        if self.columns is not None:
+            return dict(self.columns)
+        assert self.column is not None  # the validator guarantees one of the two
+        return {"": self.column}
+
+    @property
+    def shown_column(self) -> str:
+        """The heading named in messages (a grid's first column)."""
+        return next(iter(self.headings.values()))
 
     @property
     def kind(self) -> str:
         if self.scale is not None:
             return "ordinal"
-        if self.multi is not None:
+        if self.multi is not None or self.names:  # names: the people named, a set
             return "multi"
         if self.numeric:
             return "numeric"
@@ -124,6 +165,9 @@ class CountSpec(_Strict):
 
 class ParticipantsSpec(_Strict):
     id: str
+    name: str | tuple[str, ...] | None = None
+    """Column(s) holding each person's name (first and last name columns are joined), used
+    only to match requests by name (``names: true`` attributes); never written anywhere."""
     role: RoleSpec | None = None
     capacity: CountSpec = CountSpec()
     wants: CountSpec = CountSpec()
@@ -140,7 +184,7 @@ class _PairSource(_Strict):
 
     @model_validator(mode="after")
     def _some(self) -> _PairSource:
-        if self.file is None and not self.pairs:
+        if self.file is None and not self.pairs and getattr(self, "attribute", None) is None:
             raise ValueError("give file (a CSV with two id columns) or pairs: [[id, id], ...]")
         return self
 
@@ -176,7 +220,12 @@ class GapRule(_Strict):
 
 
 class ForbidRule(_PairSource):
+    """Pairs never made: from a file, listed, or requested (``attribute``: a ``names``
+    attribute; whoever a person names there is never their partner)."""
+
     kind: Literal["forbid"] = "forbid"
+    attribute: str | None = None
+    attribute_fields: ClassVar[dict[str, AttributeKinds]] = {"attribute": ("names",)}
 
 
 class LockRule(_PairSource):
@@ -221,8 +270,42 @@ class CountRuleSpec(_Strict):
 
 
 class KeepRule(_Strict):
+    """Sets of ids kept in one group / in different groups; or, with ``attribute`` (a
+    ``names`` attribute), each person and everyone they name there."""
+
     kind: Literal["keep_together", "keep_apart"]
-    sets: tuple[tuple[str, ...], ...]
+    sets: tuple[tuple[str, ...], ...] = ()
+    attribute: str | None = None
+    attribute_fields: ClassVar[dict[str, AttributeKinds]] = {"attribute": ("names",)}
+
+    @model_validator(mode="after")
+    def _sets_or_attribute(self) -> KeepRule:
+        if (not self.sets) == (self.attribute is None):
+            raise ValueError("give sets: [[id, id, ...], ...] or attribute: (a names attribute)")
+        return self
+
+
+class NotAloneRule(_Strict):
+    """Cohorts: nobody alone.  Per group, the members whose attribute equals ``value``
+    (every value when omitted) number 0 or at least ``min`` (default 2)."""
+
+    kind: Literal["not_alone"] = "not_alone"
+    attribute: str
+    value: str | None = None
+    min: int = Field(2, ge=2)
+    attribute_fields: ClassVar[dict[str, AttributeKinds]] = {
+        "attribute": ("categorical", "ordinal", "multi")
+    }
+
+
+class CommonValuesRule(_Strict):
+    """Shared values of a multi-valued attribute (e.g. meeting slots): a pair shares at
+    least ``count``; in cohorts, at least ``count`` values are shared by every member."""
+
+    kind: Literal["common"] = "common"
+    attribute: str
+    count: int = Field(1, ge=1)
+    attribute_fields: ClassVar[dict[str, AttributeKinds]] = {"attribute": ("multi",)}
 
 
 class PlaceRule(_Strict):
@@ -241,7 +324,9 @@ Rule = Annotated[
     | ExcludeRule
     | CountRuleSpec
     | KeepRule
-    | PlaceRule,
+    | PlaceRule
+    | NotAloneRule
+    | CommonValuesRule,
     Field(discriminator="kind"),
 ]
 # --- criteria (soft) --------------------------------------------------------
@@ -466,6 +551,8 @@ class Scheme(_Strict):
     history: HistorySpec | None = None
     feedback: FeedbackSpec | None = None
     solver: SolverSpec = SolverSpec()
+    split_by: str | None = None
+    """An attribute: one run forms pairs or groups within each of its values (parts)."""
 
     @property
     def history_rules(self) -> HistorySpec | None:

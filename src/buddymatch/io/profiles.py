@@ -37,7 +37,9 @@ from ..model import (
     text_key,
 )
 from ..schemes import get_scheme
+from .names import NameIndex, encode_requests
 from .readers import Table, read_table
+from .slots import encode_slots, is_slot_attribute
 
 MAX_ISSUES_PER_COLUMN = 20
 
@@ -109,10 +111,7 @@ def build_problem(
     role = _read_roles(data, scheme, files, file_index, where, issues)
     capacity = _read_count(data, "capacity", scheme, where, issues)
     wants = _read_count(data, "wants", scheme, where, issues)
-    attributes = {
-        name: _encode_attribute(name, a, data[f"attr:{name}"], where, issues)
-        for name, a in spec.attributes.items()
-    }
+    attributes = _encode_attributes(data, scheme, ids, where, issues)
     if issues.issues:
         raise InputError(issues=issues.issues)
 
@@ -131,11 +130,18 @@ def build_problem(
             excluded[_ids_to_index(rule.ids, f"{path}.ids", lookup, issues)] = True
         elif rule.kind in ("forbid", "lock"):
             pairs = _read_pairs(rule, path, lookup, base_dir, issues)
+            pairs += _requested_pairs(attributes, getattr(rule, "attribute", None), lookup)
             (forbidden if rule.kind == "forbid" else locked).extend(pairs)
         elif rule.kind in ("keep_together", "keep_apart"):
-            for j, members in enumerate(rule.sets):
-                idx = _ids_to_index(members, f"{path}.sets[{j}]", lookup, issues)
-                (together if rule.kind == "keep_together" else apart).append(idx)
+            sets = [
+                _ids_to_index(members, f"{path}.sets[{j}]", lookup, issues)
+                for j, members in enumerate(rule.sets)
+            ]
+            sets += [
+                np.asarray(p, np.int64)
+                for p in _requested_pairs(attributes, rule.attribute, lookup)
+            ]
+            (together if rule.kind == "keep_together" else apart).extend(sets)
         elif rule.kind == "place":
             placed = np.full(len(ids), -1, dtype=np.int64)
             for k, (member, group) in enumerate(rule.members.items()):
@@ -215,9 +221,21 @@ def _mapped_columns(scheme: Scheme) -> list[tuple[str, str, bool]]:
         count = getattr(spec, what)
         if count.column is not None:
             cols.append((what, count.column, False))
-    cols += [(f"attr:{n}", a.column, True) for n, a in spec.attributes.items()]
+    for n, a in spec.attributes.items():
+        cols += [(_attr_key(n, label), h, True) for label, h in a.headings.items()]
     cols += [(f"carry:{c}", c, True) for c in spec.carry]
+    cols += [(f"name:{k}", h, True) for k, h in enumerate(_name_columns(scheme))]
     return cols
+
+
+def _attr_key(name: str, label: str) -> str:
+    """Internal column of an attribute (a grid: one per labelled column)."""
+    return f"attr:{name}" if label == "" else f"attr:{name}:{label}"
+
+
+def _name_columns(scheme: Scheme) -> tuple[str, ...]:
+    name = scheme.participants.name
+    return () if name is None else ((name,) if isinstance(name, str) else tuple(name))
 
 
 def _side_columns(tables: Sequence[Table], scheme: Scheme) -> set[str]:
@@ -405,7 +423,7 @@ def _encode_attribute(  # type: ignore[no-untyped-def]
                     f'"{_clip(v)}" is not on the scale {shown}',
                     file=f,
                     row=r,
-                    column=spec.column,
+                    column=spec.shown_column,
                     fix="use one of: " + ", ".join(spec.scale or ()),
                 )
             )
@@ -450,6 +468,49 @@ def _encode_distinct(
     values[present] = codes_arr
     data = AttributeData(name, "categorical", values, tuple(labels))
     return _Distinct(data, display.to_numpy(), no_bad)
+
+
+def _encode_attributes(  # type: ignore[no-untyped-def]
+    data: pd.DataFrame, scheme: Scheme, ids: list[str], where, issues: _Collector
+) -> dict[str, AttributeData]:
+    """Every attribute: plain columns, slot grids (io/slots) and name requests (io/names)."""
+    spec = scheme.participants
+    index = None
+    out = {}
+    for name, a in spec.attributes.items():
+        if a.names:
+            if index is None:
+                index = NameIndex(ids, _full_names(data, scheme))
+                places = where(np.ones(len(data), dtype=bool))
+            raw = data[_attr_key(name, "")]
+            out[name] = encode_requests(name, a, raw, index, places, issues.add)
+        elif is_slot_attribute(a):
+            cells = {label: data[_attr_key(name, label)] for label in a.headings}
+            out[name] = encode_slots(name, a, cells, where, issues.add)
+        else:
+            out[name] = _encode_attribute(name, a, data[_attr_key(name, "")], where, issues)
+    return out
+
+
+def _full_names(data: pd.DataFrame, scheme: Scheme) -> list[str] | None:
+    """Each person's name from ``participants.name`` (several columns joined), or None."""
+    columns = [f"name:{k}" for k in range(len(_name_columns(scheme)))]
+    if not columns:
+        return None
+    joined = data[columns].astype(str).agg(" ".join, axis=1)
+    return [str(v) for v in joined.tolist()]
+
+
+def _requested_pairs(
+    attributes: dict[str, AttributeData], attribute: str | None, lookup: dict[str, int]
+) -> list[tuple[int, int]]:
+    """(person, named person) for a names attribute (its labels are the named ids)."""
+    if attribute is None:
+        return []
+    att = attributes[attribute]
+    who, which = np.nonzero(att.values)
+    named = np.array([lookup[_key(label)] for label in att.labels], dtype=np.int64)
+    return [(int(i), int(named[k])) for i, k in zip(who.tolist(), which.tolist(), strict=True)]
 
 
 def _plain_number(text: pd.Series) -> pd.Series:

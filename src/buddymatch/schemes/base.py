@@ -23,6 +23,7 @@ does not import OR-Tools or compile numba kernels.
 
 from __future__ import annotations
 
+import difflib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -96,6 +97,7 @@ class SchemeKind(ABC):
             yield "groups", f"groups apply to the cohorts scheme, not {self.name}"
         if scheme.group_size is not None:
             yield "group_size", "group_size applies to the peer scheme"
+        yield from _split_by_issues(scheme)
         if not self.directed:
             for i, crit in enumerate(scheme.criteria):
                 if crit.kind == "overlap" and crit.attribute is None:
@@ -156,6 +158,24 @@ class SchemeKind(ABC):
         ``columns`` maps ``id``, ``role`` and ``capacity`` to the sampler's
         column headings; attributes are the sampler's (see ``sample.py``).
         """
+
+
+def _split_by_issues(scheme: Scheme) -> Iterator[tuple[str, str]]:
+    """``split_by`` names a categorical or ordinal attribute (one value per person)."""
+    name = scheme.split_by
+    if name is None:
+        return
+    attrs = scheme.participants.attributes
+    if name not in attrs:
+        close = difflib.get_close_matches(name, list(attrs), n=1, cutoff=0.6)
+        hint = f'; did you mean "{close[0]}"?' if close else ""
+        yield (
+            "split_by",
+            f'unknown attribute "{name}"; attributes are defined under '
+            f"participants.attributes ({', '.join(sorted(attrs)) or 'none yet'}){hint}",
+        )
+    elif attrs[name].kind not in ("categorical", "ordinal") or attrs[name].names:
+        yield "split_by", f'attribute "{name}" must be categorical or ordinal (one value each)'
 
 
 def round_numbers(problem: Problem) -> list[int]:

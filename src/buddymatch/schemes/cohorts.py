@@ -26,7 +26,10 @@ from .common import UNMATCHED_COLUMNS, excluded_reason, excluded_rows, id_lookup
 from .rematch import Previous, change_rows, dropped_out, index_of, joined, rematch_summary
 
 if TYPE_CHECKING:  # the solver package loads numba: imported when solving
-    from ..solvers.groups import CountRule
+    from ..solvers.groups import CommonRule, CountRule
+
+COUNT_KINDS = ("at_least", "at_most", "exactly", "not_alone")
+"""Rules that count members with a value in every group (``not_alone``: 0 or >= min)."""
 
 REPEAT_PENALTY = 1000.0
 """Score points a pair loses for sharing a group again (pair scores are at most 100)."""
@@ -45,6 +48,8 @@ class Cohorts(SchemeKind):
         "keep_apart",
         "place",
         "exclude",
+        "not_alone",
+        "common",
     )
     criterion_kinds = (
         "diversity",
@@ -55,6 +60,7 @@ class Cohorts(SchemeKind):
         "closeness",
         "availability",
         "pairwise",
+        "preference",
     )
     main_table = "groups"
 
@@ -98,20 +104,35 @@ class Cohorts(SchemeKind):
 
 
 def count_rules(problem: Problem, pool: np.ndarray) -> list[CountRule]:
-    """The scheme's at_least / at_most / exactly rules over the pool."""
+    """The scheme's at_least / at_most / exactly / not_alone rules over the pool."""
     from ..solvers.groups import CountRule
 
     rules = []
-    for rule in problem.scheme.rules:
-        if rule.kind not in ("at_least", "at_most", "exactly"):
-            continue
+    counted: list[Any] = [r for r in problem.scheme.rules if r.kind in COUNT_KINDS]
+    for rule in counted:
         att = problem.attributes[rule.attribute]
         labels, value, names = _labels(att, rule.value, pool)
+        shown = f"{rule.attribute}={rule.value}" if rule.value is not None else rule.attribute
+        if rule.kind == "not_alone":
+            rules.append(
+                CountRule(labels, value, name=shown, value_names=names, min_if_any=rule.min)
+            )
+            continue
         lo = rule.count if rule.kind in ("at_least", "exactly") else 0
         hi = rule.count if rule.kind in ("at_most", "exactly") else None
-        shown = f"{rule.attribute}={rule.value}" if rule.value is not None else rule.attribute
         rules.append(CountRule(labels, value, lo, hi, shown, names))
     return rules
+
+
+def common_rules(problem: Problem, pool: np.ndarray) -> list[CommonRule]:
+    """The scheme's common rules: values every member of a group shares."""
+    from ..solvers.groups import CommonRule
+
+    return [
+        CommonRule(problem.attributes[r.attribute].values[pool], r.count, r.attribute)
+        for r in problem.scheme.rules
+        if r.kind == "common"
+    ]
 
 
 def _labels(
@@ -145,6 +166,7 @@ def choose_groups(
     locked: np.ndarray | None,
     together: list[np.ndarray],
     apart: list[np.ndarray],
+    common: list[CommonRule] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Group size bounds; with ``size: {min, max}`` the fewest groups the rules allow.
 
@@ -178,7 +200,7 @@ def choose_groups(
         return lower, upper
     for g in range(len(lower), n // size.min + 1):
         lo, hi = np.full(g, size.min, np.int64), np.full(g, size.max, np.int64)
-        if not check_composition(lo, hi, rules, locked, together, apart, n):
+        if not check_composition(lo, hi, rules, locked, together, apart, n, common or ()):
             return lo, hi
     return lower, upper  # the solver reports why the fewest groups cannot work
 
@@ -195,14 +217,16 @@ class _Setup:
     lower: np.ndarray
     upper: np.ndarray
     benefit: np.ndarray
+    common: list[CommonRule]
 
 
 def _setup(problem: Problem) -> _Setup:
     pool = problem.pool()
     rules = count_rules(problem, pool)
+    common = common_rules(problem, pool)
     locked = None if problem.placed is None else problem.placed[pool].copy()
     together, apart = _positions(problem, pool)
-    lower, upper = choose_groups(problem, len(pool), rules, locked, together, apart)
+    lower, upper = choose_groups(problem, len(pool), rules, locked, together, apart, common)
     if locked is not None and (locked >= len(lower)).any():
         raise InputError(
             issues=[
@@ -212,7 +236,8 @@ def _setup(problem: Problem) -> _Setup:
                 )
             ]
         )
-    return _Setup(pool, rules, locked, together, apart, lower, upper, _benefit(problem, pool))
+    benefit = _benefit(problem, pool)
+    return _Setup(pool, rules, locked, together, apart, lower, upper, benefit, common)
 
 
 def _benefit(problem: Problem, pool: np.ndarray) -> np.ndarray:
@@ -251,18 +276,25 @@ def run(problem: Problem, *, progress: Progress | None) -> SchemeRun:
         full = np.full(problem.n, -1, dtype=np.int64)
         full[setup.pool] = local
         assignments.append(full)
-    spec = [
-        (rule.kind, rule.attribute, rule.value, rule.count)
-        for rule in problem.scheme.rules
-        if rule.kind in ("at_least", "at_most", "exactly")
-    ]
-    check_groups(problem, assignments, setup.lower, setup.upper, spec)
+    check_groups(problem, assignments, setup.lower, setup.upper, group_rule_spec(problem))
     tables = {
         "groups": _groups_table(problem, assignments),
         "group_summary": _summary_table(problem, assignments, outcomes),
         "unmatched": pd.DataFrame(excluded_rows(problem, "member"), columns=UNMATCHED_COLUMNS),
     }
     return SchemeRun(tables, outcomes)
+
+
+def group_rule_spec(problem: Problem) -> list[tuple[str, str, str | None, int]]:
+    """The composition rules as the independent checker takes them: (kind, attribute,
+    value or None for every value, count; for not_alone its min)."""
+    spec: list[tuple[str, str, str | None, int]] = []
+    for rule in problem.scheme.rules:
+        if rule.kind in ("at_least", "at_most", "exactly", "common"):
+            spec.append((rule.kind, rule.attribute, getattr(rule, "value", None), rule.count))
+        elif rule.kind == "not_alone":
+            spec.append((rule.kind, rule.attribute, rule.value, rule.min))
+    return spec
 
 
 def _solve_round(
@@ -281,6 +313,7 @@ def _solve_round(
         locked=setup.locked if r == 0 else None,
         together=setup.together,
         apart=setup.apart,
+        common=setup.common,
         time_limit=solver.time_limit,
         iterations=solver.iterations,
         seed=solver.seed + r,
@@ -321,7 +354,10 @@ def _history_penalty(problem: Problem, pool: np.ndarray) -> np.ndarray:
 
 
 def _used_attributes(problem: Problem) -> list[str]:
-    names: list[str] = []
+    """Attributes shown in groups.csv: those rules and criteria use, except requests by
+    name (who someone asked to work with, or not, is not for a shared table)."""
+    requests = {n for n, a in problem.scheme.participants.attributes.items() if a.names}
+    names: list[str] = [*requests]
     for rule in problem.scheme.rules:
         attr = getattr(rule, "attribute", None)
         if attr and attr not in names:
@@ -330,7 +366,7 @@ def _used_attributes(problem: Problem) -> list[str]:
         for attr in getattr(crit, "attributes", None) or [getattr(crit, "attribute", None)]:
             if attr and attr not in names:
                 names.append(attr)
-    return names
+    return [n for n in names if n not in requests]
 
 
 def _groups_table(problem: Problem, assignments: list[np.ndarray]) -> pd.DataFrame:
@@ -373,19 +409,7 @@ def _summary_table(
             for name in names:
                 values = layers[name].astype(np.float64)
                 rec[name] = round(float(values.mean()), 3) if len(values) else 0.0
-            for rule in problem.scheme.rules:
-                if rule.kind not in ("at_least", "at_most", "exactly"):
-                    continue
-                att = problem.attributes[rule.attribute]
-                shown = [att.display(m) for m in members.tolist()]
-                if rule.value is not None:
-                    hits = sum(
-                        _key(rule.value) in {_key(v) for v in s.split(";")} for s in shown if s
-                    )
-                    rec[f"{rule.attribute}={rule.value}"] = hits
-                else:
-                    counts = Counter(_key(s) for s in shown if s)
-                    rec[f"max per {rule.attribute}"] = max(counts.values(), default=0)
+            rec.update(_rule_columns(problem, members))
             rec["rules_met"] = "all"
             records.append(rec)
     return pd.DataFrame(records)
@@ -661,6 +685,35 @@ def _group_changes(
         new=[problem.ids[i] for i in joined(problem, previous)],
         unplaced=dict(zip(last["participant_id"], last["reason"], strict=True)),
     )
+
+
+def _rule_columns(problem: Problem, members: np.ndarray) -> dict[str, int]:
+    """What each composition rule counts in one group, for group_summary.csv."""
+    out: dict[str, int] = {}
+    shown: list[Any] = [r for r in problem.scheme.rules if r.kind in (*COUNT_KINDS, "common")]
+    for rule in shown:
+        att = problem.attributes[rule.attribute]
+        values = [_member_values(att, m) for m in members.tolist()]
+        if rule.kind == "common":
+            shared = set.intersection(*values) if values else set()
+            out[f"common {rule.attribute}"] = len(shared)
+        elif rule.value is not None:
+            out[f"{rule.attribute}={rule.value}"] = sum(_key(rule.value) in v for v in values)
+        else:
+            counts = Counter(v for vs in values for v in vs)
+            if rule.kind == "not_alone":
+                out[f"fewest per {rule.attribute}"] = min(counts.values(), default=0)
+            else:
+                out[f"max per {rule.attribute}"] = max(counts.values(), default=0)
+    return out
+
+
+def _member_values(att: AttributeData, i: int) -> set[str]:
+    """Normalised values of participant i (one for categorical and ordinal, a set for multi)."""
+    if att.kind == "multi":
+        return {_key(att.labels[k]) for k in np.flatnonzero(att.values[i])}
+    shown = att.display(i)
+    return {_key(shown)} if shown else set()
 
 
 def explain_pair(problem: Problem, tables: Mapping[str, pd.DataFrame], a: str, b: str) -> str:

@@ -32,7 +32,7 @@ OBJECTIVES = ("max-matched", "max-score", "fair")
 class Mentoring(PairScheme):
     name = "mentoring"
     objectives = OBJECTIVES
-    rule_kinds = ("different", "same", "gap", "forbid", "lock", "exclude")
+    rule_kinds = ("different", "same", "gap", "forbid", "lock", "exclude", "common")
     criterion_kinds = ("same", "overlap", "closeness", "availability", "preference")
     directed = True
     id_columns = ("mentor_id", "mentee_id")

@@ -36,7 +36,7 @@ OBJECTIVES = ("max-matched", "max-score", "fair")
 class Peer(PairScheme):
     name = "peer"
     objectives = OBJECTIVES
-    rule_kinds = ("different", "same", "gap", "forbid", "lock", "exclude")
+    rule_kinds = ("different", "same", "gap", "forbid", "lock", "exclude", "common")
     criterion_kinds = ("same", "overlap", "closeness", "availability", "preference")
     id_columns = ("member_a", "member_b", "member_c")
     carry_prefixes = ("member_a", "member_b", "member_c")

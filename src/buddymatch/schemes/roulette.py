@@ -2,8 +2,9 @@
 
 A peer scheme's pairwise rules become cohort rules: ``different: A`` means no
 two members share A (at most 1 per value in a group), ``forbid`` pairs never
-share a group (as every forbidden pair in cohorts) and ``lock`` pairs become
-keep-together sets.  ``n // k`` groups are
+share a group (as every forbidden pair in cohorts), ``lock`` pairs become
+keep-together sets, and ``common`` (shared values) holds for the whole group.
+``n // k`` groups are
 formed, sizes as equal as possible (k or k + 1).  Rounds avoid anyone sharing
 a group twice, exactly as cohorts do.
 """
@@ -30,13 +31,14 @@ def to_cohorts(problem: Problem) -> Problem:
     n = int((~problem.excluded).sum())
     if n < k:
         raise InfeasibleError(f"group_size {k} needs at least {k} people; the pool has {n}")
-    # Validation (``Peer.validate``) admits only different, forbid, lock and exclude
-    # with group_size; forbid/lock/exclude are carried by the problem's pairs below.
+    # Validation (``Peer.validate``) admits only different, forbid, lock, exclude and
+    # common with group_size; forbid/lock/exclude are carried by the problem's pairs below.
     rules: list[Any] = [
         CountRuleSpec(kind="at_most", attribute=rule.attribute, count=1)
         for rule in scheme.rules
         if rule.kind == "different"
     ]
+    rules += [rule for rule in scheme.rules if rule.kind == "common"]  # the same in groups
     derived = scheme.model_copy(
         update={
             "scheme": "cohorts",

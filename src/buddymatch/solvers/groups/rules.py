@@ -335,7 +335,24 @@ def alone_reasons(rules: Sequence[CountRule], G: int, upper: np.ndarray) -> list
                 f"{G} groups need at least {lo} of {what} each, and nobody alone makes that "
                 f"{floor} each; the pool has {have}"
             )
+        elif G and not _shares_out(have, G, lo, max(lo, floor), min(hi or have, int(upper.max()))):
+            top = min(hi or have, int(upper.max()))
+            reasons.append(
+                f"the pool has {have} of {what}, which cannot be shared out: a group holding "
+                f"any holds {max(lo, floor)}–{top} (nobody alone"
+                + (f", at most {hi}" if hi is not None else "")
+                + f"), and there are {G} groups"
+            )
     return reasons
+
+
+def _shares_out(have: int, G: int, lo: int, least: int, most: int) -> bool:
+    """Whether ``have`` people split into groups that each hold 0 (when ``lo`` is 0) or
+    ``least .. most``: some number k of groups (exactly G when lo > 0) with
+    ``k * least <= have <= k * most``."""
+    if lo > 0:
+        return G * least <= have <= G * most
+    return max(1, -(-have // max(most, 1))) <= min(G, have // max(least, 1))
 
 
 def common_reasons(common: Sequence[CommonRule]) -> list[str]:

@@ -61,6 +61,31 @@ class _Builder:
         cs, k = self.member_classes(block)
         self.cnt[cs, g] += k
 
+    def unplace(self, block: np.ndarray, g: int) -> None:
+        self.a[block] = -1
+        self.sizes[g] -= block.size
+        cs, k = self.member_classes(block)
+        self.cnt[cs, g] -= k
+
+    def fill(self, g: int, free: list[int], count: int) -> bool:
+        """Place ``count`` people of ``free`` (taken from it) in group ``g``, each fitting;
+        all or nothing."""
+        taken: list[int] = []
+        for i in list(free):
+            if len(taken) == count:
+                break
+            one = np.array([i], np.int64)
+            if self.fits(one)[g]:
+                self.place(one, g)
+                taken.append(i)
+        if len(taken) < count:
+            for i in taken:
+                self.unplace(np.array([i], np.int64), g)
+            return False
+        for i in taken:
+            free.remove(i)
+        return True
+
 
 def construct(
     n: int,
@@ -108,20 +133,20 @@ def construct(
             members[int(c)].append(person)
     need = [c for c in range(classes.count) if classes.cmin[c] > 0]
     need.sort(key=lambda c: len(members[c]) - G * int(classes.cmin[c]))
+    alone = _AloneOrder(classes, members, n)
     for c in need:
         pool = np.array(members[c], np.int64)
         pool = pool[rng.permutation(pool.size)]
         for g in rng.permutation(G):
-            for i in pool:
+            for i in alone.order(pool, int(g), b.cnt):
                 if b.cnt[c, g] >= classes.cmin[c]:
                     break
                 if b.a[i] < 0 and block_of[i] < 0 and b.fits(np.array([i]))[g]:
                     b.place(np.array([i]), int(g))
             if b.cnt[c, g] < classes.cmin[c]:
                 return None
-    for c in np.flatnonzero(classes.floor > 1).tolist():
-        if not _not_alone(b, c, members[c], block_of, rng):
-            return None
+    if not _place_not_alone(b, members, block_of, rng):
+        return None
     rest = rng.permutation(np.flatnonzero(b.a < 0))
     for i in rest:
         one = np.array([i], np.int64)
@@ -137,44 +162,101 @@ def construct(
     return b.a
 
 
-def _not_alone(
-    b: _Builder, c: int, members: list[int], block_of: np.ndarray, rng: np.random.Generator
-) -> bool:
-    """Place the free members of not-alone class ``c`` so no group holds 1 .. floor - 1.
+class _AloneOrder:
+    """Who to place first for a class minimum when not-alone classes exist: people who
+    would leave no not-alone class with a lone member in the group, then people of
+    plentiful not-alone classes (their runs are easy to complete later)."""
 
-    Groups already holding too few (from locks, blocks or minimums) are topped up first;
-    the rest go in runs of at least the floor, each run to one group.  The number of runs
-    is the most that fit half the time and random otherwise, so that starts differ in how
-    many groups hold the class (the search keeps that number: it moves people one by one).
-    False when this greedy pass got stuck.
+    def __init__(self, classes: Classes, members: list[list[int]], n: int) -> None:
+        floors = np.flatnonzero(classes.floor > 1)
+        self.active = floors.size > 0
+        if not self.active:
+            return
+        per_person: list[list[int]] = [[] for _ in range(n)]
+        self.scarcity = np.zeros(n)
+        for c in floors.tolist():
+            for i in members[c]:
+                per_person[i].append(c)
+                self.scarcity[i] += 1.0 / len(members[c])
+        width = max(1, max(len(f) for f in per_person))
+        self.floors = np.full((n, width), -1, np.int64)
+        for i, f in enumerate(per_person):
+            self.floors[i, : len(f)] = f
+
+    def order(self, pool: np.ndarray, g: int, cnt: np.ndarray) -> np.ndarray:
+        """``pool`` reordered for group ``g`` (unchanged when no class is not-alone)."""
+        if not self.active or pool.size == 0:
+            return pool
+        f = self.floors[pool]
+        lone = ((f >= 0) & (cnt[np.maximum(f, 0), g] == 0)).sum(axis=1)
+        return pool[np.lexsort((self.scarcity[pool], lone))]
+
+
+def _place_not_alone(
+    b: _Builder, members: list[list[int]], block_of: np.ndarray, rng: np.random.Generator
+) -> bool:
+    """Place every free member of the not-alone classes so no group holds 1 .. floor - 1.
+
+    First every group already holding too few (from locks, blocks or minimums) is topped
+    up, for every class, while there is room; then each class, smallest first, goes in
+    runs of at least its floor, each run to one group (the roomiest first), person by
+    person so other rules (at most two per organisation) are kept; a run too long for any
+    group is halved.  The number of runs is the most that fit half the time and random
+    otherwise, so that starts differ in how many groups hold a class (the search keeps
+    that number: it moves people one by one).  False when this greedy pass got stuck.
     """
-    floor = int(b.classes.floor[c])
-    pool = np.array([i for i in members if b.a[i] < 0 and block_of[i] < 0], np.int64)
-    free = list(pool[rng.permutation(pool.size)])
-    for g in np.flatnonzero((b.cnt[c] > 0) & (b.cnt[c] < floor)).tolist():
-        while b.cnt[c, g] < floor and free:
-            one = np.array([free.pop()], np.int64)
-            if not b.fits(one)[g]:
+    classes = np.flatnonzero(b.classes.floor > 1).tolist()
+    free: dict[int, list[int]] = {}
+    for c in classes:
+        pool = np.array([i for i in members[c] if b.a[i] < 0 and block_of[i] < 0], np.int64)
+        free[c] = [int(i) for i in pool[rng.permutation(pool.size)]]
+    for c in classes:
+        floor = int(b.classes.floor[c])
+        for g in np.flatnonzero((b.cnt[c] > 0) & (b.cnt[c] < floor)).tolist():
+            if not b.fill(g, free[c], floor - int(b.cnt[c, g])):
                 return False
-            b.place(one, g)
-        if b.cnt[c, g] < floor:
+    for c in sorted(classes, key=lambda c: len(members[c])):
+        if not _runs(b, c, [i for i in free[c] if b.a[i] < 0], rng):
             return False
+    return True
+
+
+def _runs(b: _Builder, c: int, free: list[int], rng: np.random.Generator) -> bool:
+    """Runs of at least the floor of class ``c`` from ``free`` (see :func:`_place_not_alone`)."""
+    floor = int(b.classes.floor[c])
     most = len(free) // floor
     runs = most if most <= 1 or rng.random() < 0.5 else int(rng.integers(1, most + 1))
-    for run in np.array_split(np.array(free, np.int64), runs) if runs else []:
-        ok = b.fits(run)
-        if not ok.any():
+    lengths = [len(r) for r in np.array_split(np.arange(len(free)), runs)] if runs else []
+    while lengths:
+        length = lengths.pop()
+        room = b.up - b.sizes + rng.random(b.up.shape[0]) * 0.5
+        order = np.argsort(-room, kind="stable")
+        empty = order[b.cnt[c, order] == 0][:_TRIES]
+        held = order[b.cnt[c, order] >= floor][:_TRIES]
+        if any(b.fill(int(g), free, length) for g in [*empty, *held]):
+            continue
+        if length >= 2 * floor:
+            lengths += [length // 2, length - length // 2]  # too long for any group: halve
+        elif not _join(b, c, free, length, rng):
             return False
-        room = np.where(ok, b.up - b.sizes, -1) + rng.random(ok.shape[0]) * 0.5
-        b.place(run, int(np.argmax(room)))
-    if runs == 0:  # fewer than the floor left: join groups that already hold the class
-        for i in free:
-            one = np.array([i], np.int64)
-            ok = b.fits(one) & (b.cnt[c] >= floor - 1) & (b.cnt[c] > 0)
-            if not ok.any():
-                return False
-            b.place(one, int(np.flatnonzero(ok)[rng.integers(int(ok.sum()))]))
+    return _join(b, c, free, len(free), rng)  # fewer than the floor left
+
+
+def _join(b: _Builder, c: int, free: list[int], count: int, rng: np.random.Generator) -> bool:
+    """Place ``count`` people of ``free`` one by one in groups that hold class ``c`` already."""
+    floor = int(b.classes.floor[c])
+    for i in list(free)[:count]:
+        ok = np.flatnonzero(b.fits(np.array([i], np.int64)) & (b.cnt[c] >= floor - 1))
+        ok = ok[b.cnt[c, ok] > 0]
+        if not ok.size:
+            return False
+        b.place(np.array([i], np.int64), int(ok[rng.integers(ok.size)]))
+        free.remove(i)
     return True
+
+
+_TRIES = 20
+"""Groups tried for one run of a not-alone class before the greedy start gives up."""
 
 
 def cpsat_start(

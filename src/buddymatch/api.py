@@ -258,7 +258,7 @@ def solve(
     started = time.perf_counter() if started is None else started
     kind = get_scheme(problem.scheme.scheme)
     kind.ensure_valid(problem.scheme)
-    run = kind.run(problem, progress=progress)
+    run = kind.run_split(problem, progress=progress)
     summary = run_summary(problem, run)
     if record_time:
         summary["runtime_s"] = round(time.perf_counter() - started, 3)

@@ -12,7 +12,7 @@ scheme registry's business (``buddymatch.schemes``), checked by ``config.py``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
@@ -584,6 +584,20 @@ class AttributeData:
     kind: str
     values: np.ndarray
     labels: tuple[str, ...]
+    pool_span: float | None = None
+    """Set on a part of a problem (:meth:`Problem.subset`): the whole pool's :meth:`span`."""
+
+    def span(self) -> float:
+        """What differences are divided by in scores: the scale's steps (ordinal) or the
+        observed range (numeric), 1 when there is none.  A part of a problem keeps its
+        whole pool's span, so a pair scores the same in a part as in the pool."""
+        if self.pool_span is not None:
+            return self.pool_span
+        if self.kind == "ordinal":
+            return float(max(len(self.labels) - 1, 1))
+        v = self.values[~np.isnan(self.values)]
+        span = float(v.max() - v.min()) if len(v) else 0.0
+        return span if span > 0 else 1.0
 
     def present(self) -> np.ndarray:
         """Boolean mask of participants with a value."""
@@ -735,7 +749,7 @@ class Problem:
     placed: np.ndarray | None = None
     together: tuple[np.ndarray, ...] = ()
     apart: tuple[np.ndarray, ...] = ()
-    pairwise: Mapping[str, np.ndarray] = field(default_factory=dict)  # criterion name -> (n, n)
+    pairwise: Mapping[str, np.ndarray] = field(default_factory=dict)  # name -> (n, n) in [0, 1]
     carry: pd.DataFrame | None = None
     input_hash: str = ""
     config_hash: str = ""
@@ -760,3 +774,55 @@ class Problem:
     def pool(self) -> np.ndarray:
         """Indices that take part (peer, cohorts): everyone not excluded."""
         return np.flatnonzero(~self.excluded)
+
+    def subset(self, members: np.ndarray) -> Problem:
+        """The problem restricted to participants ``members`` (sorted indices), renumbered
+        0..k-1 in that order.
+
+        Everything per person is sliced; pairs and sets keep only members (a forbidden
+        pair or a history meeting with someone outside simply no longer applies, a
+        keep-apart set shrinks); attribute labels are unchanged, so values read the same.
+        Callers decide first whether a lock or keep-together set leaving the subset is an
+        error (``split_by`` says so).  ``history.table`` is dropped: the caller owns it.
+        Scores are unchanged: spans stay the whole pool's and pairwise values are
+        already scaled to [0, 1].
+        """
+        members = np.asarray(members, dtype=np.int64)
+        pos = np.full(self.n, -1, dtype=np.int64)
+        pos[members] = np.arange(len(members))
+
+        def pairs(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            mapped = pos[arr.reshape(-1, 2)] if arr.size else arr.reshape(-1, 2)
+            keep = np.asarray((mapped >= 0).all(axis=1), dtype=bool)
+            return np.asarray(mapped[keep]).reshape(-1, 2), keep
+
+        def sets(groups: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+            return tuple(pos[g][pos[g] >= 0] for g in groups if (pos[g] >= 0).sum() > 1)
+
+        met, keep = pairs(self.history.pairs)
+        history = History(met, self.history.rounds_ago[keep], self.history.latest_round, None)
+        return replace(
+            self,
+            ids=tuple(self.ids[i] for i in members.tolist()),
+            role=self.role[members],
+            capacity=self.capacity[members],
+            wants=self.wants[members],
+            attributes={k: _part_of(a, members) for k, a in self.attributes.items()},
+            file_index=self.file_index[members],
+            rows=self.rows[members],
+            forbidden=pairs(self.forbidden)[0],
+            locked=pairs(self.locked)[0],
+            excluded=self.excluded[members],
+            history=history,
+            placed=None if self.placed is None else self.placed[members],
+            together=sets(self.together),
+            apart=sets(self.apart),
+            pairwise={k: m[np.ix_(members, members)] for k, m in self.pairwise.items()},
+            carry=None if self.carry is None else self.carry.iloc[members].reset_index(drop=True),
+        )
+
+
+def _part_of(att: AttributeData, members: np.ndarray) -> AttributeData:
+    """``att`` for some participants only, keeping the whole pool's span."""
+    span = att.span() if att.kind in ("ordinal", "numeric") else None
+    return replace(att, values=att.values[members], pool_span=span)

@@ -79,11 +79,7 @@ def _aligned_multi(x: AttributeData, y: AttributeData) -> tuple[np.ndarray, np.n
 
 
 def _span(att: AttributeData) -> float:
-    if att.kind == "ordinal":
-        return float(max(len(att.labels) - 1, 1))
-    v = att.values[~np.isnan(att.values)]
-    span = float(v.max() - v.min()) if len(v) else 0.0
-    return span if span > 0 else 1.0
+    return att.span()
 
 
 def _numeric(att: AttributeData) -> np.ndarray:
@@ -175,12 +171,10 @@ def _balance(problem: Problem, crit, a: _Side, b: _Side) -> np.ndarray:  # type:
 
 
 def _pairwise(problem: Problem, crit, a: _Side, b: _Side) -> np.ndarray:  # type: ignore[no-untyped-def]
-    m = problem.pairwise[criterion_name(crit)]
-    top = float(np.max(m)) if m.size else 0.0
-    scale = np.float32(1.0 / top) if top > 0 else np.float32(0.0)
+    m = problem.pairwise[criterion_name(crit)]  # scaled to [0, 1] when read
     if a.axis is None:
-        return (m[a.index, b.index] * scale).astype(np.float32)
-    return (m[np.ix_(a.index, b.index)] * scale).astype(np.float32)
+        return m[a.index, b.index].astype(np.float32)
+    return m[np.ix_(a.index, b.index)].astype(np.float32)
 
 
 def _likes(problem: Problem, attribute: str | None) -> np.ndarray:

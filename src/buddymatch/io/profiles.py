@@ -172,7 +172,7 @@ def build_problem(
     forbidden += [(a, b) for (a, b), o in outcomes if o == "did-not-work"]
     history = _with_ended(history, feedback)
     pairwise = {
-        criterion_name(c): _read_pairwise(c.file, len(ids), lookup, base_dir, issues)
+        criterion_name(c): _unit_scaled(_read_pairwise(c.file, len(ids), lookup, base_dir, issues))
         for c in scheme.criteria
         if c.kind == "pairwise"
     }
@@ -499,6 +499,12 @@ def _full_names(data: pd.DataFrame, scheme: Scheme) -> list[str] | None:
         return None
     joined = data[columns].astype(str).agg(" ".join, axis=1)
     return [str(v) for v in joined.tolist()]
+
+
+def _unit_scaled(matrix: np.ndarray) -> np.ndarray:
+    """Pairwise values divided by their maximum (the criterion's values are in [0, 1])."""
+    top = float(matrix.max()) if matrix.size else 0.0
+    return matrix / top if top > 0 else matrix
 
 
 def _requested_pairs(

@@ -68,13 +68,17 @@ class SchemeRun:
 
     ``tables`` always has ``unmatched`` plus the scheme's main table
     (``matches`` or ``groups``); ``extra`` entries are added to summary.json;
-    ``explain`` answers :meth:`MatchResult.explain` (None when unsupported).
+    ``explain`` answers :meth:`MatchResult.explain` (None when unsupported);
+    ``units`` holds each round's pairs, trios or groups as participant indices
+    (``split_by`` re-checks that none crosses parts, so a scheme used with it
+    must fill it).
     """
 
     tables: dict[str, pd.DataFrame]
     rounds: list[RoundOutcome]
     explain: Explainer | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    units: list[list[tuple[int, ...]]] = field(default_factory=list)
 
 
 class SchemeKind(ABC):
@@ -119,6 +123,15 @@ class SchemeKind(ABC):
     @abstractmethod
     def run(self, problem: Problem, *, progress: Progress | None = None) -> SchemeRun:
         """Solve every round, re-check with :mod:`buddymatch.check`, build the tables."""
+
+    def run_split(self, problem: Problem, *, progress: Progress | None = None) -> SchemeRun:
+        """:meth:`run`, or with ``split_by`` :meth:`run` on each part and the results merged
+        (:mod:`.split`); what callers use to solve a problem."""
+        if problem.scheme.split_by is None:
+            return self.run(problem, progress=progress)
+        from .split import run_parts
+
+        return run_parts(self, problem, progress)
 
     @abstractmethod
     def explain(self, problem: Problem, tables: Mapping[str, pd.DataFrame], a: str, b: str) -> str:

@@ -282,7 +282,16 @@ def run(problem: Problem, *, progress: Progress | None) -> SchemeRun:
         "group_summary": _summary_table(problem, assignments, outcomes),
         "unmatched": pd.DataFrame(excluded_rows(problem, "member"), columns=UNMATCHED_COLUMNS),
     }
-    return SchemeRun(tables, outcomes)
+    units = [_groups_of(a) for a in assignments]
+    return SchemeRun(tables, outcomes, units=units)
+
+
+def _groups_of(assignment: np.ndarray) -> list[tuple[int, ...]]:
+    """The groups of one round as tuples of participant indices, in group order."""
+    placed = np.flatnonzero(assignment >= 0)
+    order = placed[np.argsort(assignment[placed], kind="stable")]
+    cuts = np.flatnonzero(np.diff(assignment[order])) + 1
+    return [tuple(g.tolist()) for g in np.split(order, cuts)] if order.size else []
 
 
 def group_rule_spec(problem: Problem) -> list[tuple[str, str, str | None, int]]:

@@ -154,6 +154,7 @@ class PairScheme(SchemeKind):
             solved.outcomes,
             lambda a, b: self.explain_rounds(problem, rounds, a, b),
             self.extra_summary(problem, rounds, scores),
+            units=[list(units) for units in rounds],
         )
 
     def matches_table(

@@ -1,8 +1,13 @@
 """Every example runs: each file in constraints/ and sample_data/ and the Makefile's
-demo recipe, through the real CLI (the README's commands run in tests/test_docs.py)."""
+demo recipe, through the real CLI (the README's commands run in tests/test_docs.py).
+
+A scheme file goes with the profiles its usage comment names
+(``#   buddymatch match sample_data/FILE -c constraints/...``); every sample file is
+validated against the schemes made for it, or the mentoring scheme."""
 
 from __future__ import annotations
 
+import re
 import shlex
 from pathlib import Path
 
@@ -22,6 +27,20 @@ PROFILES = sorted(
 )
 
 
+def profiles_for(scheme: str) -> str:
+    """The profiles a scheme file is for (its usage comment), else sample_data/profiles.csv."""
+    found = re.search(
+        r"buddymatch match (sample_data/\S+)", (ROOT / "constraints" / scheme).read_text()
+    )
+    return found.group(1) if found else "sample_data/profiles.csv"
+
+
+def schemes_for(profiles: str) -> list[str]:
+    """The schemes made for a sample file, or the mentoring scheme."""
+    made = [name for name in SCHEMES if profiles_for(name) == f"sample_data/{profiles}"]
+    return made or ["mentoring.yaml"]
+
+
 def run(args: list[str]) -> tuple[int, str, str]:
     result = CliRunner().invoke(cli, args, catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
@@ -33,14 +52,17 @@ def test_every_example_scheme_is_valid(name: str) -> None:
 
 
 @pytest.mark.parametrize("profiles", PROFILES)
-def test_every_sample_file_validates_against_the_mentoring_scheme(
-    workdir: Path, profiles: str
-) -> None:
-    code, out, err = run(
-        ["validate", f"sample_data/{profiles}", "-c", "constraints/mentoring.yaml"]
-    )
-    assert code == 0, err
-    assert out.startswith("OK: no problems found.\n")
+def test_every_sample_file_validates_against_its_schemes(workdir: Path, profiles: str) -> None:
+    for scheme in schemes_for(profiles):
+        code, out, err = run(["validate", f"sample_data/{profiles}", "-c", f"constraints/{scheme}"])
+        assert code == 0, err
+        assert out.startswith("OK: no problems found.\n")
+
+
+def test_the_form_example_goes_with_its_own_profiles() -> None:
+    assert profiles_for("learning-sets.yaml") == "sample_data/learning_sets_form.csv"
+    assert schemes_for("learning_sets_form.csv") == ["learning-sets.yaml"]
+    assert schemes_for("profiles.xlsx") == ["mentoring.yaml"]
 
 
 @pytest.mark.parametrize("name", SCHEMES)
@@ -48,7 +70,7 @@ def test_every_example_scheme_matches_the_sample(workdir: Path, name: str) -> No
     code, out, err = run(
         [
             "match",
-            "sample_data/profiles.csv",
+            profiles_for(name),
             "-c",
             f"constraints/{name}",
             "-o",

@@ -150,8 +150,8 @@ def test_split_peer_pairs_equal_a_maximum_weight_matching_per_part(seed: int) ->
     assert result.summary["objective_value"] == pytest.approx(expected, abs=0.01 * n)
     matches = result.tables["matches"]
     regions = dict(zip(df["id"], df["region"], strict=True))
-    assert all(regions[a] == regions[b] == part for a, b, part in
-               zip(matches["member_a"], matches["member_b"], matches["part"], strict=True))  # fmt: skip
+    pairs = zip(matches["member_a"], matches["member_b"], matches["part"], strict=True)
+    assert all(regions[a] == regions[b] == part for a, b, part in pairs)
 
 
 def test_an_odd_part_gets_its_own_trio_and_nobody_is_left_out() -> None:

@@ -262,6 +262,7 @@ def check_composition(
                 f"group; a group holds at most {int(upper.min())}"
             )
     reasons += alone_reasons(rules, G, upper)
+    reasons += alone_apart_reasons(rules, apart)
     reasons += common_reasons(common)
     for k, s in enumerate(apart):
         if len(np.unique(s)) > G:
@@ -353,6 +354,29 @@ def _shares_out(have: int, G: int, lo: int, least: int, most: int) -> bool:
     if lo > 0:
         return G * least <= have <= G * most
     return max(1, -(-have // max(most, 1))) <= min(G, have // max(least, 1))
+
+
+def alone_apart_reasons(rules: Sequence[CountRule], apart: Sequence[np.ndarray]) -> list[str]:
+    """A not-alone value held by too few people to fill more groups than a keep-apart set
+    needs: e.g. 3 patient representatives can only sit in one group, all together, so two
+    of them in a keep-apart set cannot both be placed."""
+    reasons = []
+    for rule in rules:
+        if rule.min_if_any <= 1:
+            continue
+        labels = np.asarray(rule.labels)
+        for code in rule.codes():
+            who = np.flatnonzero(labels == code)
+            most = who.size // rule.min_if_any  # groups that can hold them
+            for k, group in enumerate(apart if most >= 1 else ()):
+                inside = np.intersect1d(who, group).size
+                if inside > most:
+                    where = "one group" if most == 1 else f"{most} groups"
+                    reasons.append(
+                        f"the {who.size} of {rule.describe(code)} fit in at most {where} "
+                        f"(nobody alone), but keep-apart set {k + 1} separates {inside} of them"
+                    )
+    return reasons
 
 
 def common_reasons(common: Sequence[CommonRule]) -> list[str]:

@@ -31,6 +31,7 @@ from .result import MatchResult
 from .schemes import get_scheme
 from .schemes.rematch import Previous as RematchSource
 from .schemes.rematch import rematch_problem
+from .schemes.split import run_scheme
 from .schemes.summary import population_summary, population_text, run_summary
 from .scoring import pair_layers, pair_scores
 from .weights import NOT_ALLOWED
@@ -258,7 +259,7 @@ def solve(
     started = time.perf_counter() if started is None else started
     kind = get_scheme(problem.scheme.scheme)
     kind.ensure_valid(problem.scheme)
-    run = kind.run_split(problem, progress=progress)
+    run = run_scheme(kind, problem, progress=progress)
     summary = run_summary(problem, run)
     if record_time:
         summary["runtime_s"] = round(time.perf_counter() - started, 3)

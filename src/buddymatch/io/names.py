@@ -8,7 +8,9 @@ want) to work with, typed as names (or ids).  Each typed name is matched here:
    the words of the name after Unicode NFKD decomposition with accents dropped,
    case folded and apostrophes removed, in sorted order: ``"José O'Brien"``,
    ``"jose obrien"`` and ``"OBrien, Jose"`` are the same key, so first and last
-   name may come in either order.  A participant's name is their
+   name may come in either order; or, spaces ignored, to the name's parts
+   (``participants.name`` columns) in either order (``"Siobhan OBriain"`` is
+   ``Siobhán`` + ``Ó Briain``).  A participant's name is their
    ``participants.name`` column(s) joined by a space.
 
 Nothing is guessed: a name matching nobody, or several people, is an input
@@ -39,12 +41,16 @@ from ..model import AttributeData, AttributeSpec, text_key
 MAX_CANDIDATES = 3
 
 
-def name_key(text: object) -> tuple[str, ...]:
-    """The words of a name, accent-, case- and order-insensitive (see the module docstring)."""
+def name_words(text: object) -> list[str]:
+    """The words of a name in order: accents dropped (NFKD), case folded, apostrophes removed."""
     decomposed = unicodedata.normalize("NFKD", str(text))
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-    plain = re.sub(r"['’‘`´]", "", plain)
-    return tuple(sorted(re.findall(r"\w+", plain)))
+    return re.findall(r"\w+", re.sub(r"['’‘`´]", "", plain))
+
+
+def name_key(text: object) -> tuple[str, ...]:
+    """The words of a name, accent-, case- and order-insensitive (see the module docstring)."""
+    return tuple(sorted(name_words(text)))
 
 
 @dataclass(frozen=True)
@@ -59,14 +65,21 @@ class Match:
 class NameIndex:
     """Participants' ids and name keys, to match typed names against."""
 
-    def __init__(self, ids: Sequence[str], names: Sequence[str] | None) -> None:
+    def __init__(self, ids: Sequence[str], names: Sequence[Sequence[str]] | None) -> None:
         self.ids = tuple(ids)
         self.by_id = {text_key(v): i for i, v in enumerate(ids)}
-        keys = [name_key(v) for v in names] if names is not None else []
+        keys = [name_key(" ".join(parts)) for parts in names] if names is not None else []
         self.by_name: dict[tuple[str, ...], list[int]] = {}
         for i, key in enumerate(keys):
             if key:
                 self.by_name.setdefault(key, []).append(i)
+        # the name without spaces, parts in either order: "O Briain" typed "OBriain"
+        self.compact: dict[str, set[int]] = {}
+        for i, parts in enumerate(names or ()):
+            words = [name_words(p) for p in parts]
+            for order in (words, words[::-1]):
+                if any(order):
+                    self.compact.setdefault("".join(w for p in order for w in p), set()).add(i)
         # what candidates are looked up in: name keys, else ids (no name column given)
         self.shown = [" ".join(k) for k in keys] if keys else [text_key(v) for v in ids]
         self.words = [set(k) for k in keys]
@@ -77,7 +90,9 @@ class NameIndex:
         if found is not None:
             return Match(found)
         key = name_key(text)
-        hits = self.by_name.get(key, [])
+        hits = sorted(
+            {*self.by_name.get(key, []), *self.compact.get("".join(name_words(text)), ())}
+        )
         if len(hits) == 1:
             return Match(hits[0])
         if hits:

@@ -492,13 +492,12 @@ def _encode_attributes(  # type: ignore[no-untyped-def]
     return out
 
 
-def _full_names(data: pd.DataFrame, scheme: Scheme) -> list[str] | None:
-    """Each person's name from ``participants.name`` (several columns joined), or None."""
+def _full_names(data: pd.DataFrame, scheme: Scheme) -> list[list[str]] | None:
+    """Each person's name parts from ``participants.name`` (one per column), or None."""
     columns = [f"name:{k}" for k in range(len(_name_columns(scheme)))]
     if not columns:
         return None
-    joined = data[columns].astype(str).agg(" ".join, axis=1)
-    return [str(v) for v in joined.tolist()]
+    return [[str(v) for v in row] for row in data[columns].astype(str).itertuples(index=False)]
 
 
 def _unit_scaled(matrix: np.ndarray) -> np.ndarray:

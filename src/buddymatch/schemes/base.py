@@ -124,15 +124,6 @@ class SchemeKind(ABC):
     def run(self, problem: Problem, *, progress: Progress | None = None) -> SchemeRun:
         """Solve every round, re-check with :mod:`buddymatch.check`, build the tables."""
 
-    def run_split(self, problem: Problem, *, progress: Progress | None = None) -> SchemeRun:
-        """:meth:`run`, or with ``split_by`` :meth:`run` on each part and the results merged
-        (:mod:`.split`); what callers use to solve a problem."""
-        if problem.scheme.split_by is None:
-            return self.run(problem, progress=progress)
-        from .split import run_parts
-
-        return run_parts(self, problem, progress)
-
     @abstractmethod
     def explain(self, problem: Problem, tables: Mapping[str, pd.DataFrame], a: str, b: str) -> str:
         """Why ids ``a`` and ``b`` were or were not matched in a written result."""

@@ -24,6 +24,7 @@ from ..scoring import pair_layers, pair_scores, score_matrix
 from .base import Progress, RoundOutcome, SchemeKind, SchemeRun, round_numbers
 from .common import UNMATCHED_COLUMNS, excluded_reason, excluded_rows, id_lookup, lookup_id
 from .rematch import Previous, change_rows, dropped_out, index_of, joined, rematch_summary
+from .split import apart_sentence
 
 if TYPE_CHECKING:  # the solver package loads numba: imported when solving
     from ..solvers.groups import CommonRule, CountRule
@@ -730,6 +731,9 @@ def explain_pair(problem: Problem, tables: Mapping[str, pd.DataFrame], a: str, b
     ia, ib = lookup_id(problem, a), lookup_id(problem, b)
     score = float(pair_scores(problem, Pairs(np.array([ia]), np.array([ib])))[0])
     lines = [f"Members {problem.ids[ia]} and {problem.ids[ib]}: pair score {score:.2f} of 100"]
+    apart = apart_sentence(problem, ia, ib)
+    if apart is not None:
+        lines.append(apart)
     groups = tables.get("groups", pd.DataFrame())
     lookup = id_lookup(problem)
     where: dict[tuple[int, int], int] = {}

@@ -60,6 +60,14 @@ class _Part:
     run: SchemeRun
 
 
+def run_scheme(kind: SchemeKind, problem: Problem, progress: Progress | None = None) -> SchemeRun:
+    """What callers use to solve a problem: ``kind.run``, or with ``split_by`` ``kind.run``
+    on each part and the results merged."""
+    if problem.scheme.split_by is None:
+        return kind.run(problem, progress=progress)
+    return run_parts(kind, problem, progress)
+
+
 def run_parts(kind: SchemeKind, problem: Problem, progress: Progress | None) -> SchemeRun:
     """Run ``kind`` on every part of ``problem``, check, and merge the results."""
     split = str(problem.scheme.split_by)
@@ -240,11 +248,21 @@ def _explainer(problem: Problem, parts: list[_Part], split: str):  # type: ignor
         pa, pb = part_of.get(ia), part_of.get(ib)
         if pa is not None and pa is pb and pa.run.explain is not None:
             return pa.run.explain(a, b)
-        shown = [p.label if p is not None else "(none)" for p in (pa, pb)]
-        return (
-            f"Members {problem.ids[ia]} and {problem.ids[ib]}: different parts "
-            f"({split} {shown[0]} / {shown[1]}); split_by never puts people of "
-            "different parts together."
-        )
+        return f"Members {problem.ids[ia]} and {problem.ids[ib]}\n{apart_sentence(problem, ia, ib)}"
 
     return explain
+
+
+def apart_sentence(problem: Problem, a: int, b: int) -> str | None:
+    """Why ``split_by`` keeps two people apart (different or missing parts), or None."""
+    split = problem.scheme.split_by
+    if split is None:
+        return None
+    att = problem.attributes[split]
+    if att.values[a] == att.values[b] and att.values[a] >= 0:
+        return None
+    shown = [att.display(i) or "(none)" for i in (a, b)]
+    return (
+        f"Different parts ({split} {shown[0]} / {shown[1]}): split_by never puts people "
+        "of different parts together."
+    )

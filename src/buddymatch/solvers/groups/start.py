@@ -210,20 +210,27 @@ def _place_not_alone(
     for c in classes:
         pool = np.array([i for i in members[c] if b.a[i] < 0 and block_of[i] < 0], np.int64)
         free[c] = [int(i) for i in pool[rng.permutation(pool.size)]]
-    for c in classes:
-        floor = int(b.classes.floor[c])
-        for g in np.flatnonzero((b.cnt[c] > 0) & (b.cnt[c] < floor)).tolist():
-            if not b.fill(g, free[c], floor - int(b.cnt[c, g])):
-                return False
+    if not all(_top_up(b, c, free[c]) for c in classes):
+        return False
     for c in sorted(classes, key=lambda c: len(members[c])):
         if not _runs(b, c, [i for i in free[c] if b.a[i] < 0], rng):
             return False
     return True
 
 
-def _runs(b: _Builder, c: int, free: list[int], rng: np.random.Generator) -> bool:
-    """Runs of at least the floor of class ``c`` from ``free`` (see :func:`_place_not_alone`)."""
+def _top_up(b: _Builder, c: int, free: list[int]) -> bool:
+    """Complete every group holding 1 .. floor - 1 of class ``c`` from ``free``."""
     floor = int(b.classes.floor[c])
+    short = np.flatnonzero((b.cnt[c] > 0) & (b.cnt[c] < floor)).tolist()
+    return all(b.fill(g, free, floor - int(b.cnt[c, g])) for g in short)
+
+
+def _runs(b: _Builder, c: int, free: list[int], rng: np.random.Generator) -> bool:
+    """Runs of at least the floor of class ``c`` from ``free`` (see :func:`_place_not_alone`),
+    after completing groups that runs of earlier classes left short of it."""
+    floor = int(b.classes.floor[c])
+    if not _top_up(b, c, free):
+        return False
     most = len(free) // floor
     runs = most if most <= 1 or rng.random() < 0.5 else int(rng.integers(1, most + 1))
     lengths = [len(r) for r in np.array_split(np.arange(len(free)), runs)] if runs else []

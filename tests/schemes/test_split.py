@@ -217,7 +217,7 @@ def test_people_without_a_value_are_unmatched_with_the_reason() -> None:
 def test_cross_part_explanations_say_so() -> None:
     df = pd.DataFrame({"id": ["a", "b", "c", "d"], "region": ["N", "N", "S", "S"], "topics": "QI"})
     result = buddymatch.match(df, _peer(df, split_by="region"))
-    assert "different parts (region N / S)" in result.explain("a", "c")
+    assert "Different parts (region N / S)" in result.explain("a", "c")
     assert "Together in round 1" in result.explain("a", "b")
 
 

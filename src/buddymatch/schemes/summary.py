@@ -102,6 +102,10 @@ def population_summary(problem: Problem) -> dict[str, Any]:
     """Counts ``validate`` reports: participants, roles and capacity, attribute values."""
     out: dict[str, Any] = {"participants": problem.n, "excluded": int(problem.excluded.sum())}
     out.update(get_scheme(problem.scheme.scheme).population(problem))
+    split = problem.scheme.split_by
+    if split is not None:
+        values = problem.attributes[split].values
+        out["split_by"] = {"attribute": split, "parts": len(np.unique(values[values >= 0]))}
     for name, att in problem.attributes.items():
         if att.kind in ("categorical", "ordinal"):
             counts = np.bincount(att.values[att.values >= 0], minlength=len(att.labels))
@@ -126,6 +130,11 @@ def population_text(summary: Mapping[str, Any]) -> str:
         lines.append(
             f"mentor capacity {summary['mentor_capacity']} for {summary['mentors_wanted']} "
             "mentor places wanted"
+        )
+    if "split_by" in summary:
+        split = summary["split_by"]
+        lines.append(
+            f"split by {split['attribute']}: {split['parts']} parts, each matched on its own"
         )
     for name, counts in summary.get("attributes", {}).items():
         shown = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))

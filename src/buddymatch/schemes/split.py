@@ -239,14 +239,17 @@ def _part_summary(part: _Part) -> dict[str, Any]:
 
 
 def _explainer(problem: Problem, parts: list[_Part], split: str):  # type: ignore[no-untyped-def]
-    """Explain a pair: within its part by the part's own explanation, else why not."""
+    """Explain a pair: within its part by the part's own explanation, else why not
+    (None, like the scheme's own run, when the parts cannot explain)."""
+    if any(p.run.explain is None for p in parts):
+        return None
     part_of = {int(i): p for p in parts for i in p.members.tolist()}
     lookup = id_lookup(problem)
 
     def explain(a: str, b: str) -> str:
         ia, ib = lookup_id(problem, a, lookup), lookup_id(problem, b, lookup)
         pa, pb = part_of.get(ia), part_of.get(ib)
-        if pa is not None and pa is pb and pa.run.explain is not None:
+        if pa is not None and pa is pb and pa.run.explain is not None:  # always set here
             return pa.run.explain(a, b)
         return f"Members {problem.ids[ia]} and {problem.ids[ib]}\n{apart_sentence(problem, ia, ib)}"
 

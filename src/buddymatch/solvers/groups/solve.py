@@ -489,7 +489,7 @@ def solve_groups(
     best_a, best_f = a, f
     gen = 0
     while len(pop) < pop_size and not out_of_budget(gen):
-        s = construct(n, lo, up, p.classes, lk, blocks, rng)
+        s = construct(n, lo, up, p.classes, lk, blocks, rng, varied=True)
         s = search.perturbed(pop[0]) if s is None else s
         a, f = search.improve(s)
         pop.append(a)
@@ -522,7 +522,7 @@ def solve_groups(
             keep = int(np.argmax(fit))
             for k in range(len(pop)):
                 if k != keep and not out_of_budget(gen):
-                    s = construct(n, lo, up, p.classes, lk, blocks, rng)
+                    s = construct(n, lo, up, p.classes, lk, blocks, rng, varied=True)
                     s = search.perturbed(best_a, 3) if s is None else s
                     pop[k], fit[k] = search.improve(s)
             continue

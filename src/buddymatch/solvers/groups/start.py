@@ -95,11 +95,15 @@ def construct(
     locked: np.ndarray | None,
     blocks: Sequence[np.ndarray],
     rng: np.random.Generator,
+    *,
+    varied: bool = False,
 ) -> np.ndarray | None:
     """A grouping meeting every rule, or ``None`` when this greedy pass got stuck.
 
     ``blocks`` are the merged keep-together sets (each placed whole).  Randomised by ``rng``
-    so that repeated calls give diverse starts.
+    so that repeated calls give diverse starts.  Not-alone classes are spread over as many
+    groups as their floor allows; ``varied`` (population members) uses a random number of
+    groups half the time instead, since the search keeps that number.
     """
     b = _Builder(n, lo, up, classes)
     G = lo.shape[0]
@@ -145,7 +149,7 @@ def construct(
                     b.place(np.array([i]), int(g))
             if b.cnt[c, g] < classes.cmin[c]:
                 return None
-    if not _place_not_alone(b, members, block_of, rng):
+    if not _place_not_alone(b, members, block_of, rng, varied):
         return None
     rest = rng.permutation(np.flatnonzero(b.a < 0))
     for i in rest:
@@ -193,7 +197,11 @@ class _AloneOrder:
 
 
 def _place_not_alone(
-    b: _Builder, members: list[list[int]], block_of: np.ndarray, rng: np.random.Generator
+    b: _Builder,
+    members: list[list[int]],
+    block_of: np.ndarray,
+    rng: np.random.Generator,
+    varied: bool,
 ) -> bool:
     """Place every free member of the not-alone classes so no group holds 1 .. floor - 1.
 
@@ -213,7 +221,7 @@ def _place_not_alone(
     if not all(_top_up(b, c, free[c]) for c in classes):
         return False
     for c in sorted(classes, key=lambda c: len(members[c])):
-        if not _runs(b, c, [i for i in free[c] if b.a[i] < 0], rng):
+        if not _runs(b, c, [i for i in free[c] if b.a[i] < 0], rng, varied):
             return False
     return True
 
@@ -225,14 +233,15 @@ def _top_up(b: _Builder, c: int, free: list[int]) -> bool:
     return all(b.fill(g, free, floor - int(b.cnt[c, g])) for g in short)
 
 
-def _runs(b: _Builder, c: int, free: list[int], rng: np.random.Generator) -> bool:
+def _runs(b: _Builder, c: int, free: list[int], rng: np.random.Generator, varied: bool) -> bool:
     """Runs of at least the floor of class ``c`` from ``free`` (see :func:`_place_not_alone`),
     after completing groups that runs of earlier classes left short of it."""
     floor = int(b.classes.floor[c])
     if not _top_up(b, c, free):
         return False
     most = len(free) // floor
-    runs = most if most <= 1 or rng.random() < 0.5 else int(rng.integers(1, most + 1))
+    vary = varied and most > 1 and rng.random() < 0.5
+    runs = int(rng.integers(1, most + 1)) if vary else most
     lengths = [len(r) for r in np.array_split(np.arange(len(free)), runs)] if runs else []
     while lengths:
         length = lengths.pop()

@@ -187,3 +187,7 @@ def _not_alone_section(size: int, limit: float, r: dict, alone: dict, load: str)
         "a second.",
         "",
     ]
+
+
+if __name__ == "__main__":
+    print(run(quick="--quick" in sys.argv))

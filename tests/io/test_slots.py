@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import buddymatch
 from buddymatch.api import load_problem
+from buddymatch.check import pair_violations
 from buddymatch.errors import ConfigError, InputError
 
 GRID = pd.DataFrame(
@@ -106,3 +108,36 @@ def test_grid_settings_are_checked(spec: dict, message: str) -> None:
     }
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_problem(GRID, scheme)
+
+
+def test_peer_pairs_share_a_free_slot_when_the_rule_says_so() -> None:
+    frame = pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "Unavailable [Monday]": ["Morning", "Afternoon", "Morning", "Afternoon"],
+        }
+    )
+    scheme = {
+        "version": 1,
+        "scheme": "peer",
+        "participants": {
+            "id": "id",
+            "attributes": {
+                "free": {
+                    "column": "Unavailable [Monday]",
+                    "multi": ",",
+                    "slots": ["Morning", "Afternoon"],
+                    "unavailable": True,
+                }
+            },
+        },
+        "rules": [{"common": {"attribute": "free", "count": 1}}],
+        "criteria": [{"availability": {"attribute": "free"}}],
+    }
+    matches = buddymatch.match(frame, scheme).tables["matches"]
+    assert sorted(zip(matches["member_a"], matches["member_b"], strict=True)) == [
+        ("a", "c"),
+        ("b", "d"),
+    ]
+    problem = load_problem(frame, scheme)
+    assert pair_violations(problem, 0, 1) == ["breaks rule common free (0 shared, 1 needed)"]

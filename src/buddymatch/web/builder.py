@@ -5,9 +5,10 @@
 ``from_form(fields)`` turns the posted fields back into a scheme mapping,
 which the caller validates with :func:`buddymatch.config.validate_scheme`.
 What the form has no control for (a rule naming a file, aliases, history, feedback,
-``groups.bounds``, ``role.files``...) travels unchanged as JSON in a hidden
-field, so saving the form never drops or invents a rule: ``from_form(to_form
-(s))`` validates to the same scheme as ``s`` (tested on every example scheme).
+``groups.bounds``, ``role.files``, ``split_by``, name columns, availability grids
+and requests by name...) travels unchanged as JSON in a hidden field, so saving
+the form never drops or invents a rule: ``from_form(to_form(s))`` validates to
+the same scheme as ``s`` (tested on every example scheme).
 """
 
 from __future__ import annotations
@@ -103,10 +104,26 @@ def _item(entry: Any) -> tuple[str, Any]:
     return "", entry
 
 
+_KEPT_ATTRIBUTE_KEYS = ("columns", "slots", "unavailable", "names")
+"""Attribute settings the form has no control for: such attributes travel in ``extra``."""
+
+
+def _kept_attributes(participants: Mapping[str, Any]) -> dict[str, Any]:
+    attrs = _mapping(participants.get("attributes"))
+    return {
+        name: spec
+        for name, spec in attrs.items()
+        if isinstance(spec, dict) and any(k in spec for k in _KEPT_ATTRIBUTE_KEYS)
+    }
+
+
 def _attribute_rows(participants: Mapping[str, Any], headings: Sequence[str]) -> list[Row]:
     rows: list[Row] = []
     used = set()
+    kept = _kept_attributes(participants)
     for name, spec in (participants.get("attributes") or {}).items():
+        if name in kept:
+            continue
         spec = spec if isinstance(spec, dict) else {"column": spec}
         kind = "categorical"
         if spec.get("scale") is not None:
@@ -198,9 +215,13 @@ def _extra(data: Mapping[str, Any]) -> str:
         extra["role"] = p["role"]
     if isinstance(data.get("groups"), dict) and "bounds" in data["groups"]:
         extra["groups"] = data["groups"]
-    for key in ("history", "feedback"):
+    for key in ("history", "feedback", "split_by"):
         if data.get(key) is not None:
             extra[key] = data[key]
+    if isinstance(p, dict) and p.get("name") is not None:
+        extra["name"] = p["name"]
+    if isinstance(p, dict) and _kept_attributes(p):
+        extra["attributes"] = _kept_attributes(p)
     return json.dumps(extra, ensure_ascii=False)
 
 
@@ -295,7 +316,9 @@ def _participants(form: Form, extra: Mapping[str, Any]) -> dict[str, Any]:
     if carry:
         p["carry"] = [str(c) for c in carry]
     attrs = [a for a in (_attribute(form, i) for i in _rows(form, "attr_")) if a is not None]
-    p["attributes"] = dict(attrs)
+    p["attributes"] = {**dict(attrs), **_mapping(extra.get("attributes"))}
+    if "name" in extra:
+        p["name"] = extra["name"]
     return p
 
 
@@ -368,7 +391,7 @@ def from_form(form: Form) -> dict[str, Any]:
     groups = _groups(form, extra)
     if groups is not None:
         data["groups"] = groups
-    for key in ("history", "feedback"):
+    for key in ("history", "feedback", "split_by"):
         if key in extra:
             data[key] = extra[key]
     solver = {k: _number(_get(form, k)) for k in ("seed", "iterations", "time_limit")}

@@ -243,3 +243,19 @@ def test_a_lock_across_parts_is_an_input_error() -> None:
     scheme = _peer(df, split_by="region", rules=[{"lock": {"pairs": [["a", "c"]]}}])
     with pytest.raises(InputError, match="crosses split_by region"):
         buddymatch.match(df, scheme)
+
+
+def test_re_matching_split_cohorts_is_refused_with_the_way_out(tmp_path: Path) -> None:
+    df = pd.DataFrame({"id": [f"c{i}" for i in range(8)], "region": ["N"] * 4 + ["S"] * 4})
+    scheme = {
+        "version": 1,
+        "scheme": "cohorts",
+        "participants": {"id": "id", "attributes": {"region": {"column": "region"}}},
+        "groups": {"size": {"min": 2, "max": 4}},
+        "split_by": "region",
+    }
+    profiles = tmp_path / "p.csv"
+    df.to_csv(profiles, index=False)
+    buddymatch.match(profiles, scheme).write(tmp_path / "out")
+    with pytest.raises(buddymatch.ConfigError, match="with split_by is not supported yet"):
+        buddymatch.rematch(tmp_path / "out", profiles, scheme)

@@ -441,6 +441,15 @@ def rematch(
     move: each stays in their group at a bonus larger than any score gain, so
     the search moves as few as it can; more than K moves is an error.
     """
+    if problem.scheme.split_by is not None:
+        raise ConfigError(
+            issues=[
+                Issue(
+                    "re-matching cohorts with split_by is not supported yet",
+                    fix="run buddymatch match again, or re-match each part's profiles alone",
+                )
+            ]
+        )
     before = _groups_before(problem, previous)
     count = int(pd.to_numeric(previous.latest()["group"]).max())
     free = [i for i in problem.pool().tolist() if i not in before]
@@ -451,12 +460,7 @@ def rematch(
     local, outcome, moves = _repair(problem, pool, before, lower, upper, max_changes, progress)
     full = np.full(problem.n, -1, dtype=np.int64)
     full[pool] = local
-    spec = [
-        (rule.kind, rule.attribute, rule.value, rule.count)
-        for rule in problem.scheme.rules
-        if rule.kind in ("at_least", "at_most", "exactly")
-    ]
-    check_groups(problem, [full], lower, upper, spec)
+    check_groups(problem, [full], lower, upper, group_rule_spec(problem))
     return _rematch_tables(problem, previous, before, full, waiting, outcome, moves, max_changes)
 
 
@@ -521,19 +525,22 @@ def _repair(
     from ..solvers import Status
 
     rules = count_rules(problem, pool)
+    common = common_rules(problem, pool)
     together, apart = _positions(problem, pool)
     benefit = _benefit(problem, pool)
     locked = np.array([before.get(int(i), -1) for i in pool], dtype=np.int64)
     if problem.placed is not None:  # a place rule wins over the previous group
         placed = problem.placed[pool]
         locked = np.where(placed >= 0, placed, locked)
-    out = _groups_solve(problem, benefit, lower, upper, rules, locked, together, apart, progress)
+    out = _groups_solve(
+        problem, benefit, lower, upper, (rules, common), locked, together, apart, progress
+    )
     if out.status in (Status.OPTIMAL, Status.FEASIBLE):
         outcome = _group_outcome(out, len(lower))
         return out.assignment, outcome, _moves(pool, before, out.assignment)
     from ..solvers.groups import check_composition
 
-    anyhow = check_composition(lower, upper, rules, None, together, apart, len(pool))
+    anyhow = check_composition(lower, upper, rules, None, together, apart, len(pool), common)
     if anyhow:
         raise InfeasibleError(
             "\n".join(anyhow) + f"\nthis holds however the {len(lower)} groups are filled: "
@@ -545,21 +552,23 @@ def _repair(
             f"{reasons}\nno repair keeps everyone in their group; allow moves with --max-changes"
         )
     return _repair_with_moves(
-        problem, pool, before, lower, upper, max_changes, (benefit, rules, together, apart),
-        progress,
+        problem, pool, before, lower, upper, max_changes,
+        (benefit, rules, together, apart, common), progress,
     )  # fmt: skip
 
 
 def _groups_solve(  # type: ignore[no-untyped-def]
     problem: Problem, benefit, lower, upper, rules, locked, together, apart, progress
 ):
+    """``rules``: the count rules and the common rules."""
     from ..solvers.groups import solve_groups
 
     solver = problem.scheme.solver
+    counted, common = rules
     return solve_groups(
-        benefit, lower, upper, rules=rules, locked=locked, together=together, apart=apart,
-        time_limit=solver.time_limit, iterations=solver.iterations, seed=solver.seed,
-        callback=progress,
+        benefit, lower, upper, rules=counted, locked=locked, together=together, apart=apart,
+        common=common, time_limit=solver.time_limit, iterations=solver.iterations,
+        seed=solver.seed, callback=progress,
     )  # fmt: skip
 
 
@@ -589,9 +598,9 @@ def _repair_with_moves(
 ) -> tuple[np.ndarray, RoundOutcome, int]:
     """One anchor per group, locked there; staying with it is worth more than any gain."""
     from ..solvers import Status
-    from ..solvers.groups import CountRule
+    from ..solvers.groups import CommonRule, CountRule
 
-    benefit, rules, together, apart = parts
+    benefit, rules, together, apart, common = parts
     n, count = len(pool), len(lower)
     stay = 1.0 + 2.0 * float(np.abs(benefit).sum(axis=1).max(initial=0.0))
     ext = np.zeros((n + count, n + count))
@@ -601,14 +610,32 @@ def _repair_with_moves(
             ext[k, n + before[i]] = ext[n + before[i], k] = stay
     pad = np.full(count, -1, dtype=np.int64)
     ext_rules = [
-        CountRule(np.concatenate([r.labels, pad]), r.value, r.min, r.max, r.name, r.value_names)
+        CountRule(
+            np.concatenate([r.labels, pad]), r.value, r.min, r.max, r.name, r.value_names,
+            r.min_if_any,
+        )
         for r in rules
+    ]  # fmt: skip
+    # anchors have every value, so they never take a shared value from their group
+    ext_common = [
+        CommonRule(
+            np.vstack([c.values, np.ones((count, c.values.shape[1]), bool)]), c.count, c.name
+        )
+        for c in common
     ]
     locked = np.concatenate([np.full(n, -1, np.int64), np.arange(count, dtype=np.int64)])
     if problem.placed is not None:
         locked[:n] = problem.placed[pool]
     out = _groups_solve(
-        problem, ext, lower + 1, upper + 1, ext_rules, locked, together, apart, progress
+        problem,
+        ext,
+        lower + 1,
+        upper + 1,
+        (ext_rules, ext_common),
+        locked,
+        together,
+        apart,
+        progress,
     )
     if out.status not in (Status.OPTIMAL, Status.FEASIBLE):
         raise InfeasibleError(

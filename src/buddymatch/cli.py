@@ -587,6 +587,124 @@ def report(output: Path, target: Path, force: bool) -> None:
 
 
 @cli.command()
+@click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder: one folder per run, batch.csv, sweep.html.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Local worker processes (default: one per core; 1 runs one at a time).",
+)
+@click.option(
+    "--scheduler",
+    envvar="BUDDYMATCH_SCHEDULER",
+    default=None,
+    help="Address of a running Dask scheduler (tcp://host:8786) instead of local workers.",
+)
+@click.option("--resume", is_flag=True, help="Skip runs already complete with the same inputs.")
+@click.option("--force", is_flag=True, help="Run every run again into a non-empty folder.")
+@click.option("--quiet", is_flag=True, help="No progress bar or summary line.")
+@click.option(
+    "--timings",
+    is_flag=True,
+    help="Record runtime_s in batch.csv (the file then differs between batches).",
+)
+@handle_errors
+def batch(
+    manifest: Path,
+    output: Path,
+    workers: int | None,
+    scheduler: str | None,
+    resume: bool,
+    force: bool,
+    quiet: bool,
+    timings: bool,
+) -> None:
+    """Run many matches from a manifest: per cohort, per region, or a what-if sweep.
+
+    \b
+    Exit code 0 when every run completed, 1 when some failed (their rows in
+    OUTPUT/batch.csv say why), 2 for a bad manifest.
+    Example:
+      buddymatch batch examples/regions.yaml -o out/regions
+    """
+    from .batch import run_batch
+
+    with _batch_progress(quiet) as progress:
+        report = run_batch(
+            manifest,
+            output,
+            workers=workers,
+            scheduler=scheduler,
+            resume=resume,
+            force=force,
+            timings=timings,
+            progress=progress,
+        )
+    failed = len(report.failed)
+    log.info("batch of %d runs in %.1fs", len(report.rows), report.seconds)
+    if not quiet:
+        reused = f" ({len(report.reused)} reused)" if resume else ""
+        click.echo(
+            f"{len(report.rows)} runs: {len(report.rows) - failed} complete{reused}, "
+            f"{failed} failed; one row each in {output / 'batch.csv'}."
+        )
+        if report.sweep_report is not None:
+            click.echo(f"Sweep report: {output / report.sweep_report.name}.")
+    if failed:
+        click.echo(
+            f"Error: {failed} of {len(report.rows)} runs failed — see the error column "
+            f"of {output / 'batch.csv'}",
+            err=True,
+        )
+        sys.exit(1)
+
+
+class _batch_progress:
+    """A rich bar of runs done and failed, only on a terminal."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.enabled = not quiet and sys.stderr.isatty()
+        self._bar: Any = None
+
+    def __enter__(self) -> Callable[[str, dict[str, Any]], None] | None:
+        if not self.enabled:
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self._bar = Progress(
+            TextColumn("runs"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[failed]} failed"),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._bar.start()
+        task = self._bar.add_task("runs", total=None, failed=0)
+
+        def update(event: str, info: dict[str, Any]) -> None:
+            if event == "start":
+                self._bar.update(task, total=info["total"], completed=info["done"])
+            else:
+                failed = self._bar.tasks[0].fields["failed"] + (info["status"] == "failed")
+                self._bar.update(task, advance=1, failed=failed)
+
+        return update
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+@cli.command()
 @click.option("--scheme", "kind", required=True, type=_Registered("scheme"))
 @click.option("--size", required=True, type=click.IntRange(min=1, max=10_000_000))
 @click.option("--seed", type=int, default=0, show_default=True)

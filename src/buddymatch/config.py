@@ -8,9 +8,11 @@ are rejected, never executed.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import json
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -550,10 +552,140 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+# --- key-path overrides -------------------------------------------------------------
+
+_PATH_TOKEN = re.compile(r"\[(\d+)\]|\.?([^.\[\]]+)")
+_ITEM_KINDS = {"rules": _ALL_RULE_KINDS, "criteria": _ALL_CRITERION_KINDS}
+
+
+def parse_key_path(path: str, *, label: str = "scheme") -> list[str | int]:
+    """``rules[1].gap.max`` -> ``["rules", 1, "gap", "max"]``: the key paths errors print.
+
+    Raises :class:`ConfigError` for text that is not a key path (``rules[x]``, ``a..b``).
+    """
+    tokens: list[str | int] = []
+    pos = 0
+    while pos < len(path):
+        m = _PATH_TOKEN.match(path, pos)
+        if m is None or (m.group(2) is not None and pos > 0 and path[pos] != "."):
+            break
+        if m.group(2) is not None and pos == 0 and path[0] == ".":
+            break
+        tokens.append(int(m.group(1)) if m.group(1) is not None else m.group(2).strip())
+        pos = m.end()
+    if pos < len(path) or not tokens or not isinstance(tokens[0], str):
+        fix = "write it like rules[1].gap.max or criteria[0].weight"
+        raise ConfigError(issues=[Issue(f'"{path}" is not a key path', file=label, fix=fix)])
+    return tokens
+
+
+def apply_override(
+    data: Mapping[str, Any], path: str, value: Any, *, label: str = "scheme"
+) -> dict[str, Any]:
+    """A deep copy of a parsed scheme mapping with the value at ``path`` replaced.
+
+    ``path`` is a key path as errors print it (``rules[1].gap.max``,
+    ``solver.iterations``).  An item of ``rules`` or ``criteria`` may be entered
+    without its kind (``criteria[0].weight`` is ``criteria[0].overlap.weight``);
+    a shorthand item (``- same: region``) is expanded to its settings first.
+    Missing keys are created, so a misspelt one is then reported by
+    :func:`validate_scheme` with its key path and "did you mean", exactly as in a
+    scheme file.  Raises :class:`ConfigError` when the path names an item that does
+    not exist, or goes into a value that holds no settings.  The input is not changed.
+    """
+    keys = parse_key_path(path, label=label)
+    out = copy.deepcopy(dict(data))
+    node: Any = out
+    depth = 0
+    while depth < len(keys) - 1:  # _step may drop a kind from keys (criteria[0].weight)
+        node = _step(node, keys, depth, label)
+        depth += 1
+    last = keys[-1]
+    if isinstance(last, int):
+        _check_index(node, keys, len(keys) - 1, label)
+    elif not isinstance(node, dict):
+        raise _path_error(keys, len(keys) - 1, "holds a value, not settings", label)
+    node[last] = copy.deepcopy(value)
+    return out
+
+
+def apply_overrides(
+    data: Mapping[str, Any], overrides: Mapping[str, Any], *, label: str = "scheme"
+) -> dict[str, Any]:
+    """:func:`apply_override` for each ``path: value`` in order; every problem at once."""
+    issues: list[Issue] = []
+    out = dict(data)
+    for path, value in overrides.items():
+        try:
+            out = apply_override(out, str(path), value, label=label)
+        except ConfigError as exc:
+            issues.extend(exc.issues)
+    if issues:
+        raise ConfigError(issues=issues)
+    return out
+
+
+def _step(node: Any, keys: list[str | int], depth: int, label: str) -> Any:
+    """The child of ``node`` at ``keys[depth]``, created if it is a missing mapping key."""
+    key = keys[depth]
+    if isinstance(key, int):
+        _check_index(node, keys, depth, label)
+        child = node[key]
+        if depth == 1 and keys[0] in _ITEM_KINDS and isinstance(child, dict) and len(child) == 1:
+            return _item_settings(child, keys, depth, label)
+        return child
+    if not isinstance(node, dict):
+        raise _path_error(keys, depth, "holds a value, not settings", label)
+    if key not in node or node[key] is None:
+        node[key] = {}
+    return node[key]
+
+
+def _item_settings(item: dict[str, Any], keys: list[str | int], depth: int, label: str) -> Any:
+    """Enter a ``{kind: settings}`` item: consume the kind if the path names it."""
+    ((kind, settings),) = item.items()
+    nxt = keys[depth + 1]
+    if nxt == kind:
+        if depth + 2 == len(keys):
+            return item  # the whole settings are replaced
+        del keys[depth + 1]
+    elif nxt in _ITEM_KINDS[str(keys[0])]:
+        message = f'is a "{kind}" item, not "{nxt}"'
+        raise _path_error(keys, depth + 1, message, label)
+    if not isinstance(settings, dict) and kind in _SHORTHAND:
+        item[kind] = settings = {_SHORTHAND[kind]: settings}
+    if not isinstance(settings, dict):
+        raise _path_error(keys, depth, f'"{kind}" holds a value, not settings', label)
+    return settings
+
+
+def _check_index(node: Any, keys: list[str | int], depth: int, label: str) -> None:
+    if not isinstance(node, list):
+        raise _path_error(keys, depth, "is not a list", label)
+    index = keys[depth]
+    if not isinstance(index, int) or index >= len(node):
+        count = f"{len(node)} item" + ("" if len(node) == 1 else "s")
+        raise _path_error(keys, depth + 1, f"no such item (the list has {count})", label)
+
+
+def _path_error(keys: list[str | int], depth: int, message: str, label: str) -> ConfigError:
+    shown = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in keys[:depth])
+    return ConfigError(issues=[_key_issue(label, shown.lstrip("."), message)])
+
+
+def suggest(word: str, options: Sequence[str]) -> str | None:
+    """The "did you mean" hint scheme errors use (for other files validated alike)."""
+    return _suggest(word, options)
+
+
 __all__ = [
+    "apply_override",
+    "apply_overrides",
     "load_scheme",
+    "parse_key_path",
     "read_scheme_file",
     "scheme_hash",
+    "suggest",
     "validate_scheme",
     "with_overrides",
 ]

@@ -141,7 +141,7 @@ def _nice_step(raw: float) -> int:
     return step
 
 
-def _column_chart(labels: Sequence[str], counts: Sequence[int], x_title: str) -> str:
+def column_chart(labels: Sequence[str], counts: Sequence[int], x_title: str) -> str:
     """Vertical bars of counts (a histogram when labels are bins)."""
     width, height, left, right, top, bottom = 520, 230, 44, 12, 16, 46
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -179,7 +179,7 @@ def _column_chart(labels: Sequence[str], counts: Sequence[int], x_title: str) ->
     return "".join(parts)
 
 
-def _bar_chart(
+def bar_chart(
     labels: Sequence[str],
     values: Sequence[float],
     *,
@@ -209,7 +209,61 @@ def _bar_chart(
     return "".join(parts)
 
 
-def _figure(caption: str, body: str | None, note: str = "", *, wide: bool = False) -> str:
+def _ticks(low: float, high: float) -> tuple[float, float, list[float]]:
+    """A padded axis range and about five round tick values across it."""
+    if high - low < 1e-9:
+        low, high = low - 1, high + 1
+    raw = (high - low) / 4
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    start, stop = math.floor(low / step) * step, math.ceil(high / step) * step
+    count = round((stop - start) / step)
+    return start, stop, [start + k * step for k in range(count + 1)]
+
+
+def scatter_chart(points: Sequence[tuple[float, float, str]], x_title: str, y_title: str) -> str:
+    """Labelled points (x, y, label) on two value axes: a trade-off between two measures."""
+    width, height, left, right, top, bottom = 520, 300, 56, 16, 14, 46
+    plot_w, plot_h = width - left - right, height - top - bottom
+    x0, x1, xt = _ticks(min(p[0] for p in points), max(p[0] for p in points))
+    y0, y1, yt = _ticks(min(p[1] for p in points), max(p[1] for p in points))
+
+    def sx(x: float) -> float:
+        return left + plot_w * (x - x0) / (x1 - x0)
+
+    def sy(y: float) -> float:
+        return top + plot_h - plot_h * (y - y0) / (y1 - y0)
+
+    parts = [f'<svg viewBox="0 0 {width} {height}" role="img">']
+    for y in yt:
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{_f(sy(y))}" y2="{_f(sy(y))}" '
+            f'stroke="{_GRID}"/><text x="{left - 6}" y="{_f(sy(y) + 4)}" text-anchor="end" '
+            f'font-size="11" fill="{_MUTED}">{_e(_number(y))}</text>'
+        )
+    for x in xt:
+        parts.append(
+            f'<text x="{_f(sx(x))}" y="{top + plot_h + 15}" text-anchor="middle" '
+            f'font-size="11" fill="{_MUTED}">{_e(_number(x))}</text>'
+        )
+    for x, y, label in points:
+        parts.append(
+            f'<circle cx="{_f(sx(x))}" cy="{_f(sy(y))}" r="5" fill="{_ACCENT}">'
+            f"<title>{_e(label)}: {_e(_number(x))}, {_e(_number(y))}</title></circle>"
+            f'<text x="{_f(sx(x) + 7)}" y="{_f(sy(y) - 6)}" font-size="10.5">'
+            f"{_e(_clip(label, 24))}</text>"
+        )
+    parts.append(
+        f'<text x="{left + plot_w / 2:.1f}" y="{height - 8}" text-anchor="middle" '
+        f'font-size="11.5" fill="{_MUTED}">{_e(x_title)}</text>'
+        f'<text x="14" y="{top + plot_h / 2:.1f}" text-anchor="middle" font-size="11.5" '
+        f'fill="{_MUTED}" transform="rotate(-90 14 {top + plot_h / 2:.1f})">{_e(y_title)}</text>'
+        "</svg>"
+    )
+    return "".join(parts)
+
+
+def figure(caption: str, body: str | None, note: str = "", *, wide: bool = False) -> str:
     inner = body if body is not None else '<p class="empty">No data</p>'
     note_html = f'<p class="note">{_e(note)}</p>' if note else ""
     tag = '<figure class="wide">' if wide else "<figure>"
@@ -219,12 +273,12 @@ def _figure(caption: str, body: str | None, note: str = "", *, wide: bool = Fals
 def _score_histogram(matches: pd.DataFrame) -> str:
     scores = _numeric(matches["score"]).dropna() if "score" in matches else pd.Series([])
     if scores.empty:
-        return _figure("Match scores", None)
+        return figure("Match scores", None)
     bins = [min(9, max(0, math.floor(s / 10))) for s in scores.tolist()]
     counts = Counter(bins)
     labels = [f"{10 * b}–{10 * b + 10}" for b in range(10)]
-    chart = _column_chart(labels, [counts.get(b, 0) for b in range(10)], "score (0–100)")
-    return _figure("Match scores", chart, f"{len(scores)} matches; higher is a better fit")
+    chart = column_chart(labels, [counts.get(b, 0) for b in range(10)], "score (0–100)")
+    return figure("Match scores", chart, f"{len(scores)} matches; higher is a better fit")
 
 
 def _criterion_columns(matches: pd.DataFrame) -> list[str]:
@@ -244,11 +298,11 @@ def _criterion_columns(matches: pd.DataFrame) -> list[str]:
 def _criteria_bars(matches: pd.DataFrame) -> str:
     names = _criterion_columns(matches)
     if not names or matches.empty:
-        return _figure("Criteria met, on average", None)
+        return figure("Criteria met, on average", None)
     means = [float(_numeric(matches[n]).mean()) for n in names]
     scale = 1.0 if max(means) <= 1.0 else None
     note = "mean per-criterion value over all matches (1 = fully met)"
-    return _figure("Criteria met, on average", _bar_chart(names, means, scale=scale), note)
+    return figure("Criteria met, on average", bar_chart(names, means, scale=scale), note)
 
 
 def _reason_kind(reason: Any) -> str:
@@ -261,17 +315,17 @@ def _reason_kind(reason: Any) -> str:
 def _reason_bars(unmatched: pd.DataFrame) -> str:
     caption = "Why people were left unmatched"
     if unmatched.empty or "reason" not in unmatched:
-        return _figure(caption, '<p class="empty">Nobody was left unmatched.</p>', wide=True)
+        return figure(caption, '<p class="empty">Nobody was left unmatched.</p>', wide=True)
     reasons = Counter(_reason_kind(r) for r in unmatched["reason"].tolist())
     ranked = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))
     if len(ranked) > 12:
         rest = ranked[11:]
         ranked = [*ranked[:11], (f"{len(rest)} other reasons", sum(n for _, n in rest))]
-    chart = _bar_chart(
+    chart = bar_chart(
         [r for r, _ in ranked], [float(n) for _, n in ranked], width=1080, label_w=620
     )
     note = f"{len(unmatched)} people; counts shown as N, details after ':' in the table below"
-    return _figure(caption, chart, note, wide=True)
+    return figure(caption, chart, note, wide=True)
 
 
 def _group_sizes(tables: Mapping[str, pd.DataFrame]) -> str:
@@ -282,11 +336,11 @@ def _group_sizes(tables: Mapping[str, pd.DataFrame]) -> str:
         keys = [c for c in ("round", "group") if c in members]
         sizes = [int(n) for n in members.groupby(keys, sort=True).size().tolist()]
     else:
-        return _figure("Group sizes", None)
+        return figure("Group sizes", None)
     counts = Counter(sizes)
     values = list(range(min(sizes), max(sizes) + 1)) if sizes else []
-    chart = _column_chart([str(v) for v in values], [counts[v] for v in values], "members")
-    return _figure("Group sizes", chart, f"{len(sizes)} groups")
+    chart = column_chart([str(v) for v in values], [counts[v] for v in values], "members")
+    return figure("Group sizes", chart, f"{len(sizes)} groups")
 
 
 # ------------------------------------------------------------------------- tables
@@ -302,7 +356,7 @@ def _sorted(name: str, frame: pd.DataFrame) -> pd.DataFrame:
         return frame
 
 
-def _html_table(frame: pd.DataFrame, *, note_column: str | None = "explanation") -> str:
+def html_table(frame: pd.DataFrame, *, note_column: str | None = "explanation") -> str:
     """Rows as an HTML table; ``note_column`` is shown as a full-width line under each row."""
     shown = frame.head(MAX_ROWS)
     notes = shown[note_column].tolist() if note_column in shown.columns else None
@@ -346,7 +400,7 @@ def _table_section(name: str, frame: pd.DataFrame) -> str:
     if frame.empty:
         text = "Everyone was matched." if name == "unmatched" else "No rows."
         return f'<section>{head}<p class="empty">{_e(text)}</p></section>'
-    return f"<section>{head}{_html_table(_sorted(name, frame))}</section>"
+    return f"<section>{head}{html_table(_sorted(name, frame))}</section>"
 
 
 # ------------------------------------------------------------------------ header
@@ -412,7 +466,7 @@ def _rounds(summary: Mapping[str, Any]) -> str:
     frame = pd.DataFrame(list(rounds))
     first = [c for c in _ROUND_COLUMNS if c in frame.columns]
     frame = frame[first + sorted(c for c in frame.columns if c not in first)]
-    return f"<section><h2>Rounds</h2>{_html_table(frame, note_column=None)}</section>"
+    return f"<section><h2>Rounds</h2>{html_table(frame, note_column=None)}</section>"
 
 
 def _run_details(summary: Mapping[str, Any]) -> str:
@@ -448,17 +502,28 @@ def render_report(tables: Mapping[str, pd.DataFrame], summary: Mapping[str, Any]
     version = _display(summary.get("version"))
     made_by = f"buddymatch {version}" if version else "buddymatch"
     scheme = _display(summary.get("scheme"))
+    body = (
+        f"{_header(summary)}"
+        f'<h2>Overview</h2><div class="charts">{"".join(figures)}</div>'
+        f"{_rounds(summary)}{sections}{_run_details(summary)}"
+        f"<footer>Made by {_e(made_by)}. The results folder holds every row "
+        "as CSV/XLSX and summary.json.</footer>"
+    )
+    return html_page(f"buddymatch report — {scheme}", body)
+
+
+def html_page(title: str, body: str) -> str:
+    """A whole self-contained page: the report's style, a CSP that fetches nothing.
+
+    ``body`` is trusted HTML (built with the helpers here); ``title`` is escaped.
+    """
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta http-equiv="Content-Security-Policy" '
         "content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>buddymatch report — {_e(scheme)}</title><style>{_CSS}</style></head>"
-        f"<body><main>{_header(summary)}"
-        f'<h2>Overview</h2><div class="charts">{"".join(figures)}</div>'
-        f"{_rounds(summary)}{sections}{_run_details(summary)}"
-        f"<footer>Made by {_e(made_by)}. The results folder holds every row "
-        "as CSV/XLSX and summary.json.</footer></main></body></html>\n"
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head>"
+        f"<body><main>{body}</main></body></html>\n"
     )
 
 
@@ -483,4 +548,14 @@ def write_report(out_dir: str | Path, path: str | Path, *, force: bool = False) 
     return target
 
 
-__all__ = ["MAX_ROWS", "render_report", "write_report"]
+__all__ = [
+    "MAX_ROWS",
+    "bar_chart",
+    "column_chart",
+    "figure",
+    "html_page",
+    "html_table",
+    "render_report",
+    "scatter_chart",
+    "write_report",
+]

@@ -61,8 +61,8 @@ def valid_inputs(tmp_path: Path) -> tuple[Path, Path]:
 
 @pytest.fixture
 def workdir(tmp_path: Path) -> Iterator[Path]:
-    """A temporary copy of sample_data/ and constraints/, made the working folder."""
-    for folder in ("sample_data", "constraints"):
+    """A temporary copy of sample_data/, constraints/ and examples/, made the working folder."""
+    for folder in ("sample_data", "constraints", "examples"):
         shutil.copytree(ROOT / folder, tmp_path / folder)
     old = Path.cwd()
     os.chdir(tmp_path)
@@ -70,3 +70,15 @@ def workdir(tmp_path: Path) -> Iterator[Path]:
         yield tmp_path
     finally:
         os.chdir(old)
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler() -> Iterator[str]:
+    """The address of one LocalCluster (2 worker processes) shared by the batch tests.
+
+    Started on first use only, closed at the end of the session (per xdist worker).
+    """
+    from buddymatch.batch import local_cluster
+
+    with local_cluster(2) as cluster:
+        yield str(cluster.scheduler_address)

@@ -60,10 +60,13 @@ def record(out: Path, spec: RunSpec, row: Mapping[str, Any]) -> None:
     write_json(out / STATE / f"{spec.name}.json", {"key": spec.key, "row": dict(row)})
 
 
+def timed(row: Mapping[str, Any], timings: bool) -> dict[str, Any]:
+    """The row as written: ``runtime_s`` only when timings were asked for."""
+    return {**row, "runtime_s": row.get("runtime_s") if timings else None}
+
+
 def write_batch_csv(out: Path, rows: Iterable[Mapping[str, Any]], *, timings: bool) -> Path:
-    frame = pd.DataFrame([dict(r) for r in rows], columns=list(COLUMNS))
-    if not timings:
-        frame["runtime_s"] = None
+    frame = pd.DataFrame([timed(r, timings) for r in rows], columns=list(COLUMNS))
     frame = frame.astype(object).where(frame.notna(), None)
     target = out / BATCH_CSV
     write_csv(target, frame)

@@ -300,6 +300,9 @@ def _referenced_files(scheme: Path) -> list[Path]:
 
 
 def _write(target: Path, data: bytes) -> None:
+    """Write atomically; a file that already holds these bytes is left alone (--resume)."""
+    if target.is_file() and target.read_bytes() == data:
+        return
     with os_errors(f'Cannot write "{target}"'):
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(target, data)

@@ -73,7 +73,8 @@ def run_batch(
     if progress is not None:
         progress("start", {"total": len(plan.runs) + len(plan.failures), "done": len(rows)})
     if pending:
-        rows.update(_execute(pending, target, workers, scheduler, progress, report))
+        ran = _execute(pending, target, (workers, scheduler, timings), progress, report)
+        rows.update(ran)
     for failure in plan.failures:
         row = {**base_row(_failure_spec(failure)), "status": FAILED, "error": failure.error}
         rows[failure.name] = row
@@ -99,15 +100,17 @@ def _reuse(plan: Plan, out: Path, report: BatchReport) -> dict[str, dict[str, An
 def _execute(
     specs: list[RunSpec],
     out: Path,
-    workers: int | None,
-    scheduler: str | None,
+    how: tuple[int | None, str | None, bool],
     progress: Progress | None,
     report: BatchReport,
 ) -> dict[str, dict[str, Any]]:
+    """Run ``specs`` on the cluster ``how = (workers, scheduler, timings)`` asks for."""
+    workers, scheduler, timings = how
     by_name = {s.name: s for s in specs}
     rows: dict[str, dict[str, Any]] = {}
 
     def done(row: dict[str, Any]) -> None:
+        row = outputs.timed(row, timings)
         rows[row["run"]] = row
         report.executed.append(row["run"])
         outputs.record(out, by_name[row["run"]], row)

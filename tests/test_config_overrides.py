@@ -43,7 +43,7 @@ def test_override_sets_nested_values_and_leaves_the_input_alone() -> None:
     before = copy.deepcopy(BASE)
     data = apply_override(BASE, "rules[1].gap.max", 4)
     assert data["rules"][1] == {"gap": {"attribute": "band", "min": 1, "max": 4}}
-    assert BASE == before
+    assert before == BASE
     assert validate_scheme(data).rules[1].max == 4  # type: ignore[union-attr]
 
 

@@ -3,8 +3,9 @@
 Console examples are lines starting with ``$ buddymatch `` inside ```console blocks
 (``buddymatch serve`` and the ``curl`` examples of the HTTP API run against a live
 server in ``tests/web/test_docs_web.py``);
-each docs page runs its examples in order in a fresh copy of ``sample_data/`` and
-``constraints/`` (so a page may ``match`` first and ``explain`` the result after).
+each docs page runs its examples in order in a fresh copy of ``sample_data/``,
+``constraints/`` and ``examples/`` (so a page may ``match`` first and ``explain`` the
+result after).
 A trailing ``# exit N`` marks a deliberate error example and is asserted.  A fenced
 block right after ``<!-- file: PATH -->`` is written to PATH before the examples run
 (a page can show a scheme file and then use it).
@@ -101,11 +102,16 @@ def test_parser_finds_examples_and_exit_markers() -> None:
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if commands(parse(p))], ids=lambda p: p.name)
-def test_console_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for folder in ("sample_data", "constraints"):
+def test_console_examples_run(
+    page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    for folder in ("sample_data", "constraints", "examples"):
         shutil.copytree(ROOT / folder, tmp_path / folder)
     monkeypatch.chdir(tmp_path)
     parsed = parse(page)
+    if any(line.startswith("buddymatch batch") for line, _, _ in commands(parsed)):
+        # batches run on the session's LocalCluster (the variable the CLI also reads)
+        monkeypatch.setenv("BUDDYMATCH_SCHEDULER", request.getfixturevalue("dask_scheduler"))
     for block in parsed.blocks:
         if block.file is not None:
             target = tmp_path / block.file

@@ -1,9 +1,11 @@
-"""Every example runs: each file in constraints/ and sample_data/ and the Makefile's
-demo recipe, through the real CLI (the README's commands run in tests/test_docs.py).
+"""Every example runs: each file in constraints/, sample_data/ and examples/ and the
+Makefile's demo recipe, through the real CLI (the README's commands run in
+tests/test_docs.py).
 
 A scheme file goes with the profiles its usage comment names
 (``#   buddymatch match sample_data/FILE -c constraints/...``); every sample file is
-validated against the schemes made for it, or the mentoring scheme."""
+validated against the schemes made for it, or the mentoring scheme.  Every batch
+manifest in examples/ runs on a real Dask LocalCluster."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from buddymatch.config import load_scheme
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMES = sorted(p.name for p in (ROOT / "constraints").iterdir() if p.suffix in (".yaml", ".toml"))
+MANIFESTS = sorted(p.name for p in (ROOT / "examples").iterdir() if p.suffix == ".yaml")
 FEEDBACK = sorted(p.name for p in (ROOT / "sample_data").glob("feedback*.csv"))
 PROFILES = sorted(
     p.name
@@ -129,3 +132,14 @@ def test_every_feedback_file_applies_to_a_match_and_a_rematch(workdir: Path, fee
     code, out, err = run(later)
     assert code == 0, err
     assert "kept" in out and (workdir / "out" / "2" / "changes.csv").exists()
+
+
+def test_examples_folder_holds_only_batch_manifests() -> None:
+    assert MANIFESTS and sorted(p.name for p in (ROOT / "examples").iterdir()) == MANIFESTS
+
+
+@pytest.mark.parametrize("name", MANIFESTS)
+def test_every_batch_manifest_runs(workdir: Path, dask_scheduler: str, name: str) -> None:
+    code, out, err = run(["batch", f"examples/{name}", "-o", "out", "--scheduler", dask_scheduler])
+    assert code == 0, err
+    assert " 0 failed; one row each in out/batch.csv." in out

@@ -105,7 +105,7 @@ def load_manifest(path: str | Path) -> Manifest:
         runs = []
     entries = [_entry(i, run, defaults, path, issues) for i, run in enumerate(runs)]
     found = [e for e in entries if e is not None]
-    _check_names(found, label, issues)
+    _check_names(runs, label, issues)
     if issues:
         raise ConfigError(issues=_unique(issues))
     return Manifest(path, tuple(found))
@@ -336,15 +336,18 @@ _VALUE_CHECKS: dict[str, Callable[[Any, Path], Problem]] = {
 }
 
 
-def _check_names(entries: list[Entry], label: str, issues: list[Issue]) -> None:
+def _check_names(runs: list[Any], label: str, issues: list[Issue]) -> None:
+    """Each run name once (checked on every run, valid or not, so all are reported)."""
     seen: dict[str, int] = {}
-    for e in entries:
-        if e.name in seen:
-            message = f'run name "{e.name}" is also used by runs[{seen[e.name]}]'
-            issues.append(
-                _issue(label, f"runs[{e.index}].name", message, "give each run its own name")
-            )
-        seen.setdefault(e.name, e.index)
+    for i, run in enumerate(runs):
+        name = run.get("name") if isinstance(run, dict) else None
+        if not isinstance(name, str):
+            continue
+        if name in seen:
+            message = f'run name "{name}" is also used by runs[{seen[name]}]'
+            fix = "give each run its own name"
+            issues.append(_issue(label, f"runs[{i}].name", message, fix))
+        seen.setdefault(name, i)
 
 
 # --- helpers ------------------------------------------------------------------------

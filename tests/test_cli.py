@@ -141,3 +141,28 @@ def test_sample_command_writes_profiles_and_scheme(workdir: Path) -> None:
     ).exists()
     matched = run("match", "syn/profiles.csv", "-c", "syn/scheme.yaml", "-o", "syn-out")
     assert matched.exit_code == 0, matched.stderr
+
+
+def test_batch_takes_workers_or_a_scheduler_not_both(tmp_path: Path) -> None:
+    manifest = Path(__file__).resolve().parents[1] / "examples" / "regions.yaml"
+    args = ["batch", str(manifest), "-o", str(tmp_path / "out"), "--workers", "2"]
+    result = CliRunner().invoke(cli, [*args, "--scheduler", "tcp://127.0.0.1:1"])
+    assert result.exit_code == 2
+    assert result.stderr == "Error: give --workers (local processes) or --scheduler, not both\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_batch_progress_counts_runs_and_failures(monkeypatch: pytest.MonkeyPatch) -> None:
+    from buddymatch.cli import _batch_progress
+
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
+    progress = _batch_progress(quiet=False)
+    update = progress.__enter__()
+    assert update is not None
+    update("start", {"total": 3, "done": 1})
+    update("run", {"status": "optimal"})
+    update("run", {"status": "failed"})
+    task = progress._bar.tasks[0]
+    assert (task.completed, task.total, task.fields["failed"]) == (3, 3, 1)
+    progress.__exit__(None, None, None)
+    assert _batch_progress(quiet=True).__enter__() is None

@@ -240,3 +240,24 @@ def test_write_report_refuses_to_overwrite_unless_forced(tmp_path: Path) -> None
         write_report(tmp_path / "out", tmp_path / "out", force=True)
     with pytest.raises(InputError, match="does not exist"):
         write_report(tmp_path / "missing", tmp_path / "r2.html")
+
+
+def test_scatter_chart_places_every_point_inside_its_axes() -> None:
+    points = [(141.0, 71.19, "max=3, weight=5"), (144.0, 80.39, "<b>max=4</b>"), (140.0, 73.3, "c")]
+    svg = report.scatter_chart(points, "people matched", "mean score")
+    circles = [
+        (float(x), float(y)) for x, y in re.findall(r'<circle cx="([0-9.]+)" cy="([0-9.]+)"', svg)
+    ]
+    assert len(circles) == 3
+    assert all(56 <= x <= 504 and 14 <= y <= 254 for x, y in circles)  # the plot area
+    assert circles[1][0] > circles[0][0] > circles[2][0]  # more matched: further right
+    assert circles[1][1] < circles[2][1] < circles[0][1]  # higher score: further up
+    assert "<b>" not in svg and "&lt;b&gt;max=4&lt;/b&gt;" in svg
+    single = report.scatter_chart([(5.0, 5.0, "only")], "x", "y")  # one point: still an axis
+    assert single.count("<circle") == 1
+
+
+def test_html_page_is_the_reports_self_contained_shell() -> None:
+    page = report.html_page("a <title>", "<p>body</p>")
+    assert page.startswith("<!DOCTYPE html>") and "<title>a &lt;title&gt;</title>" in page
+    assert "default-src 'none'" in page and "<p>body</p>" in page

@@ -636,6 +636,11 @@ def batch(
     """
     from .batch import run_batch
 
+    if workers is not None and scheduler is not None:
+        source = click.get_current_context().get_parameter_source("scheduler")
+        if source != click.core.ParameterSource.ENVIRONMENT:
+            raise ConfigError("give --workers (local processes) or --scheduler, not both")
+        scheduler = None  # --workers on the command line wins over BUDDYMATCH_SCHEDULER
     with _batch_progress(quiet) as progress:
         report = run_batch(
             manifest,

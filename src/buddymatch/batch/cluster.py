@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -121,8 +122,9 @@ def run_all(client: Any, specs: Sequence[RunSpec], done: Callable[[dict[str, Any
     """Submit every run; call ``done(row)`` as each finishes, in completion order."""
     from dask.distributed import as_completed
 
+    batch = secrets.token_hex(4)  # a new key each batch: never an earlier batch's result
     futures = {
-        client.submit(execute_run, spec, key=f"buddymatch-{spec.name}-{spec.key}", pure=False): spec
+        client.submit(execute_run, spec, key=f"buddymatch-{spec.name}-{batch}", pure=False): spec
         for spec in specs
     }
     for future in as_completed(futures):

@@ -8,6 +8,7 @@ and sweep.html are written last, from rows put back in manifest order.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from . import outputs
-from .cluster import client_for, run_all
-from .manifest import load_manifest
+from .cluster import ClusterError, client_for, run_all
+from .manifest import Manifest, load_manifest
 from .plan import Plan, RunSpec, plan_runs
 from .sweep import write_sweep_report
 from .worker import FAILED, base_row
@@ -65,23 +66,48 @@ def run_batch(
     started = time.perf_counter()
     parsed = load_manifest(manifest)
     target = Path(out).resolve()
+    fresh = not target.exists() or not any(target.iterdir())
     outputs.guard(target, resume=resume, force=force)
-    plan = plan_runs(parsed, target)
-    report = BatchReport(Path(out))
+    try:
+        return _run(
+            parsed,
+            plan_runs(parsed, target),
+            target,
+            (workers, scheduler, timings),
+            progress,
+            resume,
+            started,
+        )
+    except ClusterError:
+        if fresh:  # nothing ran: leave no half-made output folder behind
+            shutil.rmtree(target, ignore_errors=True)
+        raise
+
+
+def _run(
+    parsed: Manifest,
+    plan: Plan,
+    target: Path,
+    how: tuple[int | None, str | None, bool],
+    progress: Progress | None,
+    resume: bool,
+    started: float,
+) -> BatchReport:
+    """Run the planned runs not reusable, then write batch.csv and sweep.html."""
+    report = BatchReport(target)
     rows = _reuse(plan, target, report) if resume else {}
     pending = [s for s in plan.runs if s.name not in rows]
     if progress is not None:
         progress("start", {"total": len(plan.runs) + len(plan.failures), "done": len(rows)})
     if pending:
-        ran = _execute(pending, target, (workers, scheduler, timings), progress, report)
-        rows.update(ran)
+        rows.update(_execute(pending, target, how, progress, report))
     for failure in plan.failures:
         row = {**base_row(_failure_spec(failure)), "status": FAILED, "error": failure.error}
         rows[failure.name] = row
         if progress is not None:
             progress("run", row)
     report.rows = [rows[n] for n in plan.order]
-    outputs.write_batch_csv(target, report.rows, timings=timings)
+    outputs.write_batch_csv(target, report.rows, timings=how[2])
     report.sweep_report = write_sweep_report(target, parsed, plan, rows)
     report.seconds = time.perf_counter() - started
     return report

@@ -221,9 +221,20 @@ def _ticks(low: float, high: float) -> tuple[float, float, list[float]]:
     return start, stop, [start + k * step for k in range(count + 1)]
 
 
-def scatter_chart(points: Sequence[tuple[float, float, str]], x_title: str, y_title: str) -> str:
-    """Labelled points (x, y, label) on two value axes: a trade-off between two measures."""
-    width, height, left, right, top, bottom = 520, 300, 56, 16, 14, 46
+def scatter_chart(
+    points: Sequence[tuple[float, float, str]],
+    x_title: str,
+    y_title: str,
+    *,
+    width: int = 520,
+    height: int = 300,
+) -> str:
+    """Labelled points (x, y, label) on two value axes: a trade-off between two measures.
+
+    Labels go right of their point (left of it in the right part of the plot) and
+    are moved down past labels already placed, so close points stay readable.
+    """
+    left, right, top, bottom = 56, 16, 14, 46
     plot_w, plot_h = width - left - right, height - top - bottom
     x0, x1, xt = _ticks(min(p[0] for p in points), max(p[0] for p in points))
     y0, y1, yt = _ticks(min(p[1] for p in points), max(p[1] for p in points))
@@ -246,12 +257,19 @@ def scatter_chart(points: Sequence[tuple[float, float, str]], x_title: str, y_ti
             f'<text x="{_f(sx(x))}" y="{top + plot_h + 15}" text-anchor="middle" '
             f'font-size="11" fill="{_MUTED}">{_e(_number(x))}</text>'
         )
-    for x, y, label in points:
+    placed: list[tuple[float, float]] = []
+    for x, y, label in sorted(points, key=lambda p: (-p[1], p[0], p[2])):
+        px, py = sx(x), sy(y)
+        flip = px > left + plot_w * 0.6
+        lx, ly = (px - 8, py + 4) if flip else (px + 8, py + 4)
+        while any(abs(ly - oy) < 12 and abs(lx - ox) < 140 for ox, oy in placed):
+            ly += 12
+        placed.append((lx, ly))
+        anchor = ' text-anchor="end"' if flip else ""
         parts.append(
-            f'<circle cx="{_f(sx(x))}" cy="{_f(sy(y))}" r="5" fill="{_ACCENT}">'
+            f'<circle cx="{_f(px)}" cy="{_f(py)}" r="4.5" fill="{_ACCENT}">'
             f"<title>{_e(label)}: {_e(_number(x))}, {_e(_number(y))}</title></circle>"
-            f'<text x="{_f(sx(x) + 7)}" y="{_f(sy(y) - 6)}" font-size="10.5">'
-            f"{_e(_clip(label, 24))}</text>"
+            f'<text x="{_f(lx)}" y="{_f(ly)}" font-size="11"{anchor}>{_e(_clip(label, 32))}</text>'
         )
     parts.append(
         f'<text x="{left + plot_w / 2:.1f}" y="{height - 8}" text-anchor="middle" '

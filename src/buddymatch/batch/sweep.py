@@ -85,7 +85,9 @@ def _section(entry: Entry, rows: list[Mapping[str, Any]], plan: Plan) -> str:
         figures = [
             figure(
                 "Matched people against mean score",
-                scatter_chart(points, "people matched", "mean score (0–100)"),
+                scatter_chart(
+                    points, "people matched", "mean score (0–100)", width=1080, height=380
+                ),
                 "one point per setting: up is better fit, right is more people matched",
                 wide=True,
             ),

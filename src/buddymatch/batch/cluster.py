@@ -53,7 +53,7 @@ def local_cluster(workers: int | None = None) -> Iterator[Any]:
             dashboard_address=None,  # no dashboard; its health endpoint on any free port:
             scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             silence_logs=logging.ERROR,
-            env={**ONE_THREAD, **_numba_cache()},
+            env=ONE_THREAD,  # numba's kernel cache is found by the library itself
         )
         try:
             yield cluster
@@ -111,11 +111,6 @@ def check_versions(client: Any) -> None:
 
 def _version() -> str:
     return buddymatch.__version__
-
-
-def _numba_cache() -> dict[str, str]:
-    cache = os.environ.get("NUMBA_CACHE_DIR")
-    return {"NUMBA_CACHE_DIR": cache} if cache else {}
 
 
 def run_all(client: Any, specs: Sequence[RunSpec], done: Callable[[dict[str, Any]], None]) -> None:

@@ -164,7 +164,7 @@ def _pycon(page: Path) -> str:
 @pytest.mark.parametrize("page", [p for p in PAGES if _pycon(p)], ids=lambda p: p.name)
 def test_python_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The Python sessions shown in the docs are real, output included (doctest)."""
-    for folder in ("sample_data", "constraints"):
+    for folder in ("sample_data", "constraints", "examples"):
         shutil.copytree(ROOT / folder, tmp_path / folder)
     monkeypatch.chdir(tmp_path)
     flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE

@@ -12,7 +12,8 @@ group with more facilitators than groups.)
 Measured side by side in one process, each on a fresh LocalCluster warmed up
 first (imports and numba kernels loaded on every worker):
 
-* speed-up: the same 200-run manifest with 2 worker processes and with 1;
+* speed-up: the same 200-run manifest with 1 and 2 worker processes, in the
+  order 1, 2, 1, 2, the best time of each kept;
 * overhead per run: 200 trivially small runs (12 people each) through a
   1-worker batch, against calling the worker's own function (match, write the
   folder, make the row) directly in a loop; the difference per run is what the
@@ -96,9 +97,15 @@ def run(quick: bool) -> str:
     load_before = os.getloadavg()[0]
     big = _inputs(count, size, "intakes")
     tiny = _inputs(count, 12, "tiny")
-    start1, one, rows1 = _batch(big, 1)
-    start2, two, rows2 = _batch(big, 2)
+    # 1, 2, 1, 2 workers: the best of two for each, so a burst of load from other
+    # jobs on the shared machine does not decide the ratio
+    timed: dict[int, list[tuple[float, float, list[dict]]]] = {1: [], 2: []}
+    for _ in range(2):
+        for workers in (1, 2):
+            timed[workers].append(_batch(big, workers))
+    (start1, one, rows1), (start2, two, rows2) = (min(timed[w], key=lambda t: t[1]) for w in (1, 2))
     assert [r["matched"] for r in rows1] == [r["matched"] for r in rows2]
+    tries = {w: " / ".join(f"{t[1]:.1f}" for t in timed[w]) for w in (1, 2)}
     direct = _direct(tiny)
     _, tiny_batch, _ = _batch(tiny, 1)
     load_after = os.getloadavg()[0]
@@ -114,10 +121,10 @@ def run(quick: bool) -> str:
             "processes; 2 shared cores. Load average (1 min) "
             f"{load_before:.2f} before, {load_after:.2f} after.",
             "",
-            "| workers | cluster start-up s | batch s | runs/s | speed-up |",
+            "| workers | cluster start-up s | batch s (best of two: both) | runs/s | speed-up |",
             "|---|---|---|---|---|",
-            f"| 1 | {start1:.1f} | {one:.1f} | {count / one:.2f} | 1.00× |",
-            f"| 2 | {start2:.1f} | {two:.1f} | {count / two:.2f} | {one / two:.2f}× |",
+            f"| 1 | {start1:.1f} | {one:.1f} ({tries[1]}) | {count / one:.2f} | 1.00× |",
+            f"| 2 | {start2:.1f} | {two:.1f} ({tries[2]}) | {count / two:.2f} | {one / two:.2f}× |",
             "",
             f"Mean run (match + write, measured on the worker): {per_run:.3f} s. Same rows with "
             "1 and 2 workers (checked).",

@@ -73,7 +73,7 @@ def test_problems_in_two_profile_files_reported_together(
         f"answers — {role_fix}",
         f'Error: b.csv row 3, column "I want to be a": role is not one of the scheme\'s role '
         f"answers — {role_fix}",
-        f'Error: a.csv row 2, column "Band": "Band X" is not on the scale (Band 5 … Band 9) '
+        f'Error: a.csv row 2, column "Band": the value is not on the scale (Band 5 … Band 9) '
         f"— use one of: {scale}",
     ]
 

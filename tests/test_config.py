@@ -192,15 +192,15 @@ def test_read_scheme_file_missing_folder_and_large(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     for path, line in [
-        (Path("nope.yaml"), "nope.yaml: file not found — check the path"),
-        (Path("."), ".: is a folder, not a scheme file"),
+        (Path("nope.yaml"), "nope.yaml: file not found — check the folder and file name"),
+        (Path("."), ".: is a folder, not a file — give a .yaml, .yml or .toml file"),
     ]:
         with pytest.raises(ConfigError) as info:
             read_scheme_file(path)
         assert info.value.lines == [line]
     big = Path("big.yaml")
     big.write_text("#" * (1024 * 1024 + 1))
-    with pytest.raises(ConfigError, match="larger than 1 MiB"):
+    with pytest.raises(ConfigError, match=r"scheme file is 1\.0 MB, over the limit of 1\.0 MB"):
         read_scheme_file(big)
 
 

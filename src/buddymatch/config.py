@@ -2,8 +2,9 @@
 
 Every problem is collected and reported at once, each with its key path
 (``rules[1].gap.max``) and, for a misspelt key or value, the closest valid one.
-YAML is parsed with ``yaml.safe_load`` only: tags such as ``!!python/object``
-are rejected, never executed.
+YAML is parsed by a strict ``yaml.SafeLoader`` (:mod:`buddymatch.io.structured`):
+tags such as ``!!python/object`` are rejected, never executed; repeated keys,
+alias bombs and deep nesting are errors.
 """
 
 from __future__ import annotations
@@ -13,22 +14,17 @@ import difflib
 import hashlib
 import json
 import re
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import ConfigError, Issue
-from .model import Criterion, Rule, Scheme, criterion_name
+from .io.files import read_regular
+from .io.structured import StructureError, load_toml, load_yaml
+from .model import Criterion, Rule, Scheme, criterion_name, text_key
 from .schemes import all_objectives, get_scheme, scheme_names
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 MAX_SCHEME_BYTES = 1024 * 1024
 
@@ -66,62 +62,29 @@ def load_scheme(source: str | Path | Mapping[str, Any]) -> tuple[Scheme, Path | 
 
 
 def read_scheme_file(path: Path) -> dict[str, Any]:
+    """The plain data of a YAML or TOML scheme file, parsed strictly and within bounds.
+
+    Only a regular file of at most 1 MiB is read (a FIFO or device is refused before
+    it is opened); keys given twice, alias bombs, recursive anchors and deep nesting
+    are errors (see :mod:`buddymatch.io.structured`).  Raises one ConfigError.
+    """
     label = str(path)
-    if not path.exists():
-        raise ConfigError(issues=[Issue("file not found", file=label, fix="check the path")])
-    if path.is_dir():
-        raise ConfigError(issues=[Issue("is a folder, not a scheme file", file=label)])
-    if path.stat().st_size > MAX_SCHEME_BYTES:
-        raise ConfigError(
-            issues=[
-                Issue("scheme file is larger than 1 MiB", file=label, fix="is it the right file?")
-            ]
-        )
-    raw = path.read_bytes()
+    suffix = path.suffix.lower()
+    raw = read_regular(
+        path,
+        label,
+        max_bytes=MAX_SCHEME_BYTES,
+        error=ConfigError,
+        what="scheme file",
+        fix="give a .yaml, .yml or .toml file",
+    )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ConfigError(
             issues=[Issue("is not UTF-8 text", file=label, fix="save the scheme file as UTF-8")]
         ) from None
-    suffix = path.suffix.lower()
-    if suffix == ".toml":
-        try:
-            data: Any = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(issues=[Issue(f"invalid TOML: {exc}", file=label)]) from None
-    elif suffix in (".yaml", ".yml"):
-        try:
-            data = yaml.safe_load(text)
-        except yaml.constructor.ConstructorError as exc:
-            mark = exc.problem_mark
-            line = f" (line {mark.line + 1})" if mark is not None else ""
-            raise ConfigError(
-                issues=[
-                    Issue(
-                        f"YAML tag not allowed{line}: {exc.problem}",
-                        file=label,
-                        fix="scheme files hold plain data only; remove the tag",
-                    )
-                ]
-            ) from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            problem = getattr(exc, "problem", None) or "syntax error"
-            raise ConfigError(
-                issues=[Issue(f"invalid YAML{line}: {problem}", file=label)]
-            ) from None
-    else:
-        raise ConfigError(
-            issues=[
-                Issue(
-                    f'unsupported scheme file type "{suffix or "(none)"}"',
-                    file=label,
-                    fix="use .yaml, .yml or .toml",
-                )
-            ]
-        )
+    data = _parse_scheme_text(text, suffix, label)
     if data is None:
         raise ConfigError(
             issues=[Issue("scheme file is empty", file=label, fix="see constraints/")]
@@ -133,6 +96,23 @@ def read_scheme_file(path: Path) -> dict[str, Any]:
             ]
         )
     return data
+
+
+def _parse_scheme_text(text: str, suffix: str, label: str) -> Any:
+    if suffix not in (".toml", ".yaml", ".yml"):
+        raise ConfigError(
+            issues=[
+                Issue(
+                    f'unsupported scheme file type "{suffix or "(none)"}"',
+                    file=label,
+                    fix="use .yaml, .yml or .toml",
+                )
+            ]
+        )
+    try:
+        return load_toml(text) if suffix == ".toml" else load_yaml(text)
+    except StructureError as exc:
+        raise ConfigError(issues=[Issue(exc.message, file=label, fix=exc.fix)]) from None
 
 
 def validate_scheme(data: Mapping[str, Any], *, label: str = "scheme") -> Scheme:
@@ -160,6 +140,7 @@ def validate_scheme(data: Mapping[str, Any], *, label: str = "scheme") -> Scheme
             if item is _SKIP[key]
         }
         issues += [i for i in _cross_check(scheme, label) if not _under(i, reported)]
+        issues += [i for i in _name_clashes(scheme, label) if not _under(i, reported)]
     if issues or scheme is None:
         raise ConfigError(issues=issues)
     return scheme
@@ -529,6 +510,96 @@ def _duplicate_name(crit: Any, path: str, seen: set[str], label: str) -> list[Is
         ]
     seen.add(name)
     return []
+
+
+# --- output column names ----------------------------------------------------------
+
+OUTPUT_COLUMNS = (
+    "round",
+    "mentor_id",
+    "mentee_id",
+    "member_a",
+    "member_b",
+    "member_c",
+    "score",
+    "locked",
+    "explanation",
+    "group",
+    "participant_id",
+    "role",
+    "reason",
+    "size",
+    "rules_met",
+)
+"""Fixed columns of the output tables; a criterion or carried column must not reuse one."""
+_CARRY_PREFIXES = {
+    "mentoring": ("mentor_", "mentee_"),
+    "peer": ("member_a_", "member_b_", "member_c_"),
+    "cohorts": (),  # groups.csv carries columns as they are: see _carry_clashes
+}
+
+
+def _name_clashes(scheme: Scheme, label: str) -> list[Issue]:
+    """Criterion names (given or derived) and carried columns that would overwrite a column.
+
+    Output tables are keyed by column name, so a criterion called ``score`` or
+    ``mentee_id`` would silently replace that column in matches.csv.
+    """
+    taken = {text_key(c): f'the output column "{c}"' for c in OUTPUT_COLUMNS}
+    for column in _carried_columns(scheme):
+        taken.setdefault(text_key(column), f'the carried column "{column}"')
+    for column in _rule_columns(scheme):
+        taken.setdefault(text_key(column), f'the rule column "{column}"')
+    issues = []
+    for i, crit in enumerate(scheme.criteria):
+        name = criterion_name(crit)
+        clash = taken.get(text_key(name))
+        if clash is not None:
+            path = f"criteria[{i}].{crit.kind}" + (".name" if crit.name else "")
+            fix = _free_name(f"{crit.kind}_{name}", taken)
+            issues.append(_key_issue(label, path, f'criterion name "{name}" is {clash}', fix))
+    return issues + _carry_clashes(scheme, label)
+
+
+def _carried_columns(scheme: Scheme) -> list[str]:
+    prefixes = _CARRY_PREFIXES[scheme.scheme]
+    return [p + c for c in scheme.participants.carry for p in prefixes]
+
+
+def _rule_columns(scheme: Scheme) -> list[str]:
+    """The composition-rule columns of group_summary.csv (cohorts)."""
+    out = []
+    for rule in scheme.rules:
+        if rule.kind in ("at_least", "at_most", "exactly"):
+            value = getattr(rule, "value", None)
+            attr = getattr(rule, "attribute", "")
+            out.append(f"{attr}={value}" if value is not None else f"max per {attr}")
+    return out
+
+
+def _carry_clashes(scheme: Scheme, label: str) -> list[Issue]:
+    """Cohorts: groups.csv holds carried columns beside the fixed ones and the attributes."""
+    if scheme.scheme != "cohorts":
+        return []
+    taken = {text_key(c) for c in ("round", "group", "participant_id")}
+    taken |= {text_key(a) for a in scheme.participants.attributes}
+    return [
+        _key_issue(
+            label,
+            f"participants.carry[{i}]",
+            f'"{column}" is also a column of groups.csv (a fixed column or an attribute name)',
+            "rename the attribute, or leave the column out of carry",
+        )
+        for i, column in enumerate(scheme.participants.carry)
+        if text_key(column) in taken
+    ]
+
+
+def _free_name(base: str, taken: Mapping[str, str]) -> str:
+    name, k = base, 2
+    while text_key(name) in taken:
+        name, k = f"{base}_{k}", k + 1
+    return f"give it another `name:`, e.g. {name}"
 
 
 # --- helpers -------------------------------------------------------------------------

@@ -8,8 +8,42 @@ ids the user supplied.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+_SHOWN_CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: object) -> str:
+    """``text`` safe to echo on a terminal or in a log: control and format characters escaped.
+
+    Why: headings, file names and scheme values come from the user's files; a
+    right-to-left override (U+202E), an ANSI escape or a newline echoed raw could
+    disguise a message or forge extra ``Error:`` lines.  Every such character
+    (Unicode categories Cc, Cf, Zl, Zp, surrogates, private and unassigned code
+    points) becomes a visible escape (``\\u202e``, ``\\n``), so the user can
+    still find it in the file.  Printable text, accents and non-Latin scripts
+    are unchanged.
+    """
+    out = str(text)
+    if out.isprintable():
+        return out
+    return "".join(_escape_char(ch) for ch in out)
+
+
+_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+
+
+def _escape_char(ch: str) -> str:
+    if ch in _SHOWN_CONTROLS:
+        return _SHOWN_CONTROLS[ch]
+    if unicodedata.category(ch) not in _HIDDEN:
+        return ch
+    code = ord(ch)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 @dataclass(frozen=True)
@@ -27,17 +61,20 @@ class Issue:
     fix: str | None = None
 
     def __str__(self) -> str:
+        """One line: ``file row N, column "X": message — fix``, with every part made printable."""
         where = []
         if self.file:
-            where.append(self.file)
+            where.append(printable(self.file))
         if self.row is not None:
             where.append(f"row {self.row}")
         head = " ".join(where)
         if self.column is not None:
-            head = f'{head}, column "{self.column}"' if head else f'column "{self.column}"'
-        text = f"{head}: {self.message}" if head else self.message
+            column = printable(self.column)
+            head = f'{head}, column "{column}"' if head else f'column "{column}"'
+        message = printable(self.message)
+        text = f"{head}: {message}" if head else message
         if self.fix:
-            text = f"{text} — {self.fix}"
+            text = f"{text} — {printable(self.fix)}"
         return text
 
 
@@ -72,7 +109,7 @@ class BuddymatchError(Exception):
         """The message split into the lines the CLI prints, one per problem."""
         if self.issues:
             return [str(i) for i in self.issues]
-        return str(self).splitlines() or [type(self).__name__]
+        return [printable(line) for line in str(self).splitlines()] or [type(self).__name__]
 
 
 class InputError(BuddymatchError):

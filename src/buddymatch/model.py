@@ -17,7 +17,23 @@ from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# Bounds on every number a scheme (or a command-line option) gives: finite, and small
+# enough that no sum, product or int64/float cast downstream can overflow.  They are
+# listed in docs/security.md; a value outside is an exit-2 error naming its key.
+MAX_COUNT = 1_000_000
+"""Capacities, wants, group sizes and counts, slots, cooldowns, group numbers."""
+MAX_WEIGHT = 1_000_000.0
+"""Criterion weights and the history penalty."""
+MAX_MAGNITUDE = 1e12
+"""Gap bounds, closeness targets and ranges, numeric attribute values."""
+MAX_SECONDS = 7 * 24 * 3600.0
+"""Solver time limits (a week)."""
+MAX_ITERATIONS = 1_000_000_000
+MAX_SEED = 2_000_000_000
+"""Seeds reach OR-Tools' 32-bit ``random_seed`` after adding the round number."""
+MAX_ROUNDS = 1000
 
 # Roles, as stored in Problem.role
 NO_ROLE, MENTOR, MENTEE, BOTH = -1, 0, 1, 2
@@ -46,8 +62,20 @@ def text_key(text: object) -> str:
     return " ".join(str(text).split()).casefold()
 
 
+def _repeated(values: tuple[str, ...]) -> str | None:
+    """The first value that repeats another once normalised (None if all differ)."""
+    seen: set[str] = set()
+    for value in values:
+        key = text_key(value)
+        if key in seen:
+            return value
+        seen.add(key)
+    return None
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: "inf", "nan" and 1e400 are errors, never silent infinities.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     attribute_fields: ClassVar[dict[str, AttributeKinds]] = {}
     """Fields naming attributes, with the attribute kinds each accepts (config checks them)."""
@@ -113,6 +141,17 @@ class AttributeSpec(_Strict):
             raise ValueError("names: true is for a categorical or multi column of names")
         return self
 
+    @field_validator("scale")
+    @classmethod
+    def _scale_once(cls, scale: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        twice = None if scale is None else _repeated(scale)
+        if twice is not None:
+            raise ValueError(
+                f'lists "{twice}" twice (case and spacing are ignored); '
+                "each value once, lowest first"
+            )
+        return scale
+
     @property
     def headings(self) -> dict[str, str]:
         """Label -> column heading of every column read (one column: label ``""``)."""
@@ -159,8 +198,8 @@ class CountSpec(_Strict):
     """A whole number per person read from a column, with a default for blanks."""
 
     column: str | None = None
-    default: int = Field(1, ge=0)
-    max: int = Field(100, ge=0)
+    default: int = Field(1, ge=0, le=MAX_COUNT)
+    max: int = Field(100, ge=0, le=MAX_COUNT)
 
 
 class ParticipantsSpec(_Strict):
@@ -173,6 +212,14 @@ class ParticipantsSpec(_Strict):
     wants: CountSpec = CountSpec()
     attributes: dict[str, AttributeSpec] = Field(default_factory=dict)
     carry: tuple[str, ...] = ()
+
+    @field_validator("carry")
+    @classmethod
+    def _carry_once(cls, carry: tuple[str, ...]) -> tuple[str, ...]:
+        twice = _repeated(carry)
+        if twice is not None:
+            raise ValueError(f'lists the column "{twice}" twice; list each column once')
+        return carry
 
 
 # --- rules (hard) -----------------------------------------------------------
@@ -206,8 +253,8 @@ class GapRule(_Strict):
 
     kind: Literal["gap"] = "gap"
     attribute: str
-    min: float | None = None
-    max: float | None = None
+    min: float | None = Field(None, ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)
+    max: float | None = Field(None, ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)
     attribute_fields: ClassVar[dict[str, AttributeKinds]] = {"attribute": ("ordinal", "numeric")}
 
     @model_validator(mode="after")
@@ -259,7 +306,7 @@ class CountRuleSpec(_Strict):
     kind: Literal["at_least", "at_most", "exactly"]
     attribute: str
     value: str | None = None
-    count: int = Field(ge=0)
+    count: int = Field(ge=0, le=MAX_COUNT)
     attribute_fields: ClassVar[dict[str, AttributeKinds]] = {"attribute": None}
 
     def semantic_issues(self) -> list[tuple[str, str]]:
@@ -312,7 +359,7 @@ class PlaceRule(_Strict):
     """Cohorts: fix people to groups (1-based group numbers)."""
 
     kind: Literal["place"] = "place"
-    members: dict[str, int]
+    members: dict[str, Annotated[int, Field(ge=-MAX_COUNT, le=MAX_COUNT)]]
 
 
 Rule = Annotated[
@@ -333,7 +380,7 @@ Rule = Annotated[
 
 
 class _Weighted(_Strict):
-    weight: float = Field(1.0, gt=0)
+    weight: float = Field(1.0, gt=0, le=MAX_WEIGHT)
     name: str | None = None
 
 
@@ -374,8 +421,8 @@ class ClosenessCriterion(_Weighted):
     kind: Literal["closeness"] = "closeness"
     attribute: str
     attribute_fields: ClassVar[dict[str, AttributeKinds]] = {"attribute": ("ordinal", "numeric")}
-    target: float = 0.0
-    range: float | None = Field(None, gt=0)
+    target: float = Field(0.0, ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)
+    range: float | None = Field(None, gt=0, le=MAX_MAGNITUDE)
 
 
 class AvailabilityCriterion(_Weighted):
@@ -384,7 +431,7 @@ class AvailabilityCriterion(_Weighted):
     kind: Literal["availability"] = "availability"
     attribute: str
     attribute_fields: ClassVar[dict[str, AttributeKinds]] = {"attribute": ("multi",)}
-    slots: int = Field(1, ge=1)
+    slots: int = Field(1, ge=1, le=MAX_COUNT)
 
 
 class PreferenceCriterion(_Weighted):
@@ -465,8 +512,8 @@ def criterion_name(criterion: Any) -> str:
 
 
 class SizeSpec(_Strict):
-    min: int = Field(ge=1)
-    max: int = Field(ge=1)
+    min: int = Field(ge=1, le=MAX_COUNT)
+    max: int = Field(ge=1, le=MAX_COUNT)
 
     @model_validator(mode="after")
     def _order(self) -> SizeSpec:
@@ -480,7 +527,7 @@ class GroupsSpec(_Strict):
     (sizes as equal as possible) or ``bounds: [[min, max], ...]`` (one per group)."""
 
     size: SizeSpec | None = None
-    count: int | None = Field(None, ge=1)
+    count: int | None = Field(None, ge=1, le=MAX_COUNT)
     bounds: tuple[SizeSpec, ...] | None = None
 
     @model_validator(mode="after")
@@ -501,8 +548,8 @@ class HistorySpec(_Strict):
     """
 
     file: str
-    cooldown: int = Field(1, ge=0)
-    penalty: float = Field(20.0, ge=0)
+    cooldown: int = Field(1, ge=0, le=MAX_COUNT)
+    penalty: float = Field(20.0, ge=0, le=MAX_WEIGHT)
 
 
 FEEDBACK_OUTCOMES = ("continuing", "ended", "did-not-work")
@@ -525,9 +572,9 @@ class FeedbackSpec(_Strict):
 
 
 class SolverSpec(_Strict):
-    time_limit: float | None = Field(None, gt=0)
-    iterations: int | None = Field(None, ge=1)
-    seed: int = 0
+    time_limit: float | None = Field(None, gt=0, le=MAX_SECONDS)
+    iterations: int | None = Field(None, ge=1, le=MAX_ITERATIONS)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
 
 
 class Scheme(_Strict):
@@ -545,9 +592,9 @@ class Scheme(_Strict):
     objective: str = "max-matched"
     min_score: float | None = Field(None, ge=0, le=100)
     groups: GroupsSpec | None = None
-    group_size: int | None = Field(None, ge=2)
+    group_size: int | None = Field(None, ge=2, le=MAX_COUNT)
     leftover: Literal["trio", "exclude"] = "trio"
-    rounds: int = Field(1, ge=1, le=1000)
+    rounds: int = Field(1, ge=1, le=MAX_ROUNDS)
     history: HistorySpec | None = None
     feedback: FeedbackSpec | None = None
     solver: SolverSpec = SolverSpec()

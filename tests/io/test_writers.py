@@ -436,9 +436,9 @@ def test_csv_write_read_write_is_byte_identical(frame: pd.DataFrame) -> None:
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.lists(CELL_TEXT, min_size=2, max_size=2), max_size=5))
 def test_text_tables_round_trip_cell_by_cell(rows: list[list[str]]) -> None:
-    """Arbitrary text comes back as written: neutralised cells keep their ``'``
-    (except in id columns), empty text comes back missing, canonical numbers and
-    bools come back typed."""
+    """Arbitrary text comes back as written (neutralising undone exactly, ids and
+    other text alike), empty text comes back missing, canonical numbers and bools
+    come back typed."""
     frame = pd.DataFrame(rows, columns=["a", "b_id"], dtype=object)
     with tempfile.TemporaryDirectory() as tmp:
         write_results(Path(tmp) / "out", {"t": frame}, {})
@@ -450,12 +450,12 @@ def test_text_tables_round_trip_cell_by_cell(rows: list[list[str]]) -> None:
         text, ident = back["a"].iloc[i], back["b_id"].iloc[i]
         if a == "":
             assert pd.isna(text)
-        else:  # _scalar unwraps numpy scalars; the text is already neutralised
+        else:  # _scalar unwraps numpy scalars and neutralises again
             assert writers._cell_text(writers._scalar(text)) == neutralise(a)
         if b == "":
             assert pd.isna(ident)
-        else:  # ids come back as given; only "'=x" itself is ambiguous and reads as "=x"
-            assert ident == (b[1:] if b[:1] == "'" and b[1:2] in DANGEROUS and b[1:2] else b)
+        else:  # ids come back as given, "'=x" included: neutralise is injective
+            assert ident == b
 
 
 XLSX_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=8)
@@ -468,7 +468,7 @@ def test_xlsx_text_round_trips(rows: list[tuple[str, int]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         write_results(Path(tmp) / "out", {"t": frame}, {}, fmt="xlsx")
         back = read_results(Path(tmp) / "out")[0]["t"]
-    expected = [neutralise(text) or None for text, _ in rows]
+    expected = [text or None for text, _ in rows]
     got = [None if pd.isna(v) else v for v in back["note"].astype(object)]
     assert got == expected
     assert back["n"].tolist() == [n for _, n in rows]
@@ -489,4 +489,4 @@ def test_ids_are_neutralised_on_disk_but_read_back_as_given(tmp_path: Path, fmt:
         assert on_disk.splitlines()[1:3] == ["'-17,'-17", "'+44 7700,'-17"]
     back = read_results(tmp_path / "out")[0]["unmatched"]
     assert back["participant_id"].tolist() == ["-17", "+44 7700", "=x", "007"]
-    assert back["note"].tolist() == ["'-17"] * 4
+    assert back["note"].tolist() == ["-17"] * 4  # text, not the number -17

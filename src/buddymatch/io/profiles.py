@@ -24,6 +24,7 @@ from ..errors import InputError, Issue
 from ..model import (
     BOTH,
     FEEDBACK_OUTCOMES,
+    MAX_MAGNITUDE,
     MENTEE,
     MENTOR,
     NO_ROLE,
@@ -40,6 +41,7 @@ from ..schemes import get_scheme
 from .names import NameIndex, encode_requests
 from .readers import Table, read_table
 from .slots import encode_slots, is_slot_attribute
+from .writers import unneutralise
 
 MAX_ISSUES_PER_COLUMN = 20
 
@@ -266,15 +268,46 @@ def _resolve_columns(
     for h in headers:
         by_key.setdefault(_key(h), h)
     out = {}
+    missing: list[str] = []
+    found_any = False
     for name, heading, required in _mapped_columns(scheme):
         found = heading if heading in headers else by_key.get(_key(heading))
         if found is None:
             if required and heading not in optional:
-                issues.add(_missing_column_issue(table.file, heading, headers))
+                missing.append(heading)
             out[name] = pd.Series([""] * len(table.frame), dtype=object)
         else:
+            found_any = True
             out[name] = table.frame[found].astype(str).reset_index(drop=True)
+    _report_missing(table.file, missing, headers, found_any=found_any, issues=issues)
     return pd.DataFrame(out, index=pd.RangeIndex(len(table.frame)))
+
+
+def _report_missing(
+    file: str, missing: list[str], headers: list[str], *, found_any: bool, issues: _Collector
+) -> None:
+    """One issue per missing column, or one for the whole file when none is there.
+
+    When no column of the scheme is found, row 1 is most likely data (names,
+    e-mails), so that message shows the expected headings, never the file's.
+    """
+    if missing and not found_any:
+        issues.add(_no_heading_row_issue(file, missing))
+        return
+    for heading in missing:
+        issues.add(_missing_column_issue(file, heading, headers))
+
+
+def _no_heading_row_issue(file: str, expected: list[str]) -> Issue:
+    """None of the scheme's columns is there: most likely row 1 is data, so it is not shown."""
+    shown = ", ".join(f'"{h}"' for h in expected[:6]) + (", ..." if len(expected) > 6 else "")
+    return Issue(
+        "none of the columns named in the scheme is in the heading row; "
+        "does the file start with a heading row?",
+        file=file,
+        row=1,
+        fix=f"row 1 must hold the headings the scheme names: {shown}",
+    )
 
 
 def _missing_column_issue(file: str, heading: str, headers: list[str]) -> Issue:
@@ -406,9 +439,11 @@ def _encode_attribute(  # type: ignore[no-untyped-def]
             text = text.map(lambda v: aliases.get(_key(v), v))
         blank = (text == "").to_numpy()
         num = pd.to_numeric(text.where(~blank, "nan"), errors="coerce").to_numpy(dtype=float)
-        bad = ~blank & ~np.isfinite(num)
-        for (f, r), v in zip(where(bad), text[bad], strict=True):
-            issues.add(Issue(f'"{_clip(v)}" is not a number', file=f, row=r, column=spec.column))
+        bad = ~blank & ~(np.abs(num) <= MAX_MAGNITUDE)  # nan, inf and 1e400 included
+        huge = np.isfinite(num[bad])
+        for (f, r), big in zip(where(bad), huge, strict=True):  # the cell is never quoted
+            what = f"is larger than {MAX_MAGNITUDE:,.0f} in size" if big else "is not a number"
+            issues.add(Issue(f"the value {what}", file=f, row=r, column=spec.column))
         return AttributeData(name, "numeric", np.where(bad, np.nan, num), ())
     # Normalise each distinct answer once, then expand to rows (a million rows
     # usually hold a few hundred distinct answers).
@@ -417,10 +452,10 @@ def _encode_attribute(  # type: ignore[no-untyped-def]
     if spec.kind == "ordinal":
         bad = once.bad[row_codes]
         shown = f"({spec.scale[0]} … {spec.scale[-1]})" if spec.scale else ""
-        for (f, r), v in zip(where(bad), once.display[row_codes[bad]], strict=True):
+        for f, r in where(bad):  # the cell itself is never quoted: it may be personal data
             issues.add(
                 Issue(
-                    f'"{_clip(v)}" is not on the scale {shown}',
+                    f"the value is not on the scale {shown}",
                     file=f,
                     row=r,
                     column=spec.shown_column,
@@ -574,6 +609,21 @@ def _resolve(base_dir: Path | None, file: str) -> Path:
     return p if p.is_absolute() or base_dir is None else base_dir / p
 
 
+_SIDE_EXPECTED = {
+    "forbid": "a heading row, then one pair per row in two id columns, e.g. person_a,person_b",
+    "lock": "a heading row, then one pair per row in two id columns, e.g. mentor_id,mentee_id "
+    "(mentoring) or member_a,member_b (peer)",
+    "pairwise": "a heading row, then id_a,id_b,value rows",
+    "history": "a heading row round,member_a,member_b[,member_c] "
+    "(a previous run's history.csv or matches.csv)",
+    "feedback": "a heading row mentor_id,mentee_id (or member_a,member_b),outcome[,rating]",
+}
+_NUMBER = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+)?")
+_HISTORY_IDS = ("mentor_id", "mentee_id", "member_a", "member_b", "member_c")
+MAX_ROUND = 1_000_000
+"""Highest round number a history file may hold."""
+
+
 def _read_pairs(rule, path: str, lookup: dict[str, int], base_dir, issues) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
     pairs: list[tuple[int, int]] = []
     for j, (a, b) in enumerate(rule.pairs):
@@ -582,19 +632,22 @@ def _read_pairs(rule, path: str, lookup: dict[str, int], base_dir, issues) -> li
             pairs.append((int(idx[0]), int(idx[1])))
     if rule.file is None:
         return pairs
-    table = _read_side_file(_resolve(base_dir, rule.file), issues)
+    table = _read_side_file(_resolve(base_dir, rule.file), issues, lookup, rule.kind, 2)
     if table is None:
         return pairs
-    if table.frame.shape[1] < 2:
-        issues.add(Issue("needs two id columns (one pair per row)", file=table.file))
-        return pairs
-    first, second = table.frame.columns[:2]
     # A conflict list outlives one intake: a forbidden pair with someone who is
     # not in these profiles can never be made anyway, so it is skipped.  A lock
     # must be honoured, so an unknown id there is an error.
-    strict = rule.kind == "lock"
+    return pairs + _file_pairs(table, rule.kind == "lock", lookup, issues)
+
+
+def _file_pairs(
+    table: Table, strict: bool, lookup: dict[str, int], issues: _Collector
+) -> list[tuple[int, int]]:
+    pairs: list[tuple[int, int]] = []
+    first, second = table.frame.columns[:2]
     for a, b, row in zip(table.frame[first], table.frame[second], table.rows, strict=True):
-        ia, ib = lookup.get(_key(a)), lookup.get(_key(b))
+        ia, ib = _side_id(a, lookup), _side_id(b, lookup)
         for value, index, col in ((a, ia, first), (b, ib, second)):
             blank = not str(value).strip()
             if index is None and (strict or blank):
@@ -608,23 +661,31 @@ def _read_pairs(rule, path: str, lookup: dict[str, int], base_dir, issues) -> li
     return pairs
 
 
+def _side_id(value: object, lookup: dict[str, int]) -> int | None:
+    """The participant an id cell of a side file names, matched on the raw id.
+
+    Files buddymatch wrote (history.csv, matches.csv) hold ids neutralised against
+    formula injection (``'+44…``); :func:`~buddymatch.io.writers.unneutralise` is
+    the exact inverse, so an id written by buddymatch always reads back as itself.
+    """
+    return lookup.get(_key(unneutralise(str(value).strip())))
+
+
 def _read_pairwise(file: str, n: int, lookup: dict[str, int], base_dir, issues) -> np.ndarray:  # type: ignore[no-untyped-def]
     """A symmetric (n, n) matrix from a CSV of ``id_a, id_b, value`` rows (missing pairs: 0)."""
     matrix = np.zeros((n, n), dtype=np.float64)
-    table = _read_side_file(_resolve(base_dir, file), issues)
+    table = _read_side_file(_resolve(base_dir, file), issues, lookup, "pairwise", 3)
     if table is None:
         return matrix
-    if table.frame.shape[1] < 3:
-        issues.add(Issue("needs three columns: id, id, value", file=table.file))
-        return matrix
     first, second, third = table.frame.columns[:3]
-    a = table.frame[first].map(lambda v: lookup.get(_key(v), -1)).to_numpy(dtype=np.int64)
-    b = table.frame[second].map(lambda v: lookup.get(_key(v), -1)).to_numpy(dtype=np.int64)
+    a = table.frame[first].map(lambda v: _side_id(v, lookup)).fillna(-1).to_numpy(np.int64)
+    b = table.frame[second].map(lambda v: _side_id(v, lookup)).fillna(-1).to_numpy(np.int64)
     value = pd.to_numeric(table.frame[third].str.strip(), errors="coerce").to_numpy(dtype=float)
-    for k in np.flatnonzero(~np.isfinite(value) | (value < 0)).tolist():
+    bad = ~((value >= 0) & (value <= MAX_MAGNITUDE))
+    for k in np.flatnonzero(bad).tolist():
         issues.add(
             Issue(
-                "value must be a number 0 or more",
+                f"value must be a number from 0 to {MAX_MAGNITUDE:g}",
                 file=table.file,
                 row=int(table.rows[k]),
                 column=str(third),
@@ -640,22 +701,55 @@ def _read_pairwise(file: str, n: int, lookup: dict[str, int], base_dir, issues) 
                     column=str(col),
                 )
             )
-    ok = (a >= 0) & (b >= 0) & np.isfinite(value) & (a != b)
+    ok = (a >= 0) & (b >= 0) & ~bad & (a != b)
     matrix[a[ok], b[ok]] = value[ok]
     matrix[b[ok], a[ok]] = value[ok]
     return matrix
 
 
-def _read_side_file(path: Path, issues: _Collector) -> Table | None:
-    """Read a forbid/lock/history file; one with headings and no rows is simply empty."""
+def _read_side_file(
+    path: Path, issues: _Collector, lookup: dict[str, int], what: str, width: int
+) -> Table | None:
+    """Read a forbid/lock/history/pairwise file with the profiles' reader; headings required.
+
+    Same limits, encodings and messages as profiles.  A file with headings and no
+    rows is an empty list.  A first row that holds ids or numbers is not a heading
+    row: without this check its first pair would silently become the headings.
+    """
     try:
-        return read_table(path)
+        table = read_table(path, allow_empty=True)
     except InputError as exc:
-        if all(i.message == "has headings but no rows of data" for i in exc.issues):
-            return None
         for issue in exc.issues:
             issues.add(issue)
         return None
+    if _headings_look_like_data(table, lookup):
+        issues.add(
+            Issue(
+                "has no heading row: row 1 holds ids or numbers, not headings",
+                file=table.file,
+                row=1,
+                fix=f"add a heading row; expected {_SIDE_EXPECTED[what]}",
+            )
+        )
+        return None
+    if table.frame.shape[1] < width:
+        issues.add(
+            Issue(
+                f"needs at least {width} columns",
+                file=table.file,
+                fix=f"expected {_SIDE_EXPECTED[what]}",
+            )
+        )
+        return None
+    return table
+
+
+def _headings_look_like_data(table: Table, lookup: dict[str, int]) -> bool:
+    for heading in table.frame.columns:
+        text = unneutralise(str(heading).strip())
+        if _key(text) in lookup or _NUMBER.fullmatch(text):
+            return True
+    return False
 
 
 def _ids_to_index(members, path: str, lookup: dict[str, int], issues, first: int = 1) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -674,14 +768,11 @@ def _read_history(scheme: Scheme, lookup: dict[str, int], base_dir, issues) -> H
     spec = scheme.history
     if spec is None:
         return History()
-    table = _read_side_file(_resolve(base_dir, spec.file), issues)
+    table = _read_side_file(_resolve(base_dir, spec.file), issues, lookup, "history", 1)
     if table is None:
         return History()
-    frame = table.frame
-    cols = {_key(c): c for c in frame.columns}
-    id_cols = [
-        cols[k] for k in ("mentor_id", "mentee_id", "member_a", "member_b", "member_c") if k in cols
-    ]
+    cols = {_key(c): c for c in table.frame.columns}
+    id_cols = [cols[k] for k in _HISTORY_IDS if k in cols]
     if "round" not in cols or len(id_cols) < 2:
         issues.add(
             Issue(
@@ -691,29 +782,51 @@ def _read_history(scheme: Scheme, lookup: dict[str, int], base_dir, issues) -> H
             )
         )
         return History()
-    rounds = pd.to_numeric(frame[cols["round"]], errors="coerce").to_numpy(dtype=float)
-    latest = np.nanmax(rounds) if np.isfinite(rounds).any() else 0
+    rounds = _history_rounds(table, cols["round"], issues)
+    latest = int(np.nanmax(rounds)) if np.isfinite(rounds).any() else 0
+    ids = pd.DataFrame(
+        {c: table.frame[c].astype(str).str.strip().map(unneutralise) for c in id_cols}
+    )
+    pairs, ago = _history_pairs(ids, rounds, latest, lookup)
+    # Kept as read (people who left included) so history.csv can carry it forward.
+    kept = pd.DataFrame({"round": table.frame[cols["round"]].str.strip()})
+    for k, c in enumerate(id_cols[:3]):
+        kept[("member_a", "member_b", "member_c")[k]] = ids[c]
+    return History(_pair_array(pairs), np.asarray(ago, dtype=np.int64), latest, kept)
+
+
+def _history_rounds(table: Table, column: str, issues: _Collector) -> np.ndarray:
+    """Round numbers as floats (nan where reported as not a whole number 1..MAX_ROUND)."""
+    rounds = pd.to_numeric(table.frame[column], errors="coerce").to_numpy(dtype=float)
+    bad = ~((rounds >= 1) & (rounds <= MAX_ROUND) & (rounds == np.floor(rounds)))
+    for k in np.flatnonzero(bad).tolist():
+        issues.add(
+            Issue(
+                f"round must be a whole number from 1 to {MAX_ROUND:,}",
+                file=table.file,
+                row=int(table.rows[k]),
+                column=column,
+            )
+        )
+    return np.where(bad, np.nan, rounds)
+
+
+def _history_pairs(
+    ids: pd.DataFrame, rounds: np.ndarray, latest: int, lookup: dict[str, int]
+) -> tuple[list[tuple[int, int]], list[int]]:
+    """Every pair of known people who shared a row, with how many rounds ago (1 = latest)."""
     pairs: list[tuple[int, int]] = []
     ago: list[int] = []
-    for k, row in enumerate(table.rows):
+    for k, row in enumerate(ids.itertuples(index=False)):
         if not np.isfinite(rounds[k]):
-            issues.add(
-                Issue("round is not a number", file=table.file, row=int(row), column=cols["round"])
-            )
             continue
-        members = [
-            lookup.get(_key(str(frame[c].iat[k]))) for c in id_cols if str(frame[c].iat[k]).strip()
-        ]
-        known = [m for m in members if m is not None]  # people who left are simply ignored
+        members = [lookup.get(_key(v)) for v in row if v]
+        known = sorted(m for m in members if m is not None)  # people who left are ignored
         for x in range(len(known)):
             for y in range(x + 1, len(known)):
-                pairs.append((min(known[x], known[y]), max(known[x], known[y])))
-                ago.append(int(latest - rounds[k]) + 1)
-    # Kept as read (people who left included) so history.csv can carry it forward.
-    kept = pd.DataFrame({"round": frame[cols["round"]].str.strip()})
-    for k, c in enumerate(id_cols[:3]):
-        kept[("member_a", "member_b", "member_c")[k]] = frame[c].astype(str).str.strip()
-    return History(_pair_array(pairs), np.asarray(ago, dtype=np.int64), int(latest), kept)
+                pairs.append((known[x], known[y]))
+                ago.append(latest - int(rounds[k]) + 1)
+    return pairs, ago
 
 
 # --- feedback ----------------------------------------------------------------------------------
@@ -732,7 +845,7 @@ def _read_feedback(scheme: Scheme, lookup: dict[str, int], base_dir, issues) -> 
     spec = scheme.feedback
     if spec is None:
         return Feedback()
-    table = _read_side_file(_resolve(base_dir, spec.file), issues)
+    table = _read_side_file(_resolve(base_dir, spec.file), issues, lookup, "feedback", 1)
     if table is None:
         return Feedback()
     cols = {_key(c): c for c in table.frame.columns}
@@ -840,7 +953,7 @@ def _feedback_members(  # type: ignore[no-untyped-def]
                 issues.add(Issue("id is blank", file=file, row=row, column=column))
                 return None
             continue
-        index = lookup.get(_key(value))
+        index = _side_id(value, lookup)
         if index is None:
             return None  # someone who has left: nothing to apply
         members.append(index)
@@ -869,10 +982,6 @@ def _with_ended(history: History, feedback: Feedback) -> History:
 
 def _pair_array(pairs: list[tuple[int, int]]) -> np.ndarray:
     return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-
-
-def _clip(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _hash_frames(tables: Sequence[Table]) -> str:

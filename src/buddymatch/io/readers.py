@@ -23,21 +23,23 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import io
 import itertools
 import os
 import re
-import warnings
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
 
 from buddymatch.errors import InputError, Issue
+
+from .files import open_regular, regular_file_issue
+from .xlsx import read_sheet
 
 _TEXT_EXT = {".csv", ".tsv", ".txt"}
 _BOOK_EXT = {".xlsx", ".xlsm"}
@@ -48,6 +50,7 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MB = 1024**2
 _RATIO_FLOOR = 8 * _MB  # small workbooks may compress very well; only big ones are guarded
 _MAX_LISTED = 20  # at most this many ragged-row issues per file, then a summary
+_GIVE = "give a .csv or .xlsx file"
 _SAVE_AS = "open it in Excel (or Google Sheets) and save it as .xlsx or CSV"
 
 
@@ -57,8 +60,12 @@ class ReadLimits:
 
     max_bytes: int = 200 * 1024**2
     max_rows: int = 2_000_000
+    max_cells: int = 20_000_000
+    """Rows × columns of the table (CSV: lines × headings, before parsing)."""
     max_xlsx_uncompressed: int = 1024**3
     max_xlsx_ratio: float = 200.0
+    max_shared_strings: int = 5_000_000
+    """Highest XLSX shared-string index a sheet may use."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,15 +86,21 @@ class _Failed(Exception):
 
 
 def read_table(
-    path: str | Path, *, sheet: str | None = None, limits: ReadLimits = ReadLimits()
+    path: str | Path,
+    *,
+    sheet: str | None = None,
+    limits: ReadLimits = ReadLimits(),
+    allow_empty: bool = False,
 ) -> Table:
     """Read one CSV or XLSX file; raise one ``InputError`` listing all its problems.
 
     ``sheet`` names the worksheet of an XLSX file (default: the first); CSV files
-    ignore it.  Formulas give the value Excel last saved with the file.
+    ignore it.  Formulas give the value Excel last saved with the file.  With
+    ``allow_empty`` a file of headings and no rows is a table with no records
+    (side files such as an empty forbid list), else it is an error.
     """
     try:
-        return _read(path, sheet, limits)
+        return _read(path, sheet, limits, allow_empty)
     except _Failed as failed:
         raise InputError(issues=failed.issues) from None
 
@@ -100,7 +113,7 @@ def read_tables(
     issues: list[Issue] = []
     for path in paths:
         try:
-            tables.append(_read(path, sheet, limits))
+            tables.append(_read(path, sheet, limits, False))
         except _Failed as failed:
             issues.extend(failed.issues)
     if issues:
@@ -111,13 +124,30 @@ def read_tables(
 # --------------------------------------------------------------------------- dispatch
 
 
-def _read(path: str | Path, sheet: str | None, limits: ReadLimits) -> Table:
+def _read(path: str | Path, sheet: str | None, limits: ReadLimits, allow_empty: bool) -> Table:
     label = os.fspath(path)
     p = Path(path)
-    if not p.exists():
-        raise _Failed([Issue("file not found", label, fix="check the folder and file name")])
-    if p.is_dir():
-        raise _Failed([Issue("is a folder, not a file", label, fix="give a .csv or .xlsx file")])
+    issue = regular_file_issue(p, label, _GIVE)  # before open(): a FIFO would block
+    if issue is not None:
+        raise _Failed([issue])
+    ext = _extension(p, label)
+    try:
+        with open_regular(p, label, fix=_GIVE) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            _check_size(size, label, limits)
+            if ext in _BOOK_EXT:
+                header, body, rows = _read_xlsx(handle, label, sheet, limits)
+            else:
+                header, body, rows = _read_csv(handle.read(limits.max_bytes + 1), label, limits)
+    except InputError as exc:
+        raise _Failed(list(exc.issues)) from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise _Failed([Issue(f"cannot be read ({reason})", label)]) from None
+    return _finish(header, body, rows, label, allow_empty)
+
+
+def _extension(p: Path, label: str) -> str:
     ext = p.suffix.lower()
     if ext in _OTHER_SHEETS:
         kind = "an old Excel 97-2003 workbook" if ext == ".xls" else f"a {ext} spreadsheet"
@@ -133,12 +163,10 @@ def _read(path: str | Path, sheet: str | None, limits: ReadLimits) -> Table:
                 )
             ]
         )
-    try:
-        size = p.stat().st_size
-        with p.open("rb") as fh:
-            head = fh.read(8)
-    except OSError as e:
-        raise _Failed([Issue(f"cannot be opened ({e.strerror})", label)]) from None
+    return ext
+
+
+def _check_size(size: int, label: str, limits: ReadLimits) -> None:
     if size == 0:
         raise _Failed([Issue("file is empty (0 bytes)", label, fix="export the sheet again")])
     if size > limits.max_bytes:
@@ -152,28 +180,18 @@ def _read(path: str | Path, sheet: str | None, limits: ReadLimits) -> Table:
                 )
             ]
         )
-    if ext in _BOOK_EXT:
-        return _read_xlsx(p, label, head, sheet, limits)
-    return _read_csv(p, label, head, limits)
 
 
 # --------------------------------------------------------------------------- CSV
 
+_Parsed = tuple[list[str], pd.DataFrame, np.ndarray]
 
-def _read_csv(p: Path, label: str, head: bytes, limits: ReadLimits) -> Table:
-    if head.startswith(_ZIP_MAGIC):
-        raise _Failed(
-            [
-                Issue(
-                    "is an Excel workbook (a zip file), not CSV text",
-                    label,
-                    fix="rename it to .xlsx, or export the sheet as CSV",
-                )
-            ]
-        )
-    if head.startswith(_OLE_MAGIC):
-        raise _Failed([Issue("is an old Excel (.xls) workbook, not CSV text", label, fix=_SAVE_AS)])
-    payload = _to_utf8(p.read_bytes(), label)
+
+def _read_csv(data: bytes, label: str, limits: ReadLimits) -> _Parsed:
+    _check_size(len(data), label, limits)  # the file may have grown since fstat
+    _refuse_binary_formats(data[:8], label)
+    payload = _to_utf8(data, label)
+    del data
     if b"\x00" in payload:
         raise _Failed(
             [Issue("contains binary data, not text", label, fix="export the sheet as CSV UTF-8")]
@@ -187,8 +205,38 @@ def _read_csv(p: Path, label: str, head: bytes, limits: ReadLimits) -> Table:
         payload = payload[len(prefix) :]
     head_text = payload[: 1 << 16].decode("utf-8", errors="ignore")
     delimiter = _sniff(head_text, truncated=len(payload) > 1 << 16)
+    width = _heading_width(head_text, delimiter)
+    _check_cells(payload, width, label, limits)
+    raw = _parse_csv(payload, delimiter, label, skipped, limits)
+    if len(raw) - 1 > limits.max_rows:
+        raise _Failed([_too_many_rows(label, limits)])
+    header = [str(h) for h in raw.iloc[0].tolist()]
+    body = raw.iloc[1:].reset_index(drop=True)
+    rows = np.arange(skipped + 2, skipped + 2 + len(body), dtype=np.int64)
+    _check_last_row(payload, delimiter, len(header), rows, label)
+    return header, body, rows
+
+
+def _refuse_binary_formats(head: bytes, label: str) -> None:
+    if head.startswith(_ZIP_MAGIC):
+        raise _Failed(
+            [
+                Issue(
+                    "is an Excel workbook (a zip file), not CSV text",
+                    label,
+                    fix="rename it to .xlsx, or export the sheet as CSV",
+                )
+            ]
+        )
+    if head.startswith(_OLE_MAGIC):
+        raise _Failed([Issue("is an old Excel (.xls) workbook, not CSV text", label, fix=_SAVE_AS)])
+
+
+def _parse_csv(
+    payload: bytes, delimiter: str, label: str, skipped: int, limits: ReadLimits
+) -> pd.DataFrame:
     try:
-        raw = pd.read_csv(
+        return pd.read_csv(
             io.BytesIO(payload),
             sep=delimiter,
             header=None,
@@ -206,13 +254,71 @@ def _read_csv(p: Path, label: str, head: bytes, limits: ReadLimits) -> Table:
         raise _Failed(_diagnose_csv(text, delimiter, label, str(e), skipped)) from None
     except pd.errors.EmptyDataError:
         raise _Failed([Issue("file is empty (no headings)", label)]) from None
-    del payload
-    if len(raw) - 1 > limits.max_rows:
-        raise _Failed([_too_many_rows(label, limits)])
-    header = [str(h) for h in raw.iloc[0].tolist()]
-    body = raw.iloc[1:].reset_index(drop=True)
-    rows = np.arange(skipped + 2, skipped + 2 + len(body), dtype=np.int64)
-    return _finish(header, body, rows, label)
+
+
+def _heading_width(sample: str, delimiter: str) -> int:
+    """Fields in the heading record (the first record of the sample)."""
+    try:
+        first = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
+    except csv.Error:
+        return 1
+    return max(1, len(first))
+
+
+def _check_cells(payload: bytes, width: int, label: str, limits: ReadLimits) -> None:
+    """Refuse before parsing a file whose lines × headings exceed ``max_cells``.
+
+    The parser pads short rows to the heading's width, so a 1 MB file of a very
+    wide heading and many one-value lines would otherwise allocate billions of cells.
+    """
+    lines = payload.count(b"\n") + (payload.count(b"\r") if b"\n" not in payload else 0) + 1
+    if lines * width > limits.max_cells:
+        raise _Failed(
+            [
+                Issue(
+                    f"has {width:,} headings and {lines:,} lines: more than "
+                    f"{limits.max_cells:,} cells",
+                    label,
+                    fix="split it into several files, or raise ReadLimits.max_cells",
+                )
+            ]
+        )
+
+
+def _check_last_row(
+    payload: bytes, delimiter: str, width: int, rows: np.ndarray, label: str
+) -> None:
+    """A last record cut short (fewer values, no final line break) means a truncated file."""
+    if not len(rows) or payload.endswith((b"\n", b"\r")):
+        return
+    start = _last_record_start(payload)
+    text = payload[start:].decode("utf-8", errors="replace")
+    record = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    if len(record) < width and any(v.strip() for v in record):
+        raise _Failed(
+            [
+                Issue(
+                    f"the last row has {len(record)} of {width} values and the file ends "
+                    "mid-line: it looks cut off",
+                    label,
+                    row=int(rows[-1]),
+                    fix="export or copy the file again, complete",
+                )
+            ]
+        )
+
+
+def _last_record_start(payload: bytes) -> int:
+    """Offset of the last record: the last line start outside a quoted value."""
+    end = len(payload)
+    quotes_after = 0
+    total = payload.count(b'"')
+    while True:
+        start = max(payload.rfind(b"\n", 0, end), payload.rfind(b"\r", 0, end)) + 1
+        quotes_after += payload.count(b'"', start, end)
+        if start == 0 or (total - quotes_after) % 2 == 0:
+            return start
+        end = start - 1
 
 
 def _to_utf8(data: bytes, label: str) -> bytes:
@@ -352,7 +458,9 @@ def _too_many_rows(label: str, limits: ReadLimits) -> Issue:
 # --------------------------------------------------------------------------- XLSX
 
 
-def _read_xlsx(p: Path, label: str, head: bytes, sheet: str | None, limits: ReadLimits) -> Table:
+def _read_xlsx(handle: BinaryIO, label: str, sheet: str | None, limits: ReadLimits) -> _Parsed:
+    head = handle.read(4096)
+    handle.seek(0)
     if head.startswith(_OLE_MAGIC):
         raise _Failed(
             [
@@ -364,7 +472,7 @@ def _read_xlsx(p: Path, label: str, head: bytes, sheet: str | None, limits: Read
             ]
         )
     if not head.startswith(_ZIP_MAGIC):
-        looks_text = _looks_like_text(p)
+        looks_text = _looks_like_text(head)
         raise _Failed(
             [
                 Issue(
@@ -376,156 +484,90 @@ def _read_xlsx(p: Path, label: str, head: bytes, sheet: str | None, limits: Read
                 )
             ]
         )
-    _guard_zip(p, label, limits)
-    with warnings.catch_warnings():
-        # openpyxl warns about styles and extensions it drops (common in Forms
-        # exports); they do not affect values and would only clutter the CLI.
-        warnings.simplefilter("ignore")
-        records, numbers = _load_sheet(p, label, sheet, limits)
-    if not records:
-        raise _Failed([Issue("the sheet is empty (no headings)", label)])
-    width = max(len(r) for r in records)
-    padded = [r + [""] * (width - len(r)) for r in records]
-    header = padded[0]
-    body = pd.DataFrame(padded[1:], columns=range(width), dtype="str")
-    if body.empty:
-        body = pd.DataFrame({i: pd.array([], dtype="str") for i in range(width)})
-    return _finish(header, body, np.asarray(numbers[1:], dtype=np.int64), label)
-
-
-def _load_sheet(
-    p: Path, label: str, sheet: str | None, limits: ReadLimits
-) -> tuple[list[list[str]], list[int]]:
-    """Open the workbook with openpyxl (read-only, cached values) and read one sheet."""
-    import openpyxl  # late: only XLSX users pay for the import
-
     try:
-        book = openpyxl.load_workbook(p, read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many types for damaged files
-        raise _Failed([_unreadable_book(label, e)]) from None
-    try:
-        names = list(book.sheetnames)
-        if sheet is not None and sheet not in names:
-            listed = ", ".join(f'"{n}"' for n in names)
-            raise _Failed(
-                [
-                    Issue(
-                        f'has no sheet "{sheet}"; its sheets are {listed}',
-                        label,
-                        fix="give one of these sheet names",
-                    )
-                ]
-            )
-        ws = book[sheet] if sheet is not None else book[names[0]]
-        if not hasattr(ws, "reset_dimensions"):
-            raise _Failed([Issue("the chosen sheet is a chart, not a table", label, fix=_SAVE_AS)])
-        ws.reset_dimensions()  # stored dimensions may be wrong; read every cell present
-        try:
-            return _sheet_records(ws, label, limits)
-        except _Failed:
-            raise
-        except Exception as e:
-            raise _Failed([_unreadable_book(label, e)]) from None
-    finally:
-        book.close()
-
-
-def _sheet_records(ws: object, label: str, limits: ReadLimits) -> tuple[list[list[str]], list[int]]:
-    """Non-blank rows as strings from the first non-blank one (the heading), with row numbers."""
-    records: list[list[str]] = []
-    numbers: list[int] = []
-    for number, values in enumerate(
-        ws.iter_rows(min_row=1, min_col=1, values_only=True),  # type: ignore[attr-defined]
-        start=1,
-    ):
-        cells = [_cell_text(v) for v in values]
-        while cells and cells[-1] == "":
-            cells.pop()
-        if not cells:
-            continue
-        records.append(cells)
-        numbers.append(number)
-        if len(records) - 1 > limits.max_rows:
-            raise _Failed([_too_many_rows(label, limits)])
-    return records, numbers
-
-
-def _cell_text(value: object) -> str:
-    """Excel value -> text as a user would type it: 3.0 -> "3", dates -> ISO 8601."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return format(value, ".15g")
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0):
-            return value.date().isoformat()
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    return str(value)
-
-
-def _guard_zip(p: Path, label: str, limits: ReadLimits) -> None:
-    """Refuse zip bombs and XML DTDs before openpyxl decompresses anything big."""
-    try:
-        with zipfile.ZipFile(p) as zf:
-            infos = zf.infolist()
-            names = {i.filename for i in infos}
-            if "[Content_Types].xml" not in names or not any(
-                n.startswith("xl/workbook") for n in names
-            ):
-                raise _Failed(
-                    [Issue("is a zip file but not an Excel workbook", label, fix=_SAVE_AS)]
-                )
-            total = sum(i.file_size for i in infos)
-            packed = sum(i.compress_size for i in infos)
-            if total > limits.max_xlsx_uncompressed:
-                raise _Failed(
-                    [
-                        Issue(
-                            f"would unpack to {total / _MB:.0f} MB, over the limit of "
-                            f"{limits.max_xlsx_uncompressed / _MB:.0f} MB",
-                            label,
-                            fix="split the sheet into several files, or save it as CSV",
-                        )
-                    ]
-                )
-            ratio = total / max(packed, 1)
-            if total > _RATIO_FLOOR and ratio > limits.max_xlsx_ratio:
-                raise _Failed(
-                    [
-                        Issue(
-                            f"is compressed {ratio:.0f} times (limit {limits.max_xlsx_ratio:.0f}); "
-                            "refusing it as a possible zip bomb",
-                            label,
-                            fix=_SAVE_AS,
-                        )
-                    ]
-                )
-            for info in infos:
-                if info.filename.endswith((".xml", ".rels")) and _has_dtd(zf, info):
-                    raise _Failed(
-                        [
-                            Issue(
-                                "contains an XML document type declaration, which Excel never "
-                                "writes; refusing it as unsafe",
-                                label,
-                                fix=_SAVE_AS,
-                            )
-                        ]
-                    )
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError):
+        with zipfile.ZipFile(handle) as zf:
+            guard_zip(zf, label, limits)
+            records = read_sheet(zf, label, sheet, limits)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError):
         raise _Failed(
             [Issue("is damaged: not a readable Excel workbook", label, fix=_SAVE_AS)]
         ) from None
+    if not records:
+        raise _Failed([Issue("the sheet is empty (no headings)", label)])
+    return _sparse_table(records, label, limits)
+
+
+def _sparse_table(
+    records: list[tuple[int, dict[int, str]]], label: str, limits: ReadLimits
+) -> _Parsed:
+    """Header, body and row numbers from sparse rows; only columns holding a value are built.
+
+    A stray cell in column XFD adds one column, not 16,384.  Columns keep their
+    spreadsheet letter in messages through the frame's integer column labels.
+    """
+    columns = sorted({c for _, cells in records for c in cells})
+    if len(records) * len(columns) > limits.max_cells:
+        raise _Failed(
+            [
+                Issue(
+                    f"has {len(records):,} rows × {len(columns):,} columns: more than "
+                    f"{limits.max_cells:,} cells",
+                    label,
+                    fix="split it into several files, or raise ReadLimits.max_cells",
+                )
+            ]
+        )
+    header = [records[0][1].get(c, "") for c in columns]
+    data = {c: [cells.get(c, "") for _, cells in records[1:]] for c in columns}
+    body = pd.DataFrame(data, columns=columns, dtype="str")
+    numbers = np.asarray([n for n, _ in records[1:]], dtype=np.int64)
+    return header, body, numbers
+
+
+def guard_zip(zf: zipfile.ZipFile, label: str, limits: ReadLimits) -> None:
+    """Refuse zip bombs and XML DTDs before anything big is decompressed (InputError)."""
+    infos = zf.infolist()
+    names = {i.filename for i in infos}
+    if "[Content_Types].xml" not in names or not any(n.startswith("xl/workbook") for n in names):
+        raise InputError(
+            issues=[Issue("is a zip file but not an Excel workbook", label, fix=_SAVE_AS)]
+        )
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos)
+    if total > limits.max_xlsx_uncompressed:
+        raise InputError(
+            issues=[
+                Issue(
+                    f"would unpack to {total / _MB:.0f} MB, over the limit of "
+                    f"{limits.max_xlsx_uncompressed / _MB:.0f} MB",
+                    label,
+                    fix="split the sheet into several files, or save it as CSV",
+                )
+            ]
+        )
+    ratio = total / max(packed, 1)
+    if total > _RATIO_FLOOR and ratio > limits.max_xlsx_ratio:
+        raise InputError(
+            issues=[
+                Issue(
+                    f"is compressed {ratio:.0f} times (limit {limits.max_xlsx_ratio:.0f}); "
+                    "refusing it as a possible zip bomb",
+                    label,
+                    fix=_SAVE_AS,
+                )
+            ]
+        )
+    if any(i.filename.endswith((".xml", ".rels")) and _has_dtd(zf, i) for i in infos):
+        raise InputError(
+            issues=[
+                Issue(
+                    "contains an XML document type declaration, which Excel never "
+                    "writes; refusing it as unsafe",
+                    label,
+                    fix=_SAVE_AS,
+                )
+            ]
+        )
 
 
 def _has_dtd(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
@@ -542,22 +584,7 @@ def _has_dtd(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
     return False
 
 
-def _unreadable_book(label: str, error: BaseException) -> Issue:
-    """Name the failure by exception type only: openpyxl messages may quote cell text."""
-    from defusedxml import DefusedXmlException
-
-    cause: BaseException | None = error
-    while cause is not None:
-        if isinstance(cause, DefusedXmlException):
-            return Issue("contains unsafe XML (entities or a DTD)", label, fix=_SAVE_AS)
-        cause = cause.__cause__ or cause.__context__
-    name = type(error).__name__
-    return Issue(f"cannot be read as an Excel workbook ({name})", label, fix=_SAVE_AS)
-
-
-def _looks_like_text(p: Path) -> bool:
-    with p.open("rb") as fh:
-        start = fh.read(4096)
+def _looks_like_text(start: bytes) -> bool:
     if b"\x00" in start and not start.startswith((b"\xff\xfe", b"\xfe\xff")):
         return False
     try:
@@ -570,10 +597,17 @@ def _looks_like_text(p: Path) -> bool:
 # --------------------------------------------------------------------------- common
 
 
-def _finish(header: list[str], body: pd.DataFrame, rows: np.ndarray, label: str) -> Table:
-    """Check headings, drop blank columns/rows, and build the Table (or fail with all issues)."""
+def _finish(
+    header: list[str], body: pd.DataFrame, rows: np.ndarray, label: str, allow_empty: bool = False
+) -> Table:
+    """Check headings, drop blank columns/rows, and build the Table (or fail with all issues).
+
+    ``body``'s column labels are the 0-based spreadsheet column of each column
+    (messages name them by letter).
+    """
     issues: list[Issue] = []
     names = [h.strip().lstrip("\ufeff").strip() for h in header]
+    letters = [_letter(int(c)) for c in body.columns]
     keep: list[int] = []
     blank_row = np.ones(len(body), dtype=bool)
     for i, name in enumerate(names):
@@ -585,16 +619,16 @@ def _finish(header: list[str], body: pd.DataFrame, rows: np.ndarray, label: str)
         elif not empty.all():
             issues.append(
                 Issue(
-                    f"column {_letter(i)} has values but no heading",
+                    f"column {letters[i]} has values but no heading",
                     label,
                     row=1,
                     fix="add a heading in row 1, or delete the column",
                 )
             )
-    issues.extend(_duplicate_headings(names, label))
+    issues.extend(_duplicate_headings(names, label, letters))
     if not keep:
         issues.append(Issue("the heading row is blank", label, row=1, fix="add headings in row 1"))
-    elif not issues and not (~blank_row).any():
+    elif not issues and not allow_empty and not (~blank_row).any():
         issues.append(
             Issue("has headings but no rows of data", label, fix="add at least one person")
         )
@@ -606,7 +640,9 @@ def _finish(header: list[str], body: pd.DataFrame, rows: np.ndarray, label: str)
     return Table(frame=frame, file=label, rows=np.asarray(rows, dtype=np.int64)[~blank_row])
 
 
-def _duplicate_headings(names: list[str], label: str) -> list[Issue]:
+def _duplicate_headings(
+    names: list[str], label: str, letters: Sequence[str] | None = None
+) -> list[Issue]:
     """One issue per heading text used by more than one column, naming every position."""
     positions: dict[str, list[int]] = {}
     for i, name in enumerate(names):
@@ -615,8 +651,8 @@ def _duplicate_headings(names: list[str], label: str) -> list[Issue]:
     issues = []
     for name, where in positions.items():
         if len(where) > 1:
-            letters = [_letter(i) for i in where]
-            listed = ", ".join(letters[:-1]) + " and " + letters[-1]
+            shown = [letters[i] if letters is not None else _letter(i) for i in where]
+            listed = ", ".join(shown[:-1]) + " and " + shown[-1]
             issues.append(
                 Issue(
                     f"the same heading is used by columns {listed}",

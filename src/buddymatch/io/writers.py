@@ -13,8 +13,9 @@ What callers may rely on:
 * **Formula-safe.**  Every *text* cell (and heading) starting with ``= + - @``,
   tab or CR gets a leading ``'`` (OWASP CSV-injection advice).  Numbers stay
   numbers: ``-3`` in a numeric column is written as ``-3``.  XLSX text cells are
-  always stored as strings, never as formulas or error codes.  Neutralised cells
-  keep their ``'`` when read back: :func:`read_results` does not undo it.
+  always stored as strings, never as formulas or error codes.  Text that already
+  looks neutralised (``'=x``) gets one more ``'``, so :func:`unneutralise` is the
+  exact inverse, and :func:`read_results` gives back every text cell as it was.
 * **Deterministic bytes.**  Same tables => byte-identical files.  CSV is plain
   UTF-8 without a BOM (Excel users: *Data > From Text/CSV* reads it correctly;
   the ``xlsx`` format is there for double-click opening), ``\\n`` line endings,
@@ -53,6 +54,8 @@ import pandas as pd
 
 from buddymatch.errors import ConfigError, InputError, Issue
 
+from .files import open_regular, read_regular
+
 Cell = str | int | float | bool | None
 """A normalised cell: what both the CSV and the XLSX writer consume."""
 
@@ -78,8 +81,24 @@ _CORE_DATES = re.compile(rb"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms
 
 
 def neutralise(value: str) -> str:
-    """Prefix ``'`` to text a spreadsheet would run as a formula (``= + - @``, tab, CR)."""
-    return "'" + value if value.startswith(_DANGEROUS_PREFIXES) else value
+    """Prefix ``'`` to text a spreadsheet would run as a formula (``= + - @``, tab, CR).
+
+    Text that already looks neutralised (``'=x``, ``''+x``) gets one more ``'``, so
+    :func:`unneutralise` is its exact inverse: ids written to history.csv or
+    matches.csv read back as the very ids of the profiles.
+    """
+    return "'" + value if value.lstrip("'").startswith(_DANGEROUS_PREFIXES) else value
+
+
+def unneutralise(text: str) -> str:
+    """Undo :func:`neutralise` exactly (``'=x`` -> ``=x``, ``''=x`` -> ``'=x``, ``'x`` stays).
+
+    Used wherever buddymatch reads ids back from a file it may have written
+    (history, forbid, lock and pairwise files; ``explain`` on a results folder).
+    """
+    if text.startswith("'") and text.lstrip("'").startswith(_DANGEROUS_PREFIXES):
+        return text[1:]
+    return text
 
 
 def _scalar(value: Any) -> Cell:
@@ -517,11 +536,6 @@ def _parse_text(text: str) -> Cell:
     return text
 
 
-def _restore_id(text: str) -> str:
-    """Undo :func:`neutralise` (an id is matched against the profiles, not opened in Excel)."""
-    return text[1:] if text[:1] == "'" and text[1:2].startswith(_DANGEROUS_PREFIXES) else text
-
-
 def _is_id_column(name: str) -> bool:
     return bool(_ID_COLUMN.fullmatch(name))
 
@@ -529,14 +543,17 @@ def _is_id_column(name: str) -> bool:
 def _series(name: str, cells: list[Cell], *, numbers_to_float: bool) -> pd.Series:
     """One column with the narrowest dtype that holds every cell exactly.
 
-    Id columns (``id``, ``*_id``, ``member_a`` ...) are always text, so ``00123``
-    and ``123`` stay ids, and lose the ``'`` neutralising added (``-17`` comes back
-    as written, so ``explain`` finds it).  A column mixing kinds keeps each cell's
-    own type (object dtype), so writing it again gives the same bytes.
+    Text loses the ``'`` neutralising added (:func:`unneutralise` is exact), so
+    ``-17`` typed as text comes back as the text ``-17`` and the number -17 as a
+    number.  Id columns (``id``, ``*_id``, ``member_a`` ...) are always text, so
+    ``00123`` and ``123`` stay ids and ``explain`` finds them.  A column mixing
+    kinds keeps each cell's own type (object dtype), so writing it again gives
+    the same bytes.
     """
     if _is_id_column(name):
-        ids = [None if c is None else _restore_id(_cell_text(c)) for c in cells]
+        ids = [None if c is None else unneutralise(_cell_text(c)) for c in cells]
         return pd.Series(ids, dtype="str")
+    cells = [unneutralise(c) if isinstance(c, str) else c for c in cells]
     present = [c for c in cells if c is not None]
     kinds = {type(c) for c in present}
     missing = len(present) < len(cells)
@@ -565,17 +582,25 @@ def _frame(header: list[str], columns: list[list[Cell]], *, numbers_to_float: bo
     return frame
 
 
+_MAX_SUMMARY_BYTES = 16 * 1024**2
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
     import csv
 
+    from .readers import ReadLimits
+
+    data = read_regular(path, path.name, max_bytes=ReadLimits().max_bytes)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
+        rows = [row for row in csv.reader(io.StringIO(text, newline="")) if row]
     except UnicodeDecodeError:
         raise InputError(issues=[Issue("is not UTF-8 text", file=path.name)]) from None
-    rows = [row for row in csv.reader(io.StringIO(text, newline="")) if row]
+    except csv.Error:
+        raise InputError(issues=[Issue("cannot be read as CSV", file=path.name)]) from None
     if not rows:
         return pd.DataFrame()
-    header = rows[0]
+    header = [unneutralise(h) for h in rows[0]]
     for number, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
             message = f"has {len(row)} cells but the heading row has {len(header)}"
@@ -584,37 +609,34 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return _frame(header, columns, numbers_to_float=False)
 
 
-def _xlsx_cell(value: Any) -> Cell:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return _scalar(value)  # dates and the like, if someone edited the workbook
-
-
 def _read_xlsx(path: Path) -> dict[str, pd.DataFrame]:
-    from openpyxl import load_workbook
+    """Every sheet but ``summary``, read with the bounded reader of :mod:`.xlsx`."""
+    from .readers import ReadLimits, guard_zip
+    from .xlsx import read_sheet_values, sheet_names
 
+    limits = ReadLimits()
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        message = f"cannot be read as an Excel workbook ({type(exc).__name__})"
+        with open_regular(path, path.name) as handle, zipfile.ZipFile(handle) as zf:
+            guard_zip(zf, path.name, limits)
+            sheets = {
+                name: read_sheet_values(zf, path.name, name, limits)
+                for name in sheet_names(zf, path.name)
+                if name != SUMMARY_SHEET
+            }
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError):
+        message = "is damaged: not a readable Excel workbook"
         raise InputError(issues=[Issue(message, file=path.name)]) from None
-    tables: dict[str, pd.DataFrame] = {}
-    try:
-        for sheet in workbook.worksheets:
-            if sheet.title == SUMMARY_SHEET:
-                continue
-            rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-            width = max((len(r) for r in rows), default=0)
-            if not rows or width == 0:
-                tables[sheet.title] = pd.DataFrame()
-                continue
-            rows = [r + [None] * (width - len(r)) for r in rows]
-            header = ["" if h is None else str(h) for h in rows[0]]
-            columns = [[_xlsx_cell(row[i]) for row in rows[1:]] for i in range(width)]
-            tables[sheet.title] = _frame(header, columns, numbers_to_float=True)
-    finally:
-        workbook.close()
-    return tables
+    return {name: _sheet_frame(records) for name, records in sheets.items()}
+
+
+def _sheet_frame(records: list[tuple[int, dict[int, Any]]]) -> pd.DataFrame:
+    if not records:
+        return pd.DataFrame()
+    width = max(max(cells) for _, cells in records) + 1
+    rows = [[cells.get(c) for c in range(width)] for _, cells in records]
+    header = ["" if h is None else unneutralise(str(h)) for h in rows[0]]
+    columns = [[row[i] for row in rows[1:]] for i in range(width)]
+    return _frame(header, columns, numbers_to_float=True)
 
 
 def read_results(out_dir: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
@@ -622,30 +644,37 @@ def read_results(out_dir: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str
 
     Returns ``(tables, summary)``.  ``results.xlsx`` wins when present, else every
     ``*.csv`` is a table named after its file.  Numbers, bools and missing cells
-    come back typed; id columns come back as text exactly as the caller gave them;
-    other neutralised text keeps its leading ``'``.  Writing the tables read back
-    gives the same CSV bytes.
+    come back typed; text (ids included) comes back exactly as the caller gave it
+    (neutralising undone).  Writing the tables read back gives the same CSV bytes.
+    Only regular files are read (a FIFO named ``summary.json`` is refused, not
+    waited on), within the same limits as profiles.
     """
     folder = Path(out_dir)
     if not folder.is_dir():
         raise InputError(f'Results folder "{out_dir}" does not exist or is not a folder')
     summary_path = folder / SUMMARY_JSON
-    if not summary_path.is_file():
+    if not os.path.lexists(summary_path):
         raise InputError(
             f'Results folder "{out_dir}" has no {SUMMARY_JSON} — '
             "pass a folder written by `buddymatch match`"
         )
-    try:
-        summary = json.loads(summary_path.read_bytes().decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise InputError(issues=[Issue("is not valid JSON", file=SUMMARY_JSON)]) from None
-    if not isinstance(summary, dict):
-        raise InputError(issues=[Issue("must hold a JSON object", file=SUMMARY_JSON)])
+    summary = _read_summary(summary_path)
     workbook = folder / XLSX_NAME
-    if workbook.is_file():
+    if os.path.lexists(workbook):
         return _read_xlsx(workbook), summary
     csv_files = sorted(p for p in folder.glob("*.csv") if not p.name.startswith("."))
     return {p.stem: _read_csv(p) for p in csv_files}, summary
+
+
+def _read_summary(path: Path) -> dict[str, Any]:
+    data = read_regular(path, SUMMARY_JSON, max_bytes=_MAX_SUMMARY_BYTES)
+    try:
+        summary = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise InputError(issues=[Issue("is not valid JSON", file=SUMMARY_JSON)]) from None
+    if not isinstance(summary, dict):
+        raise InputError(issues=[Issue("must hold a JSON object", file=SUMMARY_JSON)])
+    return summary
 
 
 __all__ = [
@@ -657,6 +686,7 @@ __all__ = [
     "neutralise",
     "os_errors",
     "read_results",
+    "unneutralise",
     "write_atomic",
     "write_csv",
     "write_folder",

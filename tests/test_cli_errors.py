@@ -114,3 +114,22 @@ def test_valid_toml_scheme_is_accepted(tmp_path: Path, monkeypatch: pytest.Monke
     )
     code, _, err = _validate(tmp_path, "profiles.csv", scheme="scheme.toml")
     assert (code, err) == (0, "")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_no_name_or_email_is_ever_printed(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cells of the identifying columns never appear in a message, whatever went wrong."""
+    import csv
+
+    work = tmp_path / case
+    shutil.copytree(CORPUS / case, work)
+    monkeypatch.chdir(work)
+    scheme = next(p.name for p in work.iterdir() if p.name.startswith("scheme."))
+    _, out, err = _validate(work, "profiles.csv", scheme=scheme)
+    with open(work / "profiles.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    personal = {cell for row in rows[1:] for cell in row[:2] if cell.strip()}
+    personal |= {cell for cell in rows[0][:2] if "@" in cell}  # a file without headings
+    assert not [p for p in personal if p in err + out]

@@ -292,3 +292,114 @@ def test_cross_checks_reported_with_type_errors_and_unknown_kinds() -> None:
         "under participants.attributes (band, expertise, interests, organisation, region) "
         '— did you mean "band"?',
     ]
+
+
+# --- every number bounded and finite ----------------------------------------------------------
+
+_BAD_NUMBERS = [float("inf"), float("nan"), float("-inf"), 1e400, 2**70]
+
+
+def _set(data: dict[str, Any], path: str, value: Any) -> None:
+    node: Any = data
+    keys = path.split(".")
+    for key in keys[:-1]:
+        node = node[int(key)] if key.isdigit() else node.setdefault(key, {})
+    node[int(keys[-1]) if keys[-1].isdigit() else keys[-1]] = value
+
+
+_NUMBER_KEYS = [
+    ("participants.capacity.default", "participants.capacity.default"),
+    ("participants.capacity.max", "participants.capacity.max"),
+    ("participants.wants.default", "participants.wants.default"),
+    ("criteria.0.overlap.weight", "criteria[0].overlap.weight"),
+    ("rules.1.gap.max", "rules[1].gap.max"),
+    ("rules.1.gap.min", "rules[1].gap.min"),
+    ("min_score", "min_score"),
+    ("rounds", "rounds"),
+    ("solver.time_limit", "solver.time_limit"),
+    ("solver.iterations", "solver.iterations"),
+    ("solver.seed", "solver.seed"),
+    ("history.penalty", "history.penalty"),
+    ("history.cooldown", "history.cooldown"),
+]
+
+
+@pytest.mark.parametrize(("path", "shown"), _NUMBER_KEYS)
+@pytest.mark.parametrize("value", _BAD_NUMBERS, ids=["inf", "nan", "-inf", "1e400", "2**70"])
+def test_every_number_is_finite_and_bounded(path: str, shown: str, value: float) -> None:
+    data = copy.deepcopy(BASE)
+    if path.startswith("history"):
+        data["history"] = {"file": "past.csv"}
+    _set(data, path, value)
+    errors = _errors(data)
+    assert errors and all(line.startswith(f's.yaml: key "{shown}"') for line in errors), errors
+
+
+def test_numbers_at_their_bounds_are_accepted() -> None:
+    data = copy.deepcopy(BASE)
+    data["participants"]["capacity"] = {"default": 1_000_000, "max": 1_000_000}
+    data["solver"] = {"seed": 2_000_000_000, "iterations": 1_000_000_000, "time_limit": 604800}
+    data["rounds"] = 1000
+    assert validate_scheme(data).solver.seed == 2_000_000_000
+
+
+# --- names that cannot collide -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["score", "mentee_id", "Round", "explanation", "locked", "member_c", "rules_met"]
+)
+def test_criterion_name_may_not_be_an_output_column(name: str) -> None:
+    data = copy.deepcopy(BASE)
+    data["criteria"][1]["same"]["name"] = name
+    (line,) = _errors(data)
+    assert line.startswith(f's.yaml: key "criteria[1].same.name": criterion name "{name}" is ')
+    assert line.endswith(f"give it another `name:`, e.g. same_{name}")
+
+
+def test_criterion_name_may_not_be_a_carried_column() -> None:
+    data = copy.deepcopy(BASE)
+    data["participants"]["carry"] = ["Full name"]
+    data["criteria"][1]["same"]["name"] = "mentor_Full name"
+    assert _errors(data) == [
+        's.yaml: key "criteria[1].same.name": criterion name "mentor_Full name" is the carried '
+        'column "mentor_Full name" — give it another `name:`, e.g. same_mentor_Full name'
+    ]
+
+
+def test_cohorts_carry_and_rule_columns_may_not_collide() -> None:
+    data = {
+        "version": 1,
+        "scheme": "cohorts",
+        "participants": {
+            "id": "Email",
+            "carry": ["Group", "region"],
+            "attributes": {"region": {"column": "Region"}},
+        },
+        "groups": {"count": 2},
+        "rules": [{"at_most": {"attribute": "region", "count": 2}}],
+        "criteria": [{"similarity": {"attribute": "region", "name": "max per region"}}],
+    }
+    assert _errors(data) == [
+        's.yaml: key "criteria[0].similarity.name": criterion name "max per region" is the rule '
+        'column "max per region" — give it another `name:`, e.g. similarity_max per region',
+        's.yaml: key "participants.carry[0]": "Group" is also a column of groups.csv (a fixed '
+        "column or an attribute name) — rename the attribute, or leave the column out of carry",
+        's.yaml: key "participants.carry[1]": "region" is also a column of groups.csv (a fixed '
+        "column or an attribute name) — rename the attribute, or leave the column out of carry",
+    ]
+
+
+def test_scale_value_and_carry_column_listed_twice() -> None:
+    data = copy.deepcopy(BASE)
+    data["participants"]["attributes"]["band"]["scale"] = ["Band 5", "band  5", "Band 6"]
+    assert _errors(data) == [
+        's.yaml: key "participants.attributes.band.scale": lists "band  5" twice (case and '
+        "spacing are ignored); each value once, lowest first"
+    ]
+    data = copy.deepcopy(BASE)
+    data["participants"]["carry"] = ["Full name", "full name"]
+    assert _errors(data) == [
+        's.yaml: key "participants.carry": lists the column "full name" twice; list each '
+        "column once"
+    ]

@@ -258,3 +258,130 @@ def test_roles_by_file_allow_side_specific_columns() -> None:
         build_problem([tables[1], tables[1]], _scheme(participants=participants))
     with pytest.raises(InputError, match="Areas you can offer"):
         build_problem(tables, _scheme())
+
+
+# --- side files: read like profiles, heading row required, ids read back exactly ----------
+
+FORBID = {"forbid": {"file": "conflicts.csv"}}
+
+
+def _with_side_file(tmp_path: Any, name: str, text: str, rule: dict[str, Any]) -> list[str]:
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    scheme = _scheme(rules=[*BASE["rules"], rule])
+    try:
+        build_problem([_table(PROFILES_CSV)], scheme, base_dir=tmp_path)
+    except InputError as exc:
+        return [line.replace(f"{tmp_path}/", "") for line in exc.lines]
+    return []
+
+
+def test_forbid_file_without_heading_row_is_an_error_not_a_lost_pair(tmp_path: Any) -> None:
+    text = "m1@example.test,e3@example.test\nm2@example.test,e1@example.test\n"
+    lines = _with_side_file(tmp_path, "conflicts.csv", text, FORBID)
+    assert lines == [
+        "conflicts.csv row 1: has no heading row: row 1 holds ids or numbers, not headings — "
+        "add a heading row; expected a heading row, then one pair per row in two id columns, "
+        "e.g. person_a,person_b"
+    ]
+    one_line = _with_side_file(tmp_path, "conflicts.csv", "m1@example.test,e3@example.test", FORBID)
+    assert one_line == lines  # a single pair is not silently read as headings
+
+
+def test_forbid_file_with_headings_keeps_every_pair(tmp_path: Any) -> None:
+    (tmp_path / "conflicts.csv").write_text("a,b\nm1@example.test,e3@example.test\n")
+    scheme = _scheme(rules=[*BASE["rules"], FORBID])
+    p = build_problem([_table(PROFILES_CSV)], scheme, base_dir=tmp_path)
+    assert p.forbidden.tolist() == [[0, 4]]
+    (tmp_path / "conflicts.csv").write_text("a,b\n")  # headings only: an empty list
+    assert not len(build_problem([_table(PROFILES_CSV)], scheme, base_dir=tmp_path).forbidden)
+
+
+def test_lock_and_pairwise_without_headings(tmp_path: Any) -> None:
+    lock = {"lock": {"file": "keep.csv"}}
+    assert _with_side_file(tmp_path, "keep.csv", "m1@example.test,e3@example.test\n", lock)[
+        0
+    ].startswith("keep.csv row 1: has no heading row")
+    cohorts = {
+        "version": 1,
+        "scheme": "cohorts",
+        "participants": {"id": "Email", "attributes": {"region": {"column": "Region"}}},
+        "groups": {"count": 2},
+        "criteria": [{"pairwise": {"file": "pairs.csv"}}],
+    }
+    (tmp_path / "pairs.csv").write_text("x,y,5\n")  # the number gives it away
+    with pytest.raises(InputError) as caught:
+        build_problem([_table(PROFILES_CSV)], validate_scheme(cohorts), base_dir=tmp_path)
+    assert caught.value.lines[0].startswith(f"{tmp_path}/pairs.csv row 1: has no heading row")
+
+
+@pytest.mark.parametrize("value", ["1e300", "-1e13", "inf", "nan", "ten"])
+def test_numeric_attribute_out_of_range_names_no_value(value: str) -> None:
+    attributes = {
+        **BASE["participants"]["attributes"],
+        "years": {"column": "Years", "numeric": True},
+    }
+    participants = {**BASE["participants"], "attributes": attributes}
+    header, *rows = PROFILES_CSV.splitlines()
+    text = "\n".join([header + ",Years", *[r + ",3" for r in rows[:-1]], rows[-1] + f",{value}"])
+    (line,) = _errors(text + "\n", participants=participants)
+    assert line.startswith('p.csv row 7, column "Years": the value ')
+    assert value not in line.split(":", 1)[1]
+
+
+@pytest.mark.parametrize("round_value", ["0", "2.5", "1e300", "-3", "x"])
+def test_history_round_numbers_are_bounded_whole_numbers(tmp_path: Any, round_value: str) -> None:
+    (tmp_path / "past.csv").write_text(
+        f"round,member_a,member_b\n{round_value},m1@example.test,e1@example.test\n"
+    )
+    with pytest.raises(InputError) as caught:
+        _problem_with_history(tmp_path)
+    assert caught.value.lines == [
+        f'{tmp_path}/past.csv row 2, column "round": round must be a whole number from 1 to '
+        "1,000,000"
+    ]
+
+
+def _problem_with_history(tmp_path: Any) -> Problem:
+    scheme = _scheme(history={"file": "past.csv", "cooldown": 1})
+    return build_problem([_table(PROFILES_CSV)], scheme, base_dir=tmp_path)
+
+
+DANGEROUS_IDS = ["=1+1", "+44 7700 900123", "-5", "@home", "'=x", "''+y", "\tz", "plain"]
+
+
+def test_history_written_by_buddymatch_reads_back_with_formula_like_ids(tmp_path: Any) -> None:
+    """A peer run writes history.csv with neutralised ids; the next run must know every pair."""
+    import buddymatch
+
+    profiles = pd.DataFrame(
+        {
+            "Email": DANGEROUS_IDS,
+            "Organisation": ["A", "B", "C", "D", "A", "B", "C", "D"],
+        }
+    )
+    scheme: dict[str, Any] = {
+        "version": 1,
+        "scheme": "peer",
+        "participants": {"id": "Email", "attributes": {"org": {"column": "Organisation"}}},
+        "rules": [{"different": "org"}],
+    }
+    first = buddymatch.match(profiles, scheme, seed=1)
+    first.write(tmp_path / "q1")
+    on_disk = (tmp_path / "q1" / "history.csv").read_text()
+    assert "'=1+1" in on_disk and "''=x" in on_disk  # neutralised for spreadsheets
+    made = {
+        frozenset((a, b))
+        for a, b in zip(first.matches["member_a"], first.matches["member_b"], strict=True)
+    }
+    scheme["history"] = {"file": str(tmp_path / "q1" / "history.csv"), "cooldown": 1}
+    problem = buddymatch.load_problem(profiles, scheme)
+    known = {frozenset((problem.ids[a], problem.ids[b])) for a, b in problem.history.pairs}
+    assert known == made  # every pair recognised: none can repeat next round
+    second = buddymatch.match(profiles, scheme, seed=1)
+    again = {
+        frozenset((a, b))
+        for a, b in zip(second.matches["member_a"], second.matches["member_b"], strict=True)
+    }
+    assert not again & made
+    second.write(tmp_path / "q2")
+    assert (tmp_path / "q2" / "history.csv").read_text().startswith(on_disk)  # carried as is

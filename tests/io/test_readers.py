@@ -578,3 +578,81 @@ def test_sampler_tables_round_trip_through_xlsx(
     table = read_table(path)
     pd.testing.assert_frame_equal(table.frame, frame)
     assert table.rows.tolist() == list(range(2, size + 2))
+
+
+# --------------------------------------------------------------------------- hardening
+
+
+@pytest.mark.parametrize(
+    ("text", "row"),
+    [
+        ("Email,Band,Region\na@x,Band 5,North\nb@x,Band 6", 3),  # cut mid-row, no newline
+        ("Email,Band,Region\na@x,Band 5,North\nb@x", 3),
+        ('Email,Band,Region\na@x,"Band\n5",North\nb@x,', 3),  # after a multi-line value
+    ],
+)
+def test_last_row_cut_mid_line_is_an_error(tmp_path: Path, text: str, row: int) -> None:
+    path = tmp_path / "cut.csv"
+    path.write_text(text)
+    (line,) = lines_of(path)
+    assert line.startswith(f"{path} row {row}: the last row has ")
+    assert line.endswith(
+        "values and the file ends mid-line: it looks cut off — export or copy the file again, "
+        "complete"
+    )
+
+
+def test_complete_files_without_final_newline_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "ok.csv"
+    path.write_text('Email,Band\na@x,"Band\n5"\nb@x,Band 6')  # Google Sheets omits it
+    assert read_table(path).frame["Band"].tolist() == ["Band\n5", "Band 6"]
+    short = tmp_path / "short.csv"
+    short.write_text("Email,Band,Region\na@x,Band 5\nb@x,Band 6,North")  # short rows inside
+    assert len(read_table(short).frame) == 2
+
+
+def test_unclosed_quote_at_end_names_the_row(tmp_path: Path) -> None:
+    path = tmp_path / "quote.csv"
+    path.write_text('Email,Band\na@x,Band 5\nb@x,"Band 6')
+    assert lines_of(path) == [
+        f"{path} row 3: a quoted value starting on this row is never closed — check for a "
+        'stray double quote (")'
+    ]
+
+
+def test_wide_heading_times_many_lines_is_refused_before_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(f"h{i}" for i in range(5000)) + "\n" + "x\n" * 5000)
+    assert lines_of(path, limits=ReadLimits(max_cells=1_000_000)) == [
+        f"{path}: has 5,000 headings and 5,002 lines: more than 1,000,000 cells — split it "
+        "into several files, or raise ReadLimits.max_cells"
+    ]
+
+
+def test_a_first_row_of_data_is_not_echoed(tmp_path: Path) -> None:
+    path = tmp_path / "nohead.csv"
+    path.write_text("ann@example.test,Ann,Org A,Org A\nbob@example.test,Bob,Org B,Org B\n")
+    assert lines_of(path) == [
+        f"{path} row 1: row 1 does not look like a heading row (it holds e-mail addresses or "
+        "numbers) — add a row of column headings above the data"
+    ]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no named pipes")
+def test_fifo_profiles_are_refused(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "profiles.csv"
+    os.mkfifo(fifo)
+    assert lines_of(fifo) == [
+        f"{fifo}: is a named pipe (FIFO), not a regular file — give a .csv or .xlsx file"
+    ]
+
+
+def test_huge_field_in_a_ragged_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "field.csv"
+    path.write_text("Email,Band\n" + '"' + "x" * 200_000 + '",b,c\n')
+    assert lines_of(path) == [
+        f"{path} row 2: a value is over 131,072 characters long, or its quotes are broken — "
+        'check for a stray double quote (")'
+    ]

@@ -490,3 +490,20 @@ def test_ids_are_neutralised_on_disk_but_read_back_as_given(tmp_path: Path, fmt:
     back = read_results(tmp_path / "out")[0]["unmatched"]
     assert back["participant_id"].tolist() == ["-17", "+44 7700", "=x", "007"]
     assert back["note"].tolist() == ["-17"] * 4  # text, not the number -17
+
+
+@given(st.text(max_size=12))
+def test_unneutralise_is_the_exact_inverse(text: str) -> None:
+    from buddymatch.io.writers import unneutralise
+
+    written = neutralise(text)
+    assert unneutralise(written) == text
+    assert not written.lstrip("'").startswith(tuple(DANGEROUS)) or written.startswith("'")
+
+
+def test_text_that_looks_neutralised_gets_one_more_quote() -> None:
+    from buddymatch.io.writers import unneutralise
+
+    assert neutralise("'=x") == "''=x" and unneutralise("''=x") == "'=x"
+    assert neutralise("'Tis") == "'Tis" and unneutralise("'Tis") == "'Tis"
+    assert neutralise("''") == "''"

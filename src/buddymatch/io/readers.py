@@ -293,7 +293,10 @@ def _check_last_row(
         return
     start = _last_record_start(payload)
     text = payload[start:].decode("utf-8", errors="replace")
-    record = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    try:
+        record = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    except csv.Error:
+        return  # pandas read it; the csv module's field limit is not a reason to refuse
     if len(record) < width and any(v.strip() for v in record):
         raise _Failed(
             [
@@ -400,30 +403,7 @@ def _sniff(sample: str, *, truncated: bool) -> str:
 
 def _diagnose_csv(text: str, delimiter: str, label: str, detail: str, skipped: int) -> list[Issue]:
     """Explain a parse failure: list ragged rows, or an unclosed quote, by row number."""
-    issues: list[Issue] = []
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    width = 0
-    extra = 0
-    for number, record in enumerate(reader, start=skipped + 1):
-        if number == skipped + 1:
-            width = len(record)
-            issues.extend(_duplicate_headings([h.strip() for h in record], label))
-        elif len(record) > width:
-            if len(issues) < _MAX_LISTED:
-                issues.append(
-                    Issue(
-                        f"has {len(record)} values but there are {width} headings",
-                        label,
-                        row=number,
-                        fix="a value probably contains an unquoted "
-                        f"{_delimiter_name(delimiter)}: put it in double quotes, "
-                        "or add the missing heading",
-                    )
-                )
-            else:
-                extra += 1
-    if extra:
-        issues.append(Issue(f"{extra} more rows have more values than headings", label))
+    issues = _ragged_rows(text, delimiter, label, skipped)
     if any(i.row != 1 for i in issues):
         return issues
     quote = re.search(r"EOF inside string starting at row (\d+)", detail)
@@ -441,6 +421,46 @@ def _diagnose_csv(text: str, delimiter: str, label: str, detail: str, skipped: i
         *issues,
         Issue("cannot be read as CSV", label, fix="export the sheet as CSV UTF-8 again"),
     ]
+
+
+def _ragged_rows(text: str, delimiter: str, label: str, skipped: int) -> list[Issue]:
+    """Duplicate headings and rows with more values than headings (at most _MAX_LISTED)."""
+    issues: list[Issue] = []
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    width = extra = 0
+    number = skipped
+    try:
+        for number, record in enumerate(reader, start=skipped + 1):
+            if number == skipped + 1:
+                width = len(record)
+                issues.extend(_duplicate_headings([h.strip() for h in record], label))
+            elif len(record) > width and len(issues) < _MAX_LISTED:
+                issues.append(_too_many_values(len(record), width, delimiter, label, number))
+            elif len(record) > width:
+                extra += 1
+    except csv.Error:  # e.g. a value over the csv module's 128 KiB field limit
+        issues.append(
+            Issue(
+                "a value is over 131,072 characters long, or its quotes are broken",
+                label,
+                row=number + 1,
+                fix='check for a stray double quote (")',
+            )
+        )
+    if extra:
+        issues.append(Issue(f"{extra} more rows have more values than headings", label))
+    return issues
+
+
+def _too_many_values(count: int, width: int, delimiter: str, label: str, row: int) -> Issue:
+    return Issue(
+        f"has {count} values but there are {width} headings",
+        label,
+        row=row,
+        fix="a value probably contains an unquoted "
+        f"{_delimiter_name(delimiter)}: put it in double quotes, "
+        "or add the missing heading",
+    )
 
 
 def _delimiter_name(d: str) -> str:
@@ -626,6 +646,8 @@ def _finish(
                 )
             )
     issues.extend(_duplicate_headings(names, label, letters))
+    if issues and any(_DATA_LIKE.fullmatch(n) for n in names):
+        issues = [_no_heading_row(label)]  # never echo what is probably a person's row
     if not keep:
         issues.append(Issue("the heading row is blank", label, row=1, fix="add headings in row 1"))
     elif not issues and not allow_empty and not (~blank_row).any():
@@ -638,6 +660,19 @@ def _finish(
     frame.columns = pd.Index([names[i] for i in keep], dtype="str")
     frame = frame.reset_index(drop=True).astype("str")
     return Table(frame=frame, file=label, rows=np.asarray(rows, dtype=np.int64)[~blank_row])
+
+
+_DATA_LIKE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+|[+-]?[0-9]+(?:[.,][0-9]+)?")
+"""A heading that is an e-mail address or a number: row 1 is data, not headings."""
+
+
+def _no_heading_row(label: str) -> Issue:
+    return Issue(
+        "row 1 does not look like a heading row (it holds e-mail addresses or numbers)",
+        label,
+        row=1,
+        fix="add a row of column headings above the data",
+    )
 
 
 def _duplicate_headings(

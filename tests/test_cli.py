@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -166,3 +171,119 @@ def test_batch_progress_counts_runs_and_failures(monkeypatch: pytest.MonkeyPatch
     assert (task.completed, task.total, task.fields["failed"]) == (3, 3, 1)
     progress.__exit__(None, None, None)
     assert _batch_progress(quiet=True).__enter__() is None
+
+
+# --- writes that cannot lose inputs; summaries without absolute paths -------------------------
+
+
+def _small(folder: Path) -> None:
+    from .conftest import PROFILES_CSV, SCHEME_YAML
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "profiles.csv").write_text(PROFILES_CSV)
+    (folder / "scheme.yaml").write_text(SCHEME_YAML)
+
+
+@pytest.mark.parametrize("output", [".", "sample_data", "./sample_data/.."])
+def test_force_never_deletes_the_inputs(workdir: Path, output: str) -> None:
+    before = sorted(p.name for p in workdir.rglob("*"))
+    result = run(*MATCH, "-o", output, "--force")
+    assert result.exit_code == 2
+    shown = str(Path(output))  # as click passes it on
+    assert result.stderr.startswith(f'Error: Output folder "{shown}" holds the input "')
+    assert "choose a new folder for the results, e.g. -o results" in result.stderr
+    assert sorted(p.name for p in workdir.rglob("*")) == before
+
+
+def test_force_never_deletes_a_history_file_named_by_the_scheme(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _small(tmp_path)
+    assert run("match", "profiles.csv", "-c", "scheme.yaml", "-o", "q1").exit_code == 0
+    scheme = (tmp_path / "scheme.yaml").read_text() + "history: {file: q1/history.csv}\n"
+    (tmp_path / "scheme.yaml").write_text(scheme)
+    result = run("match", "profiles.csv", "-c", "scheme.yaml", "-o", "q1", "--force")
+    assert result.exit_code == 2
+    assert 'holds the input "q1/history.csv"' in result.stderr
+    assert (tmp_path / "q1" / "history.csv").exists()
+
+
+def test_summary_records_names_relative_paths_and_hashes(tmp_path: Path) -> None:
+    """Same inputs in another folder give the same bytes; no absolute path is written."""
+    outputs = []
+    for name in ("first", "second"):
+        root = tmp_path / name
+        _small(root / "data")
+        old = Path.cwd()
+        os.chdir(root)
+        try:
+            result = run("match", "data/profiles.csv", "-c", "data/scheme.yaml", "-o", "out")
+        finally:
+            os.chdir(old)
+        assert result.exit_code == 0, result.stderr
+        outputs.append((root / "out" / "summary.json").read_bytes())
+    assert outputs[0] == outputs[1]
+    text = outputs[0].decode()
+    assert str(tmp_path) not in text
+    inputs = json.loads(text)["inputs"]
+    assert inputs["profiles"][0]["name"] == "profiles.csv"
+    assert inputs["profiles"][0]["path"] == "../data/profiles.csv"
+    assert inputs["scheme"]["path"] == "../data/scheme.yaml"
+    assert len(inputs["scheme"]["sha256"]) == 64 and inputs["files"] == []
+
+
+def test_explain_finds_inputs_after_the_whole_tree_moves(tmp_path: Path) -> None:
+    _small(tmp_path / "a" / "data")
+    old = Path.cwd()
+    os.chdir(tmp_path / "a")
+    try:
+        assert (
+            run("match", "data/profiles.csv", "-c", "data/scheme.yaml", "-o", "out").exit_code == 0
+        )
+    finally:
+        os.chdir(old)
+    shutil.move(tmp_path / "a", tmp_path / "b")
+    pair = ("--pair", "m1@example.test", "e1@example.test")
+    explained = run("explain", str(tmp_path / "b" / "out"), *pair)
+    assert explained.exit_code == 0, explained.stderr
+    (tmp_path / "b" / "data" / "profiles.csv").write_text(
+        (tmp_path / "b" / "data" / "profiles.csv").read_text().replace("North", "West")
+    )
+    changed = run("explain", str(tmp_path / "b" / "out"), *pair)
+    assert changed.exit_code == 2
+    assert changed.stderr == (
+        'Error: "profiles.csv" has changed since this run (its SHA-256 differs) — explain '
+        "against the files the run used, or run match again\n"
+    )
+    (tmp_path / "b" / "data" / "profiles.csv").unlink()
+    missing = run("explain", str(tmp_path / "b" / "out"), *pair)
+    assert missing.exit_code == 2 and "pass the profile files with --profiles" in missing.stderr
+
+
+def test_closed_pipe_ends_quietly(workdir: Path) -> None:
+    command = [
+        str(Path(sys.executable).with_name("buddymatch")),
+        "validate",
+        "sample_data/profiles.csv",
+    ]
+    command += ["-c", "constraints/mentoring.yaml"]
+    shell = " ".join(shlex.quote(c) for c in command) + " | head -1"
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", shell], capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout == "OK: no problems found.\n"
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 0, done.stderr
+
+
+def test_many_rounds_warn_on_stderr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _small(tmp_path)
+    result = run("match", "profiles.csv", "-c", "scheme.yaml", "-o", "out", "--rounds", "20")
+    assert result.exit_code in (0, 1), result.stderr
+    assert "WARNING buddymatch: 20 rounds on 6 people are solved one after another" in (
+        result.stderr
+    )
+    quiet = run("match", "profiles.csv", "-c", "scheme.yaml", "-o", "o2", "--rounds", "2")
+    assert "WARNING" not in quiet.stderr

@@ -11,6 +11,7 @@ or an already-parsed dict.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -218,7 +219,31 @@ def match(
         "rounds": rounds,
     }
     problem = load_problem(profiles, scheme, overrides=overrides, limits=limits)
+    warn_if_long(problem)
     return solve(problem, progress=progress, started=started, record_time=record_time)
+
+
+LONG_ROUNDS = 20
+"""From this many rounds on, ``match`` warns that the run may take minutes."""
+
+
+def warn_if_long(problem: Problem) -> None:
+    """Warn (on the ``buddymatch`` logger, so on stderr) before a run of very many rounds.
+
+    Rounds are solved one after another and each later round is harder, as fewer
+    new partners remain: measured, 20 peer rounds on 150 people take about 20 s
+    and 60 rounds about 4 minutes on one core.  Not an error: the run goes on.
+    """
+    rounds = problem.scheme.rounds
+    if rounds < LONG_ROUNDS:
+        return
+    logging.getLogger("buddymatch").warning(
+        "%d rounds on %d people are solved one after another, each later round slower "
+        "as fewer new partners remain: this may take several minutes (fewer --rounds, "
+        "or a history file between runs, is faster)",
+        rounds,
+        problem.n,
+    )
 
 
 def solve(
@@ -553,8 +578,9 @@ def explain_result(
     a, b
         Two participant ids (case and spacing ignored).
     profiles, scheme
-        Default to those recorded in the folder's ``summary.json``; the
-        profiles must be unchanged since the run (their hash is compared).
+        Default to those recorded in the folder's ``summary.json``, found
+        relative to the results folder and refused if their bytes changed
+        since the run (SHA-256).
 
     Returns
     -------
@@ -577,21 +603,12 @@ def explain_result(
     >>> text.splitlines()[0], text.splitlines()[-1]
     ('Mentor p00045@example.nhs.uk, mentee p00001@example.nhs.uk', 'Made in round 1.')
     """
+    from .io.inputs import recorded_inputs
     from .io.writers import read_results
 
     tables, summary = read_results(output)
-    inputs = summary.get("inputs") or {}
-    profiles = profiles or inputs.get("profiles")
-    scheme = scheme or inputs.get("scheme")
-    if not profiles or not scheme:
-        raise InputError(
-            issues=[
-                Issue(
-                    f'"{output}" does not record its inputs',
-                    fix="pass the profile files with --profiles and the scheme with -c",
-                )
-            ]
-        )
+    profiles = profiles or recorded_inputs(Path(output), summary, "profiles")
+    scheme = scheme or recorded_inputs(Path(output), summary, "scheme")[0]
     problem = load_problem(profiles, scheme)
     if isinstance(summary.get("rematch"), dict):  # the round a re-match repaired
         problem = rematch_problem(problem, int(summary["rematch"]["round"]))

@@ -11,7 +11,9 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -22,6 +24,7 @@ import click
 
 from ._version import __version__
 from .errors import BuddymatchError, ConfigError, InputError, Issue
+from .io.atomic import committed, forget_commits
 
 # The library (pandas, pydantic, the schemes) is imported inside each command:
 # `buddymatch --version` and `--help` stay fast, and `validate` never loads a solver.
@@ -37,28 +40,69 @@ def _fail(exc: BuddymatchError) -> None:
 
 
 def handle_errors(func: F) -> F:
-    """Translate the project's errors once, for every command."""
+    """Translate the project's errors once, for every command.
+
+    Messages about writing are true: after an interrupt (Ctrl-C, SIGTERM) they say
+    whether a result was committed (see :mod:`buddymatch.io.atomic`).  A closed
+    pipe (``buddymatch validate … | head -1``) ends the command quietly.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        forget_commits()
         try:
-            return func(*args, **kwargs)
+            value = func(*args, **kwargs)
+            sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
+            return value
+        except BrokenPipeError:
+            _closed_pipe()
         except BuddymatchError as exc:
             _fail(exc)
         except KeyboardInterrupt:
-            click.echo("Error: interrupted; nothing was written", err=True)
+            click.echo(f"Error: interrupted; {_written()}", err=True)
             sys.exit(130)
         except Exception as exc:  # a bug: say so plainly, keep personal data out
             if os.environ.get("BUDDYMATCH_DEBUG"):
                 raise
             click.echo(
-                f"Error: internal error ({type(exc).__name__}); nothing was written. "
+                f"Error: internal error ({type(exc).__name__}); {_written()}. "
                 "Please report it; set BUDDYMATCH_DEBUG=1 to see the traceback.",
                 err=True,
             )
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _written() -> str:
+    paths = committed()
+    if not paths:
+        return "nothing was written"
+    shown = ", ".join(f'"{_shown(p)}"' for p in paths)
+    return f"{shown} {'was' if len(paths) == 1 else 'were'} written completely before that"
+
+
+def _shown(path: Path) -> str:
+    """A path as the user most likely typed it: relative when under the working folder."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
+
+
+def _closed_pipe() -> None:
+    """The reader of stdout went away: stop quietly (nothing more can be shown)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(0)
+
+
+def _interrupt_on_term(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # same clean-up and truthful message as Ctrl-C
 
 
 def profiles_and_scheme(func: F) -> F:
@@ -105,11 +149,22 @@ class _Registered(click.Choice):
         return super().get_metavar(param, ctx)
 
 
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of each message."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def _setup_logging(verbose: int) -> None:
+    """Warnings always, progress with -v: to stderr, on the ``buddymatch`` logger only."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(
-        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    log.setLevel(level)
+    if not any(isinstance(h, _Stderr) for h in log.handlers):
+        handler = _Stderr()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -124,6 +179,8 @@ def cli(verbose: int) -> None:
       buddymatch match sample_data/profiles.csv -c constraints/mentoring.yaml -o out
     """
     _setup_logging(verbose)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt_on_term)
 
 
 @cli.command()
@@ -203,8 +260,11 @@ def match(
       buddymatch match sample_data/profiles.csv -c constraints/mentoring.yaml -o out --seed 1
     """
     from . import api
+    from .io.inputs import describe_inputs, run_inputs
+    from .io.writers import refuse_overwriting_inputs
 
     _refuse_existing(output, force)
+    refuse_overwriting_inputs(Path(os.path.abspath(output)), [*profiles, scheme], str(output))
     with _progress(quiet) as progress:
         result = api.match(
             list(profiles),
@@ -217,11 +277,9 @@ def match(
             progress=progress,
             record_time=timings,
         )
-    result.summary["inputs"] = {
-        "profiles": [str(p.resolve()) for p in profiles],
-        "scheme": str(scheme.resolve()),
-    }
-    result.write(output, fmt=fmt, force=force)
+    inputs = run_inputs(list(profiles), scheme, result.problem.scheme)
+    result.summary["inputs"] = describe_inputs(output, inputs)
+    result.write(output, fmt=fmt, force=force, protect=[p for ps in inputs.values() for p in ps])
     s = result.summary
     log.info("wrote %s (%d units, status %s)", output, s["units"], s["status"])
     if not quiet:
@@ -291,8 +349,11 @@ def rematch(
           -c constraints/mentoring.yaml -o out/round-1b
     """
     from . import api
+    from .io.inputs import describe_inputs, run_inputs
+    from .io.writers import refuse_overwriting_inputs
 
     _refuse_existing(output, force)
+    refuse_overwriting_inputs(Path(os.path.abspath(output)), [*profiles, scheme], str(output))
     with _progress(quiet) as progress:
         result = api.rematch(
             previous,
@@ -304,12 +365,11 @@ def rematch(
             iterations=iterations,
             progress=progress,
         )
-    result.summary["inputs"] = {
-        "profiles": [str(p.resolve()) for p in profiles],
-        "scheme": str(scheme.resolve()),
-        "previous": str(previous.resolve()),
-    }
-    result.write(output, fmt=fmt, force=force)
+    inputs = run_inputs(list(profiles), scheme, result.problem.scheme)
+    inputs["previous"] = [previous]
+    result.summary["inputs"] = describe_inputs(output, inputs)
+    protect = [p for ps in inputs.values() for p in ps]
+    result.write(output, fmt=fmt, force=force, protect=protect)
     if not quiet:
         click.echo(_rematch_line(result.summary, output, fmt))
 

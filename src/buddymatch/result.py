@@ -6,7 +6,7 @@ save them unchanged, so a Python caller and a CLI user see the same data.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,7 +92,14 @@ class MatchResult:
             raise NotImplementedError("explain is not available for this scheme")
         return self._explainer(a, b)
 
-    def write(self, out_dir: str | Path, *, fmt: str = "csv", force: bool = False) -> list[Path]:
+    def write(
+        self,
+        out_dir: str | Path,
+        *,
+        fmt: str = "csv",
+        force: bool = False,
+        protect: Sequence[str | Path] | None = None,
+    ) -> list[Path]:
         """Write the output folder atomically, as ``buddymatch match -o`` does.
 
         Parameters
@@ -104,6 +111,9 @@ class MatchResult:
             ``summary.json`` is written in both cases.
         force
             Replace an existing folder's content.
+        protect
+            Files that must survive: the folder is refused if replacing it would
+            delete one of them (default: the profile files this result was read from).
 
         Returns
         -------
@@ -113,8 +123,10 @@ class MatchResult:
         Raises
         ------
         InputError
-            The folder exists and is not empty (without ``force``), or cannot be written.
+            The folder exists and is not empty (without ``force``), holds a
+            protected file, or cannot be written.
         """
         from .io.writers import write_results
 
-        return write_results(out_dir, self.tables, self.summary, fmt=fmt, force=force)
+        keep = list(self.problem.files) if protect is None else list(protect)
+        return write_results(out_dir, self.tables, self.summary, fmt=fmt, force=force, protect=keep)

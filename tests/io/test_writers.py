@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from buddymatch.errors import ConfigError, InputError
-from buddymatch.io import writers
+from buddymatch.io import atomic, writers
 from buddymatch.io.writers import (
     csv_bytes,
     neutralise,
@@ -116,21 +116,32 @@ def test_refuses_a_file_as_output_folder(tmp_path: Path) -> None:
     assert target.read_text() == "x"
 
 
-def test_fills_an_existing_empty_folder(tmp_path: Path) -> None:
+def test_an_existing_empty_folder_is_replaced_with_one_rename(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    inode = out.stat().st_ino
     write_results(out, tables(), SUMMARY)
     assert sorted(snapshot(out)) == ["matches.csv", "summary.json", "unmatched.csv"]
-    assert out.stat().st_ino == inode  # the same folder, filled, not replaced
     assert leftovers(tmp_path) == []
 
 
-def test_failed_fill_of_an_empty_folder_leaves_it_empty(
+def test_the_working_folder_is_filled_not_replaced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    out = tmp_path / "out"
-    out.mkdir()
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    inode = here.stat().st_ino
+    write_results(".", tables(), SUMMARY)
+    assert here.stat().st_ino == inode  # the shell that ran `-o .` still sees the files
+    assert sorted(os.listdir(".")) == ["matches.csv", "summary.json", "unmatched.csv"]
+
+
+def test_failed_fill_of_the_working_folder_leaves_it_empty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
     real_replace = os.replace
 
     def replace(src: Any, dst: Any) -> None:
@@ -138,10 +149,10 @@ def test_failed_fill_of_an_empty_folder_leaves_it_empty(
             raise OSError("disk full")
         real_replace(src, dst)
 
-    monkeypatch.setattr(writers.os, "replace", replace)
+    monkeypatch.setattr(atomic.os, "replace", replace)
     with pytest.raises(InputError, match="disk full"):
-        write_results(out, tables(), SUMMARY)
-    assert list(out.iterdir()) == []
+        write_results(".", tables(), SUMMARY)
+    assert list(here.iterdir()) == []
     assert leftovers(tmp_path) == []
 
 
@@ -181,6 +192,7 @@ def test_failure_on_a_fresh_target_leaves_nothing(tmp_path: Path) -> None:
 def test_failed_swap_puts_the_old_folder_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Without an atomic exchange (other systems), the old folder is put back on failure."""
     out = tmp_path / "out"
     write_results(out, tables(), SUMMARY)
     before = snapshot(out)
@@ -191,10 +203,28 @@ def test_failed_swap_puts_the_old_folder_back(
             raise OSError("disk full")
         real_rename(src, dst)
 
-    monkeypatch.setattr(writers.os, "rename", rename)
+    monkeypatch.setattr(atomic, "_EXCHANGE", None)
+    monkeypatch.setattr(atomic.os, "rename", rename)
     with pytest.raises(InputError, match=r'Cannot write output folder ".*out": disk full'):
         write_results(out, {"matches": matches()}, SUMMARY, force=True)
     monkeypatch.undo()
+    assert snapshot(out) == before
+    assert leftovers(tmp_path) == []
+
+
+def test_failed_exchange_keeps_the_old_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    write_results(out, tables(), SUMMARY)
+    before = snapshot(out)
+
+    def exchange(a: Path, b: Path) -> bool:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(atomic, "exchange", exchange)
+    with pytest.raises(InputError, match="Invalid cross-device link"):
+        write_results(out, {"matches": matches()}, SUMMARY, force=True)
     assert snapshot(out) == before
     assert leftovers(tmp_path) == []
 

@@ -38,6 +38,7 @@ from ..model import (
     text_key,
 )
 from ..schemes import get_scheme
+from .inputs import side_file_path
 from .names import NameIndex, encode_requests
 from .readers import Table, read_table
 from .slots import encode_slots, is_slot_attribute
@@ -604,9 +605,7 @@ def _is_number(v: str) -> bool:
 # --- rule files ------------------------------------------------------------------------------
 
 
-def _resolve(base_dir: Path | None, file: str) -> Path:
-    p = Path(file)
-    return p if p.is_absolute() or base_dir is None else base_dir / p
+_resolve = side_file_path  # files a scheme names are found from the scheme's folder
 
 
 _SIDE_EXPECTED = {

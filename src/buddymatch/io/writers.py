@@ -38,7 +38,6 @@ import json
 import math
 import os
 import re
-import secrets
 import shutil
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -47,13 +46,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from buddymatch.errors import ConfigError, InputError, Issue
 
+from .atomic import (
+    commit_folder,
+    fsync_dir,
+    sibling,
+    write_atomic,
+    write_new_file,
+)
 from .files import open_regular, read_regular
 
 Cell = str | int | float | bool | None
@@ -313,51 +319,6 @@ def _ordered(tables: Mapping[str, pd.DataFrame]) -> list[tuple[str, pd.DataFrame
     return [(n, tables[n]) for n in names]
 
 
-def _fsync_dir(path: Path) -> None:
-    """Make a rename or a new entry durable; a no-op where directories cannot be opened."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-Content = bytes | Callable[[BinaryIO], object]
-"""File content: bytes, or a function that streams them into an open binary file."""
-
-
-def _write_new_file(path: Path, data: Content) -> None:
-    """Create ``path`` (which must not exist), write and fsync; mode follows the umask."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    with os.fdopen(os.open(path, flags, 0o666), "wb") as handle:
-        if isinstance(data, bytes):
-            handle.write(data)
-        else:
-            data(handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def write_atomic(path: Path, data: Content) -> None:
-    """Replace ``path`` with ``data`` via a temp file in the same folder and ``os.replace``.
-
-    ``data`` may be a function writing into the file, so large files stream.
-    """
-    tmp = path.parent / f".{path.name}.tmp-{secrets.token_hex(4)}"
-    try:
-        _write_new_file(tmp, data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
 @contextmanager
 def os_errors(action: str) -> Iterator[None]:
     """Turn file-system failures (permissions, disk full) into :class:`InputError`.
@@ -385,14 +346,6 @@ def write_json(path: Path, data: Mapping[str, Any]) -> None:
         write_atomic(Path(path), payload)
 
 
-def _sibling(target: Path, tag: str) -> Path:
-    """A hidden, unused name next to ``target`` (same file system, so renames are atomic)."""
-    while True:
-        candidate = target.parent / f".{target.name}.{tag}-{secrets.token_hex(4)}"
-        if not os.path.lexists(candidate):
-            return candidate
-
-
 def _must_replace(target: Path, shown: str, force: bool) -> bool:
     """Whether ``target`` holds content to replace; refuse unless ``force``."""
     if os.path.lexists(target) and not target.is_dir():
@@ -407,48 +360,6 @@ def _must_replace(target: Path, shown: str, force: bool) -> bool:
     return True
 
 
-def _fill_empty(staging: Path, target: Path, last: str = SUMMARY_JSON) -> None:
-    """Move the staged files into an existing empty folder, ``last`` (summary.json) last.
-
-    The folder itself is kept (a shell sitting in it, its owner, permissions or a
-    symlink to it stay valid).  A reader that waits for ``summary.json`` never sees
-    a partial folder; on error the files already moved are taken out again.
-    """
-    names = sorted((p.name for p in staging.iterdir()), key=lambda n: (n == last, n))
-    moved: list[Path] = []
-    try:
-        for name in names:
-            os.replace(staging / name, target / name)
-            moved.append(target / name)
-    except BaseException:
-        for path in moved:
-            path.unlink(missing_ok=True)
-        raise
-    os.rmdir(staging)
-    _fsync_dir(target)
-
-
-def _swap_in(staging: Path, target: Path, replace: bool, last: str = SUMMARY_JSON) -> None:
-    if replace:
-        old = _sibling(target, "old")
-        os.rename(target, old)
-        try:
-            os.rename(staging, target)
-        except BaseException:
-            os.rename(old, target)
-            raise
-        _fsync_dir(target.parent)
-        if old.is_symlink():  # the link moved aside; never delete through it
-            old.unlink()
-        else:
-            shutil.rmtree(old, ignore_errors=True)
-    elif target.is_dir():
-        _fill_empty(staging, target, last)
-    else:
-        os.rename(staging, target)
-    _fsync_dir(target.parent)
-
-
 def write_results(
     out_dir: str | Path,
     tables: Mapping[str, pd.DataFrame],
@@ -456,13 +367,15 @@ def write_results(
     *,
     fmt: str = "csv",
     force: bool = False,
+    protect: Sequence[str | Path] = (),
 ) -> list[Path]:
     """Write the output folder atomically; return the paths written, sorted.
 
     ``fmt="csv"`` writes ``<table>.csv`` per table, ``fmt="xlsx"`` one
-    ``results.xlsx``; both write ``summary.json``.  An existing empty folder is
-    filled; a non-empty one is replaced only with ``force`` (else
-    :class:`InputError`, exit code 2).
+    ``results.xlsx``; both write ``summary.json``.  A non-empty folder is replaced
+    only with ``force`` (else :class:`InputError`, exit code 2), and never when
+    replacing it would delete one of the ``protect`` files (the run's inputs).
+    The new folder appears with one rename (see :mod:`buddymatch.io.atomic`).
     """
     if fmt not in FORMATS:
         raise ConfigError(f'Unknown output format "{fmt}" — use one of: {", ".join(FORMATS)}')
@@ -476,7 +389,7 @@ def write_results(
         out[SUMMARY_JSON] = json_bytes(summary)
         return out
 
-    return write_folder(out_dir, files, force=force, last=SUMMARY_JSON)
+    return write_folder(out_dir, files, force=force, last=SUMMARY_JSON, protect=protect)
 
 
 def write_folder(
@@ -485,33 +398,58 @@ def write_folder(
     *,
     force: bool = False,
     last: str | None = None,
+    protect: Sequence[str | Path] = (),
 ) -> list[Path]:
     """Write a folder of files atomically (the contract of :func:`write_results`).
 
     ``files`` maps file names to bytes (or is a function giving them, called
-    once the folder is known to be writable).  An empty existing folder is
-    filled with ``last`` moved in last; a non-empty one is replaced only with
-    ``force``.  Returns the paths written, sorted.
+    once the folder is known to be writable).  The complete folder appears with
+    one rename; the working folder (``-o .``), if empty, is filled with ``last``
+    moved in last.  A non-empty folder is replaced only with ``force``, never
+    when that would delete one of the ``protect`` files.  Returns the paths
+    written, sorted.
     """
     shown = str(out_dir)
     target = Path(os.path.abspath(out_dir))  # "." has a name and a parent this way
     if target.parent == target:
         raise InputError(f'Output folder "{shown}" cannot be a file-system root')
+    refuse_overwriting_inputs(target, protect, shown)
     with os_errors(f'Cannot write output folder "{shown}"'):
-        replace = _must_replace(target, shown, force)
+        _must_replace(target, shown, force)
         target.parent.mkdir(parents=True, exist_ok=True)
-        staging = _sibling(target, "tmp")
+        staging = sibling(target, "tmp")
         os.mkdir(staging)
         try:
             content = dict(files() if callable(files) else files)
             for file_name, data in content.items():
-                _write_new_file(staging / file_name, data)
-            _fsync_dir(staging)
-            _swap_in(staging, target, replace, last or "")
+                write_new_file(staging / file_name, data)
+            fsync_dir(staging)
+            commit_folder(staging, target, last or "")
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            if os.path.lexists(staging):
+                shutil.rmtree(staging, ignore_errors=True)
             raise
     return sorted(Path(out_dir) / name for name in content)
+
+
+def refuse_overwriting_inputs(target: Path, inputs: Sequence[str | Path], shown: str) -> None:
+    """Refuse an output folder whose replacement would delete one of the run's inputs.
+
+    ``-o .`` or ``-o sample_data`` with ``--force`` would otherwise delete the
+    profiles, the scheme or a history file sitting inside it.  A symlinked output
+    folder is replaced as a link, never deleted through, so it is never refused.
+    """
+    if os.path.islink(target):
+        return
+    real = Path(os.path.realpath(target))
+    for path in inputs:
+        if isinstance(path, str | Path) and os.path.lexists(path):
+            inside = Path(os.path.realpath(path))
+            if inside == real or real in inside.parents:
+                raise InputError(
+                    f'Output folder "{shown}" holds the input "{path}": writing there could '
+                    "delete it — choose a new folder for the results, e.g. -o results"
+                )
 
 
 # ------------------------------------------------------------------------- reading

@@ -2,7 +2,7 @@
 
 Every problem is collected and reported at once, each with its key path
 (``rules[1].gap.max``) and, for a misspelt key or value, the closest valid one.
-YAML is parsed by a strict ``yaml.SafeLoader`` (:mod:`buddymatch.io.structured`):
+YAML is parsed by a strict ``yaml.SafeLoader`` (:mod:`buddymatch.structured`):
 tags such as ``!!python/object`` are rejected, never executed; repeated keys,
 alias bombs and deep nesting are errors.
 """
@@ -21,10 +21,10 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from .errors import ConfigError, Issue
-from .io.files import read_regular
-from .io.structured import StructureError, load_toml, load_yaml
+from .files import read_regular
 from .model import Criterion, Rule, Scheme, criterion_name, text_key
 from .schemes import all_objectives, get_scheme, scheme_names
+from .structured import StructureError, load_toml, load_yaml
 
 MAX_SCHEME_BYTES = 1024 * 1024
 
@@ -66,7 +66,7 @@ def read_scheme_file(path: Path) -> dict[str, Any]:
 
     Only a regular file of at most 1 MiB is read (a FIFO or device is refused before
     it is opened); keys given twice, alias bombs, recursive anchors and deep nesting
-    are errors (see :mod:`buddymatch.io.structured`).  Raises one ConfigError.
+    are errors (see :mod:`buddymatch.structured`).  Raises one ConfigError.
     """
     label = str(path)
     suffix = path.suffix.lower()
@@ -532,11 +532,6 @@ OUTPUT_COLUMNS = (
     "rules_met",
 )
 """Fixed columns of the output tables; a criterion or carried column must not reuse one."""
-_CARRY_PREFIXES = {
-    "mentoring": ("mentor_", "mentee_"),
-    "peer": ("member_a_", "member_b_", "member_c_"),
-    "cohorts": (),  # groups.csv carries columns as they are: see _carry_clashes
-}
 
 
 def _name_clashes(scheme: Scheme, label: str) -> list[Issue]:
@@ -562,7 +557,11 @@ def _name_clashes(scheme: Scheme, label: str) -> list[Issue]:
 
 
 def _carried_columns(scheme: Scheme) -> list[str]:
-    prefixes = _CARRY_PREFIXES[scheme.scheme]
+    """Carried columns as named in the pairs table (groups.csv: see _carry_clashes)."""
+    kind = get_scheme(scheme.scheme)
+    if kind.main_table == "groups":
+        return []
+    prefixes = ("mentor_", "mentee_") if kind.directed else ("member_a_", "member_b_", "member_c_")
     return [p + c for c in scheme.participants.carry for p in prefixes]
 
 
@@ -579,7 +578,7 @@ def _rule_columns(scheme: Scheme) -> list[str]:
 
 def _carry_clashes(scheme: Scheme, label: str) -> list[Issue]:
     """Cohorts: groups.csv holds carried columns beside the fixed ones and the attributes."""
-    if scheme.scheme != "cohorts":
+    if get_scheme(scheme.scheme).main_table != "groups":
         return []
     taken = {text_key(c) for c in ("round", "group", "participant_id")}
     taken |= {text_key(a) for a in scheme.participants.attributes}

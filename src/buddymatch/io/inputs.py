@@ -26,8 +26,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import InputError, Issue
+from ..files import file_sha256
 from ..model import Scheme
-from .files import file_sha256
 
 _PASS_THEM = "pass the profile files with --profiles and the scheme with -c"
 

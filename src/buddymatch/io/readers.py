@@ -38,7 +38,8 @@ import pandas as pd
 
 from buddymatch.errors import InputError, Issue
 
-from .files import open_regular, regular_file_issue
+from ..files import open_regular, regular_file_issue
+from .limits import DEFAULT_LIMITS, ReadLimits
 from .xlsx import read_sheet
 
 _TEXT_EXT = {".csv", ".tsv", ".txt"}
@@ -52,20 +53,6 @@ _RATIO_FLOOR = 8 * _MB  # small workbooks may compress very well; only big ones 
 _MAX_LISTED = 20  # at most this many ragged-row issues per file, then a summary
 _GIVE = "give a .csv or .xlsx file"
 _SAVE_AS = "open it in Excel (or Google Sheets) and save it as .xlsx or CSV"
-
-
-@dataclass(frozen=True)
-class ReadLimits:
-    """Bounds that keep a hostile or mistaken file from exhausting memory."""
-
-    max_bytes: int = 200 * 1024**2
-    max_rows: int = 2_000_000
-    max_cells: int = 20_000_000
-    """Rows × columns of the table (CSV: lines × headings, before parsing)."""
-    max_xlsx_uncompressed: int = 1024**3
-    max_xlsx_ratio: float = 200.0
-    max_shared_strings: int = 5_000_000
-    """Highest XLSX shared-string index a sheet may use."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,7 +76,7 @@ def read_table(
     path: str | Path,
     *,
     sheet: str | None = None,
-    limits: ReadLimits = ReadLimits(),
+    limits: ReadLimits = DEFAULT_LIMITS,
     allow_empty: bool = False,
 ) -> Table:
     """Read one CSV or XLSX file; raise one ``InputError`` listing all its problems.
@@ -106,7 +93,7 @@ def read_table(
 
 
 def read_tables(
-    paths: Sequence[str | Path], *, sheet: str | None = None, limits: ReadLimits = ReadLimits()
+    paths: Sequence[str | Path], *, sheet: str | None = None, limits: ReadLimits = DEFAULT_LIMITS
 ) -> list[Table]:
     """Read every file; if any fails, raise one ``InputError`` with the issues of all files."""
     tables: list[Table] = []

@@ -53,6 +53,7 @@ import pandas as pd
 
 from buddymatch.errors import ConfigError, InputError, Issue
 
+from ..files import open_regular, read_regular
 from .atomic import (
     commit_folder,
     fsync_dir,
@@ -60,7 +61,7 @@ from .atomic import (
     write_atomic,
     write_new_file,
 )
-from .files import open_regular, read_regular
+from .limits import DEFAULT_LIMITS
 
 Cell = str | int | float | bool | None
 """A normalised cell: what both the CSV and the XLSX writer consume."""
@@ -526,9 +527,7 @@ _MAX_SUMMARY_BYTES = 16 * 1024**2
 def _read_csv(path: Path) -> pd.DataFrame:
     import csv
 
-    from .readers import ReadLimits
-
-    data = read_regular(path, path.name, max_bytes=ReadLimits().max_bytes)
+    data = read_regular(path, path.name, max_bytes=DEFAULT_LIMITS.max_bytes)
     try:
         text = data.decode("utf-8-sig")
         rows = [row for row in csv.reader(io.StringIO(text, newline="")) if row]
@@ -549,10 +548,10 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 def _read_xlsx(path: Path) -> dict[str, pd.DataFrame]:
     """Every sheet but ``summary``, read with the bounded reader of :mod:`.xlsx`."""
-    from .readers import ReadLimits, guard_zip
+    from .readers import guard_zip
     from .xlsx import read_sheet_values, sheet_names
 
-    limits = ReadLimits()
+    limits = DEFAULT_LIMITS
     try:
         with open_regular(path, path.name) as handle, zipfile.ZipFile(handle) as zf:
             guard_zip(zf, path.name, limits)

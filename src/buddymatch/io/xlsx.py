@@ -33,13 +33,11 @@ import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from xml.parsers import expat
 
 from ..errors import InputError, Issue
-
-if TYPE_CHECKING:
-    from .readers import ReadLimits
+from .limits import ReadLimits
 
 EXCEL_MAX_ROW = 1_048_576
 EXCEL_MAX_COLUMN = 16_384
@@ -381,39 +379,48 @@ def _shared_strings(
             f"refers to shared string {last:,}, over the limit of {limits.max_shared_strings:,}",
             "save it as CSV, or raise ReadLimits.max_shared_strings",
         )
-    found: dict[int, str] = {}
-    state = {"index": -1, "collect": False, "phonetic": 0}
-    buffer: list[str] = []
-
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        if tag == "si":
-            state["index"] += 1
-            buffer.clear()
-        elif tag == "rPh":
-            state["phonetic"] += 1
-        elif tag == "t" and not state["phonetic"]:
-            state["collect"] = state["index"] in wanted
-
-    def end(tag: str) -> None:
-        if tag == "t":
-            state["collect"] = False
-        elif tag == "rPh":
-            state["phonetic"] -= 1
-        elif tag == "si" and state["index"] in wanted:
-            found[int(state["index"])] = "".join(buffer)
-            if state["index"] >= last:
-                raise _Done
-
-    def text(data: str) -> None:
-        if state["collect"]:
-            buffer.append(data)
-
+    reader = _StringReader(wanted, last)
     if part is not None and part in zf.NameToInfo:
         with contextlib.suppress(_Done):
-            stream_part(zf, part, label, start, end, text)
-    if len(found) < len(wanted):
+            stream_part(zf, part, label, reader.start, reader.end, reader.text)
+    if len(reader.found) < len(wanted):
         raise _fail(label, "is damaged: a cell refers to a shared string that does not exist")
-    return found
+    return reader.found
+
+
+class _StringReader:
+    """expat handlers keeping only the wanted ``<si>`` items (phonetic runs left out)."""
+
+    def __init__(self, wanted: set[int], last: int) -> None:
+        self.wanted, self.last = wanted, last
+        self.found: dict[int, str] = {}
+        self.index = -1
+        self.collect = False
+        self.phonetic = 0
+        self.buffer: list[str] = []
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        if tag == "si":
+            self.index += 1
+            self.buffer.clear()
+        elif tag == "rPh":
+            self.phonetic += 1
+        elif tag == "t" and not self.phonetic:
+            self.collect = self.index in self.wanted
+
+    def end(self, tag: str) -> None:
+        if tag == "t":
+            self.collect = False
+        elif tag == "rPh":
+            self.phonetic -= 1
+        elif tag == "si" and self.index in self.wanted:
+            self.found[self.index] = "".join(self.buffer)
+            if self.index >= self.last:
+                raise _Done
+
+    def text(self, data: str) -> None:
+        if self.collect:
+            self.buffer.append(data)
 
 
 class _Done(Exception):

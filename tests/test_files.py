@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from buddymatch.errors import ConfigError, InputError
-from buddymatch.io.files import file_sha256, open_regular, read_regular, regular_file_issue
+from buddymatch.files import file_sha256, open_regular, read_regular, regular_file_issue
 
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
 

@@ -9,7 +9,7 @@ import pytest
 
 from buddymatch.config import read_scheme_file
 from buddymatch.errors import ConfigError
-from buddymatch.io.structured import (
+from buddymatch.structured import (
     MAX_ALIASES,
     MAX_DEPTH,
     StructureError,

@@ -21,7 +21,7 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
-from ..errors import BuddymatchError, InputError, Issue
+from .errors import BuddymatchError, InputError, Issue
 
 _KINDS = (
     (stat.S_ISDIR, "is a folder, not a file"),

@@ -8,7 +8,10 @@ each docs page runs its examples in order in a fresh copy of ``sample_data/``,
 result after).
 A trailing ``# exit N`` marks a deliberate error example and is asserted.  A fenced
 block right after ``<!-- file: PATH -->`` is written to PATH before the examples run
-(a page can show a scheme file and then use it).
+(a page can show a scheme file and then use it).  A fenced block right after
+``<!-- output: PATH -->`` is real output: once the page's examples have run, every
+line of it (but "...") must be found in the file PATH they wrote, so quoted
+explanations and reasons cannot drift from what buddymatch prints.
 """
 
 from __future__ import annotations
@@ -21,18 +24,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import tomllib
-import yaml
 from click.testing import CliRunner
 
 from buddymatch.cli import cli
 from buddymatch.config import validate_scheme
+from buddymatch.structured import load_toml, load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 PAGES = [*sorted(DOCS.glob("*.md")), ROOT / "README.md"]  # the README tour too
 _EXIT = re.compile(r"#\s*exit\s+(\d+)\s*$")
-_FILE = re.compile(r"<!--\s*file:\s*(\S+)\s*-->")
+_FILE = re.compile(r"<!--\s*(file|output):\s*(\S+)\s*-->")
 
 
 @dataclass
@@ -40,6 +42,7 @@ class Block:
     lang: str
     lines: list[str]
     file: str | None = None  # set when preceded by <!-- file: PATH -->
+    output: str | None = None  # set when preceded by <!-- output: PATH -->
 
 
 @dataclass
@@ -50,7 +53,7 @@ class Page:
 def parse(path: Path) -> Page:
     """Fenced blocks of a Markdown page, in order, with their file markers."""
     page = Page()
-    pending: str | None = None
+    pending: tuple[str, str] | None = None
     current: Block | None = None
     for line in path.read_text(encoding="utf-8").splitlines():
         if current is not None:
@@ -61,12 +64,15 @@ def parse(path: Path) -> Page:
                 current.lines.append(line)
             continue
         if line.startswith("```"):
-            current = Block(line[3:].strip(), [], pending)
+            kind, target = pending or ("", None)
+            current = Block(
+                line[3:].strip(), [], *((target, None) if kind == "file" else (None, target))
+            )
             pending = None
             continue
         marker = _FILE.search(line)
         if marker:
-            pending = marker.group(1)
+            pending = (marker.group(1), marker.group(2))
         elif line.strip():
             pending = None
     assert current is None, f"{path.name}: unclosed code block"
@@ -127,6 +133,17 @@ def test_console_examples_run(
         printed = [x.rstrip() for x in result.output.splitlines()]
         for want in shown:  # the documented output is real output, line for line
             assert want in printed, f"{page.name}: {line}\nmissing: {want}\n{result.output}"
+    for block in parsed.blocks:
+        if block.output is not None:  # quoted file content is real content
+            written = (tmp_path / block.output).read_text(encoding="utf-8")
+            for want in (x for x in block.lines if x.strip() not in ("", "...")):
+                assert want in written, f"{page.name}: not in {block.output}: {want}"
+
+
+def test_prose_output_markers_are_checked() -> None:
+    """The README's sample explanation is one of the checked quotes."""
+    blocks = [b for b in parse(ROOT / "README.md").blocks if b.output is not None]
+    assert any("closeness" in "\n".join(b.lines) for b in blocks)
 
 
 def _schemes() -> list[tuple[str, str, str]]:
@@ -151,7 +168,7 @@ def test_reference_has_complete_schemes() -> None:
 
 @pytest.mark.parametrize(("label", "lang", "text"), _schemes(), ids=lambda v: str(v)[:12])
 def test_reference_schemes_validate(label: str, lang: str, text: str) -> None:
-    data = yaml.safe_load(text) if lang == "yaml" else tomllib.loads(text)
+    data = load_yaml(text) if lang == "yaml" else load_toml(text)
     validate_scheme(data, label=label)
 
 

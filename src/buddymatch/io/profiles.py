@@ -40,7 +40,7 @@ from ..model import (
 from ..schemes import get_scheme
 from .inputs import side_file_path
 from .names import NameIndex, encode_requests
-from .readers import Table, read_table
+from .readers import Table, looks_like_data, read_table
 from .slots import encode_slots, is_slot_attribute
 from .writers import unneutralise
 
@@ -311,15 +311,21 @@ def _no_heading_row_issue(file: str, expected: list[str]) -> Issue:
     )
 
 
-def _missing_column_issue(file: str, heading: str, headers: list[str]) -> Issue:
+def _missing_column_issue(file: str, heading: str, all_headers: list[str]) -> Issue:
+    """A scheme column not found: the closest heading and the file's headings, but never a
+    heading that looks like a person's data (an e-mail address, a number)."""
     import difflib
 
+    headers = [h for h in all_headers if not looks_like_data(h)]
+    hidden = len(all_headers) - len(headers)
     close = difflib.get_close_matches(_key(heading), [_key(h) for h in headers], n=1, cutoff=0.5)
     fix = None
     if close:
         match = next(h for h in headers if _key(h) == close[0])
         fix = f'did you mean "{match}"?'
     shown = ", ".join(f'"{h}"' for h in headers[:15]) + (" ..." if len(headers) > 15 else "")
+    if hidden:
+        shown += f" (and {hidden} not shown: they look like data, not headings)"
     fix = f"{fix + ' ' if fix else ''}The file has: {shown}"
     return Issue(f'column "{heading}" named in the scheme is not in the file', file=file, fix=fix)
 

@@ -633,7 +633,7 @@ def _finish(
                 )
             )
     issues.extend(_duplicate_headings(names, label, letters))
-    if issues and any(_DATA_LIKE.fullmatch(n) for n in names):
+    if issues and any(looks_like_data(n) for n in names):
         issues = [_no_heading_row(label)]  # never echo what is probably a person's row
     if not keep:
         issues.append(Issue("the heading row is blank", label, row=1, fix="add headings in row 1"))
@@ -649,8 +649,17 @@ def _finish(
     return Table(frame=frame, file=label, rows=np.asarray(rows, dtype=np.int64)[~blank_row])
 
 
-_DATA_LIKE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+|[+-]?[0-9]+(?:[.,][0-9]+)?")
-"""A heading that is an e-mail address or a number: row 1 is data, not headings."""
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_NUMBER_TEXT = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+)?")
+
+
+def looks_like_data(text: str) -> bool:
+    """Whether a heading holds an e-mail address or is a number: then it is not echoed.
+
+    Row 1 of a file without headings is a person's row; messages that would list
+    the file's headings leave such cells out.
+    """
+    return bool(_EMAIL.search(text) or _NUMBER_TEXT.fullmatch(text.strip()))
 
 
 def _no_heading_row(label: str) -> Issue:

@@ -524,13 +524,23 @@ def _frame(header: list[str], columns: list[list[Cell]], *, numbers_to_float: bo
 _MAX_SUMMARY_BYTES = 16 * 1024**2
 
 
+def _csv_rows(text: str) -> list[list[str]]:
+    """Non-empty CSV records; NUL characters survive (Python 3.10's csv module refuses them)."""
+    import csv
+
+    if "\x00" not in text:
+        return [row for row in csv.reader(io.StringIO(text, newline="")) if row]
+    stand_in = next(chr(c) for c in range(0xE000, 0xF900) if chr(c) not in text)
+    rows = csv.reader(io.StringIO(text.replace("\x00", stand_in), newline=""))
+    return [[cell.replace(stand_in, "\x00") for cell in row] for row in rows if row]
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
     import csv
 
     data = read_regular(path, path.name, max_bytes=DEFAULT_LIMITS.max_bytes)
     try:
-        text = data.decode("utf-8-sig")
-        rows = [row for row in csv.reader(io.StringIO(text, newline="")) if row]
+        rows = _csv_rows(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise InputError(issues=[Issue("is not UTF-8 text", file=path.name)]) from None
     except csv.Error:

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: demo test lint bench bench-quick clean
+.PHONY: demo test lint fuzz bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ lint: $(STAMP)
 test: lint
 	.ci/ensure-browser
 	$(BIN)/pytest -n 2 -q -m "not slow"
+
+fuzz: $(STAMP)  # minutes: thousands of mutated inputs per reader; prints inputs/second
+	BUDDYMATCH_FUZZ_PROFILE=fuzz $(BIN)/pytest -n 2 -q tests/fuzz
 
 bench: $(STAMP)  # over an hour (MDGPLIB alone: 54 instances x 60-120 s)
 	$(BIN)/python -m benchmarks.run

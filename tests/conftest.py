@@ -11,6 +11,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,3 +83,37 @@ def dask_scheduler() -> Iterator[str]:
 
     with local_cluster(2) as cluster:
         yield str(cluster.scheduler_address)
+
+
+# --- fuzz throughput: inputs per second per target, printed at the end of the run ----------
+
+_FUZZ: dict[str, list[float]] = {}  # nodeid -> [inputs, seconds]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect each fuzz target's input count and run time (works under xdist too)."""
+    if "/fuzz/" not in report.nodeid.replace("\\", "/"):
+        return
+    entry = _FUZZ.setdefault(report.nodeid, [0.0, 0.0])
+    if report.when == "call":
+        entry[1] = report.duration
+    for key, value in report.user_properties:
+        if key == "fuzz_inputs" and report.when == "teardown":
+            entry[0] = float(value)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    counted = {k: v for k, v in _FUZZ.items() if v[0]}
+    if not counted:
+        return
+    for nodeid, (n, seconds) in sorted(counted.items()):
+        name = nodeid.split("::")[-1]
+        terminalreporter.write_line(
+            f"fuzz {name}: {n:.0f} inputs in {seconds:.1f} s ({n / max(seconds, 1e-9):.0f}/s)"
+        )
+    total = sum(v[0] for v in counted.values())
+    seconds = sum(v[1] for v in counted.values())
+    terminalreporter.write_line(
+        f"fuzz total: {total:.0f} inputs in {seconds:.1f} s ({total / max(seconds, 1e-9):.0f} "
+        "inputs/s)"
+    )

@@ -134,3 +134,10 @@ def test_read_scheme_file_reports_with_the_file(tmp_path: Path) -> None:
         f"{toml}: a key or table is given twice (line 2): Cannot overwrite a value — give "
         "each key and [table] once; merge the two entries"
     ]
+
+
+def test_control_characters_are_a_clear_error() -> None:
+    """Found by the fuzzer: PyYAML's reader raised before parsing started."""
+    assert yaml_error("\x1f\nversion: 1\n") == (
+        "invalid YAML: character 0x1f at position 0 is not allowed in YAML"
+    )

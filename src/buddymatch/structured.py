@@ -175,18 +175,26 @@ def _clip(text: str, limit: int = 60) -> str:
 
 def load_yaml(text: str) -> Any:
     """Parse YAML text strictly (see the module docstring); raise StructureError."""
-    loader = _StrictLoader(text)
+    loader: _StrictLoader | None = None
     try:
+        loader = _StrictLoader(text)  # the reader checks the characters here already
         return loader.get_single_data()
     except yaml.constructor.ConstructorError as exc:
         raise _constructor_error(exc) from None
+    except yaml.reader.ReaderError as exc:
+        raise StructureError(
+            f"invalid YAML: character {exc.character:#x} at position {exc.position} is not "
+            "allowed in YAML",
+            "remove control characters from the scheme file",
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "syntax error"
         raise StructureError(f"invalid YAML{line}: {problem}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _constructor_error(exc: yaml.constructor.ConstructorError) -> StructureError:

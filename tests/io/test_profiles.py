@@ -385,3 +385,14 @@ def test_history_written_by_buddymatch_reads_back_with_formula_like_ids(tmp_path
     assert not again & made
     second.write(tmp_path / "q2")
     assert (tmp_path / "q2" / "history.csv").read_text().startswith(on_disk)  # carried as is
+
+
+def test_a_damaged_heading_row_never_lists_a_persons_cells() -> None:
+    """Found by the fuzz suite: a stray quote in row 1 swallowed row 2 into the headings,
+    and the missing-column message listed them (a name among them)."""
+    header, *rows = PROFILES_CSV.splitlines()
+    damaged = header.replace("I want to be a,", 'I want to be a,"', 1)
+    text = "\n".join([damaged, *rows]) + "\n"
+    lines = _errors(text)
+    assert lines and not [x for x in lines if "Ann One" in x or "@example.test" in x]
+    assert all("row 1 has" in x for x in lines if "named in the scheme" in x)

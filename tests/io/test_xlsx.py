@@ -236,3 +236,23 @@ def _openpyxl_rows(path: Path) -> list[list[str]]:
         if any(cells):
             out.append(cells + [""] * (5 - len(cells)))
     return out
+
+
+def test_corrupt_deflate_streams_are_damage_not_crashes(tmp_path: Path) -> None:
+    """Found by the fuzz suite: zipfile raises zlib.error, not BadZipFile, on a bad stream."""
+    data = bytearray(book(tmp_path).read_bytes())
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    outcomes = set()
+    for k in range(info.compress_size):
+        broken = bytearray(data)
+        broken[start + k] ^= 0x5A
+        path = tmp_path / "broken.xlsx"
+        path.write_bytes(bytes(broken))
+        try:
+            read_table(path)
+            outcomes.add("read")
+        except InputError as exc:
+            outcomes.add(exc.lines[0].split(": ", 1)[1])
+    assert f"is damaged: not a readable Excel workbook — {SAVE_AS}" in outcomes

@@ -312,21 +312,22 @@ def _no_heading_row_issue(file: str, expected: list[str]) -> Issue:
 
 
 def _missing_column_issue(file: str, heading: str, all_headers: list[str]) -> Issue:
-    """A scheme column not found: the closest heading and the file's headings, but never a
-    heading that looks like a person's data (an e-mail address, a number)."""
+    """A scheme column not found, with the closest heading of the file if one is close.
+
+    The file's other headings are not listed: when row 1 is damaged or missing,
+    they are a person's cells (found by the fuzz suite: a stray quote in the
+    heading row turned row 2 into headings).  Only a heading close to the one the
+    scheme names is shown, and never one that looks like data.
+    """
     import difflib
 
     headers = [h for h in all_headers if not looks_like_data(h)]
-    hidden = len(all_headers) - len(headers)
-    close = difflib.get_close_matches(_key(heading), [_key(h) for h in headers], n=1, cutoff=0.5)
-    fix = None
+    close = difflib.get_close_matches(_key(heading), [_key(h) for h in headers], n=1, cutoff=0.6)
+    count = f"row 1 has {len(all_headers)} heading{'' if len(all_headers) == 1 else 's'}"
+    fix = f"check row 1 ({count})"
     if close:
         match = next(h for h in headers if _key(h) == close[0])
-        fix = f'did you mean "{match}"?'
-    shown = ", ".join(f'"{h}"' for h in headers[:15]) + (" ..." if len(headers) > 15 else "")
-    if hidden:
-        shown += f" (and {hidden} not shown: they look like data, not headings)"
-    fix = f"{fix + ' ' if fix else ''}The file has: {shown}"
+        fix = f'did you mean "{match}"? ({count})'
     return Issue(f'column "{heading}" named in the scheme is not in the file', file=file, fix=fix)
 
 

@@ -40,7 +40,7 @@ from buddymatch.errors import InputError, Issue
 
 from ..files import open_regular, regular_file_issue
 from .limits import DEFAULT_LIMITS, ReadLimits
-from .xlsx import read_sheet
+from .xlsx import ZIP_DAMAGE, read_sheet
 
 _TEXT_EXT = {".csv", ".tsv", ".txt"}
 _BOOK_EXT = {".xlsx", ".xlsm"}
@@ -192,7 +192,7 @@ def _read_csv(data: bytes, label: str, limits: ReadLimits) -> _Parsed:
         payload = payload[len(prefix) :]
     head_text = payload[: 1 << 16].decode("utf-8", errors="ignore")
     delimiter = _sniff(head_text, truncated=len(payload) > 1 << 16)
-    width = _heading_width(head_text, delimiter)
+    width = _heading_width(payload, delimiter)
     _check_cells(payload, width, label, limits)
     raw = _parse_csv(payload, delimiter, label, skipped, limits)
     if len(raw) - 1 > limits.max_rows:
@@ -243,10 +243,12 @@ def _parse_csv(
         raise _Failed([Issue("file is empty (no headings)", label)]) from None
 
 
-def _heading_width(sample: str, delimiter: str) -> int:
-    """Fields in the heading record (the first record of the sample)."""
+def _heading_width(payload: bytes, delimiter: str) -> int:
+    """Fields in the heading record (its first line, however long)."""
+    end = min((i for i in (payload.find(b"\n"), payload.find(b"\r")) if i >= 0), default=-1)
+    line = payload[: end if end >= 0 else len(payload)].decode("utf-8", errors="ignore")
     try:
-        first = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
+        first = next(csv.reader(io.StringIO(line), delimiter=delimiter), [])
     except csv.Error:
         return 1
     return max(1, len(first))
@@ -495,7 +497,7 @@ def _read_xlsx(handle: BinaryIO, label: str, sheet: str | None, limits: ReadLimi
         with zipfile.ZipFile(handle) as zf:
             guard_zip(zf, label, limits)
             records = read_sheet(zf, label, sheet, limits)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError):
+    except ZIP_DAMAGE:
         raise _Failed(
             [Issue("is damaged: not a readable Excel workbook", label, fix=_SAVE_AS)]
         ) from None

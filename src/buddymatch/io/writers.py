@@ -559,7 +559,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
 def _read_xlsx(path: Path) -> dict[str, pd.DataFrame]:
     """Every sheet but ``summary``, read with the bounded reader of :mod:`.xlsx`."""
     from .readers import guard_zip
-    from .xlsx import read_sheet_values, sheet_names
+    from .xlsx import ZIP_DAMAGE, read_sheet_values, sheet_names
 
     limits = DEFAULT_LIMITS
     try:
@@ -570,7 +570,7 @@ def _read_xlsx(path: Path) -> dict[str, pd.DataFrame]:
                 for name in sheet_names(zf, path.name)
                 if name != SUMMARY_SHEET
             }
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError):
+    except ZIP_DAMAGE:
         message = "is damaged: not a readable Excel workbook"
         raise InputError(issues=[Issue(message, file=path.name)]) from None
     return {name: _sheet_frame(records) for name, records in sheets.items()}

@@ -31,6 +31,7 @@ import datetime as dt
 import posixpath
 import re
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +54,14 @@ _CELL_REF = re.compile(r"([A-Za-z]{1,3})([0-9]{0,7})")
 _CHUNK = 1 << 16
 
 Records = list[tuple[int, dict[int, str]]]
+ZIP_DAMAGE = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,  # a corrupt deflate stream (found by the fuzz suite)
+    EOFError,
+    NotImplementedError,
+)
+"""What reading a damaged zip member can raise: each means "not a readable workbook"."""
 _Row = dict[int, "Value"]
 
 
@@ -100,7 +109,7 @@ def stream_part(
             parser.Parse(b"", True)
     except expat.ExpatError:
         raise _fail(label, "is damaged: a part of the workbook is not well-formed XML") from None
-    except (KeyError, zipfile.BadZipFile, EOFError, OSError, NotImplementedError):
+    except (KeyError, OSError, *ZIP_DAMAGE):
         raise _fail(label, "is damaged: not a readable Excel workbook") from None
 
 
@@ -545,6 +554,7 @@ __all__ = [
     "EXCEL_MAX_COLUMN",
     "EXCEL_MAX_ROW",
     "EXCEL_MAX_TEXT",
+    "ZIP_DAMAGE",
     "as_text",
     "cell_text",
     "read_sheet",

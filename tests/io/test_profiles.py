@@ -396,3 +396,11 @@ def test_a_damaged_heading_row_never_lists_a_persons_cells() -> None:
     lines = _errors(text)
     assert lines and not [x for x in lines if "Ann One" in x or "@example.test" in x]
     assert all("row 1 has" in x for x in lines if "named in the scheme" in x)
+
+
+def test_side_file_heading_holding_an_email_is_not_echoed(tmp_path: Any) -> None:
+    """Found by the fuzz suite: a mangled id in the heading row was printed as a column name."""
+    text = "person_a,\xefm9@example.test\nm1@example.test,e3@example.test\n"
+    lines = _with_side_file(tmp_path, "conflicts.csv", text, FORBID)
+    assert lines and lines[0].startswith("conflicts.csv row 1: has no heading row")
+    assert not [x for x in lines if "@example.test" in x]

@@ -753,7 +753,7 @@ def _read_side_file(
 def _headings_look_like_data(table: Table, lookup: dict[str, int]) -> bool:
     for heading in table.frame.columns:
         text = unneutralise(str(heading).strip())
-        if _key(text) in lookup or _NUMBER.fullmatch(text):
+        if _key(text) in lookup or _NUMBER.fullmatch(text) or looks_like_data(text):
             return True
     return False
 

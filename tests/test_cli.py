@@ -287,3 +287,20 @@ def test_many_rounds_warn_on_stderr(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     )
     quiet = run("match", "profiles.csv", "-c", "scheme.yaml", "-o", "o2", "--rounds", "2")
     assert "WARNING" not in quiet.stderr
+
+
+def test_score_and_report_never_replace_an_input(workdir: Path) -> None:
+    before = (workdir / "sample_data" / "profiles.csv").read_bytes()
+    args = ("score", "sample_data/profiles.csv", "-c", "constraints/mentoring.yaml", "-o")
+    for target in ("sample_data/profiles.csv", "constraints/conflicts.csv"):
+        result = run(*args, target, "--force")
+        assert result.exit_code == 2
+        assert result.stderr == (
+            f'Error: "{target}" is the input "{target}": writing there would replace it — '
+            "choose another name for the output\n"
+        )
+    assert (workdir / "sample_data" / "profiles.csv").read_bytes() == before
+    assert run(*MATCH, "-o", "out").exit_code == 0
+    report = run("report", "out", "-o", "out/summary.json", "--force")
+    assert report.exit_code == 2 and "is the input" in report.stderr
+    assert run("report", "out", "-o", "out/report.html").exit_code == 0

@@ -458,10 +458,14 @@ def score(
       buddymatch score sample_data/profiles.csv -c constraints/mentoring.yaml -o pairs.csv --top 5
     """
     from . import api
-    from .io.writers import write_csv
+    from .config import load_scheme
+    from .io.inputs import side_files
+    from .io.writers import refuse_overwriting_inputs, write_csv
 
     if output.exists() and not force:
         raise InputError(f'File "{output}" already exists — choose another name or pass --force')
+    spec, base = load_scheme(scheme)
+    refuse_overwriting_inputs(output, [*profiles, scheme, *side_files(spec, base)], str(output))
     frame = api.score(list(profiles), scheme, top=top)
     write_csv(output, frame)
     click.echo(f"{len(frame)} allowed pairs written to {output}.")
@@ -640,8 +644,11 @@ def report(output: Path, target: Path, force: bool) -> None:
     Example:
       buddymatch report out -o report.html
     """
+    from .io.writers import refuse_overwriting_inputs
     from .report import write_report
 
+    results = [p for p in output.iterdir() if p.suffix in (".csv", ".xlsx", ".json")]
+    refuse_overwriting_inputs(target, results, str(target))
     path = write_report(output, target, force=force)
     click.echo(f"Report written to {path}.")
 

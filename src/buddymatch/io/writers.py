@@ -433,8 +433,20 @@ def write_folder(
     return sorted(Path(out_dir) / name for name in content)
 
 
+def _overwrites_input(shown: str, path: str | Path, same: bool) -> str:
+    if same:
+        return (
+            f'"{shown}" is the input "{path}": writing there would replace it — choose '
+            "another name for the output"
+        )
+    return (
+        f'Output folder "{shown}" holds the input "{path}": writing there could delete it — '
+        "choose a new folder for the results, e.g. -o results"
+    )
+
+
 def refuse_overwriting_inputs(target: Path, inputs: Sequence[str | Path], shown: str) -> None:
-    """Refuse an output folder whose replacement would delete one of the run's inputs.
+    """Refuse an output (folder or file) whose writing would delete one of the run's inputs.
 
     ``-o .`` or ``-o sample_data`` with ``--force`` would otherwise delete the
     profiles, the scheme or a history file sitting inside it.  A symlinked output
@@ -447,10 +459,7 @@ def refuse_overwriting_inputs(target: Path, inputs: Sequence[str | Path], shown:
         if isinstance(path, str | Path) and os.path.lexists(path):
             inside = Path(os.path.realpath(path))
             if inside == real or real in inside.parents:
-                raise InputError(
-                    f'Output folder "{shown}" holds the input "{path}": writing there could '
-                    "delete it — choose a new folder for the results, e.g. -o results"
-                )
+                raise InputError(_overwrites_input(shown, path, inside == real))
 
 
 # ------------------------------------------------------------------------- reading

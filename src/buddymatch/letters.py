@@ -143,7 +143,8 @@ def default_template(scheme: str) -> tuple[str, str]:
     """(name, text) of the template shipped for ``scheme`` (package data)."""
     name = f"{scheme}.md"
     try:
-        text = resources.files("buddymatch").joinpath("templates", name).read_text("utf-8")
+        # one name per joinpath: Python 3.10 takes no more
+        text = resources.files("buddymatch").joinpath("templates").joinpath(name).read_text("utf-8")
     except FileNotFoundError:
         raise InputError(
             issues=[Issue(f"no default template for the {scheme} scheme", fix="pass --template")]

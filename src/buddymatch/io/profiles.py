@@ -13,7 +13,7 @@ import fnmatch
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -82,109 +82,43 @@ class _Collector:
 def build_problem(
     tables: Sequence[Table], scheme: Scheme, *, base_dir: Path | None = None
 ) -> Problem:
-    """Map the scheme's columns onto the tables and encode every participant."""
+    """Map the scheme's columns onto the tables and encode every participant.
+
+    Every problem of every stage is collected; one InputError lists them all
+    (stages that depend on an earlier one run only when it was clean).
+    """
     issues = _Collector()
-    spec = scheme.participants
+    data = _stack(tables, scheme, issues)
     files = tuple(t.file for t in tables)
-    frames = []
-    optional = _side_columns(tables, scheme)
-    for fi, table in enumerate(tables):
-        frame = _resolve_columns(table, scheme, issues, optional)
-        frame["__file"] = fi
-        frame["__row"] = table.rows
-        frames.append(frame)
-    if issues.issues:
-        raise InputError(issues=issues.issues)
-    data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    if len(data) == 0:
-        raise InputError(
-            issues=[
-                Issue(
-                    "no participants in the profile files", fix="check the files are the right ones"
-                )
-            ]
-        )
     file_index = data["__file"].to_numpy(dtype=np.int64)
     rows = data["__row"].to_numpy(dtype=np.int64)
 
     def where(mask: np.ndarray) -> list[tuple[str, int]]:
         return [(files[int(f)], int(r)) for f, r in zip(file_index[mask], rows[mask], strict=True)]
 
+    spec = scheme.participants
     ids = _read_ids(data, spec.id, where, issues)
     role = _read_roles(data, scheme, files, file_index, where, issues)
     capacity = _read_count(data, "capacity", scheme, where, issues)
     wants = _read_count(data, "wants", scheme, where, issues)
     attributes = _encode_attributes(data, scheme, ids, where, issues)
-    if issues.issues:
-        raise InputError(issues=issues.issues)
-
+    _raise_if(issues)
     lookup = {_key(v): i for i, v in enumerate(ids)}
-    excluded = np.zeros(len(ids), dtype=bool)
-    forbidden: list[tuple[int, int]] = []
-    locked: list[tuple[int, int]] = []
-    placed = None
-    together: list[np.ndarray] = []
-    apart: list[np.ndarray] = []
-    for i, rule in enumerate(scheme.rules):
-        path = f"rules[{i}].{rule.kind}"
-        if rule.kind == "exclude":
-            if rule.attribute is not None:
-                excluded |= _matches_values(attributes[rule.attribute], rule.values)
-            excluded[_ids_to_index(rule.ids, f"{path}.ids", lookup, issues)] = True
-        elif rule.kind in ("forbid", "lock"):
-            pairs = _read_pairs(rule, path, lookup, base_dir, issues)
-            pairs += _requested_pairs(attributes, getattr(rule, "attribute", None), lookup)
-            (forbidden if rule.kind == "forbid" else locked).extend(pairs)
-        elif rule.kind in ("keep_together", "keep_apart"):
-            sets = [
-                _ids_to_index(members, f"{path}.sets[{j}]", lookup, issues)
-                for j, members in enumerate(rule.sets)
-            ]
-            sets += [
-                np.asarray(p, np.int64)
-                for p in _requested_pairs(attributes, rule.attribute, lookup)
-            ]
-            (together if rule.kind == "keep_together" else apart).extend(sets)
-        elif rule.kind == "place":
-            placed = np.full(len(ids), -1, dtype=np.int64)
-            for k, (member, group) in enumerate(rule.members.items()):
-                idx = _ids_to_index([member], f"{path}.members", lookup, issues, first=k + 1)
-                if len(idx) and group < 1:
-                    issues.add(
-                        Issue(f'key "{path}.members": item {k + 1}: group numbers start at 1')
-                    )
-                elif len(idx):
-                    placed[idx[0]] = group - 1
-
-    def _where(i: int) -> str:
-        return f"{files[int(file_index[i])]} row {int(rows[i])}"
-
+    rules = _rule_inputs(scheme, attributes, lookup, base_dir, issues)
     directed = get_scheme(scheme.scheme).directed
     if directed:
-        for a, b in locked:
-            if role[a] not in (MENTOR, BOTH) or role[b] not in (MENTEE, BOTH):
-                issues.add(
-                    Issue(
-                        f"locked pair ({_where(a)}, {_where(b)}) is not (mentor, mentee)",
-                        fix="list the mentor's id first, the mentee's second",
-                    )
-                )
+        _check_lock_roles(rules.locked, role, files, file_index, rows, issues)
     history = _read_history(scheme, lookup, base_dir, issues)
     feedback = _read_feedback(scheme, lookup, base_dir, issues)
     outcomes = zip(feedback.pairs.tolist(), feedback.outcome, strict=True)
-    forbidden += [(a, b) for (a, b), o in outcomes if o == "did-not-work"]
+    rules.forbidden += [(a, b) for (a, b), o in outcomes if o == "did-not-work"]
     history = _with_ended(history, feedback)
     pairwise = {
         criterion_name(c): _unit_scaled(_read_pairwise(c.file, len(ids), lookup, base_dir, issues))
         for c in scheme.criteria
         if c.kind == "pairwise"
     }
-    if issues.issues:
-        raise InputError(issues=issues.issues)
-    carry = data[[f"carry:{c}" for c in spec.carry]].copy() if spec.carry else None
-    if carry is not None:
-        carry.columns = list(spec.carry)
-        carry.index = pd.RangeIndex(len(carry))
+    _raise_if(issues)
     return Problem(
         scheme=scheme,
         ids=tuple(ids),
@@ -195,20 +129,134 @@ def build_problem(
         files=files,
         file_index=file_index,
         rows=rows,
-        forbidden=_pair_array(forbidden),
-        locked=_pair_array(locked),
-        excluded=excluded,
+        forbidden=_pair_array(rules.forbidden),
+        locked=_pair_array(rules.locked),
+        excluded=rules.excluded,
         history=history,
         feedback=feedback,
-        placed=placed,
-        together=tuple(together),
-        apart=tuple(apart),
-        carry=carry,
+        placed=rules.placed,
+        together=tuple(rules.together),
+        apart=tuple(rules.apart),
+        carry=_carry(data, spec.carry),
         pairwise=pairwise,
         input_hash=_hash_frames(tables),
         config_hash=scheme_hash(scheme),
         directed=directed,
     )
+
+
+def _raise_if(issues: _Collector) -> None:
+    if issues.issues:
+        raise InputError(issues=issues.issues)
+
+
+def _stack(tables: Sequence[Table], scheme: Scheme, issues: _Collector) -> pd.DataFrame:
+    """The scheme's columns of every table, one frame, with each record's file and row."""
+    frames = []
+    optional = _side_columns(tables, scheme)
+    for fi, table in enumerate(tables):
+        frame = _resolve_columns(table, scheme, issues, optional)
+        frame["__file"] = fi
+        frame["__row"] = table.rows
+        frames.append(frame)
+    _raise_if(issues)
+    data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if len(data) == 0:
+        raise InputError(
+            issues=[
+                Issue(
+                    "no participants in the profile files", fix="check the files are the right ones"
+                )
+            ]
+        )
+    return data
+
+
+@dataclass
+class _RuleInputs:
+    """What the rules name, as participant indices (see :class:`Problem`)."""
+
+    excluded: np.ndarray
+    forbidden: list[tuple[int, int]] = field(default_factory=list)
+    locked: list[tuple[int, int]] = field(default_factory=list)
+    placed: np.ndarray | None = None
+    together: list[np.ndarray] = field(default_factory=list)
+    apart: list[np.ndarray] = field(default_factory=list)
+
+
+def _rule_inputs(  # type: ignore[no-untyped-def]
+    scheme: Scheme, attributes, lookup: dict[str, int], base_dir, issues: _Collector
+) -> _RuleInputs:
+    out = _RuleInputs(excluded=np.zeros(len(lookup), dtype=bool))
+    for i, rule in enumerate(scheme.rules):
+        path = f"rules[{i}].{rule.kind}"
+        if rule.kind == "exclude":
+            if rule.attribute is not None:
+                out.excluded |= _matches_values(attributes[rule.attribute], rule.values)
+            out.excluded[_ids_to_index(rule.ids, f"{path}.ids", lookup, issues)] = True
+        elif rule.kind in ("forbid", "lock"):
+            pairs = _read_pairs(rule, path, lookup, base_dir, issues)
+            pairs += _requested_pairs(attributes, getattr(rule, "attribute", None), lookup)
+            (out.forbidden if rule.kind == "forbid" else out.locked).extend(pairs)
+        elif rule.kind in ("keep_together", "keep_apart"):
+            sets = _keep_sets(rule, path, attributes, lookup, issues)
+            (out.together if rule.kind == "keep_together" else out.apart).extend(sets)
+        elif rule.kind == "place":
+            out.placed = _placed(rule, path, lookup, issues)
+    return out
+
+
+def _keep_sets(rule, path: str, attributes, lookup: dict[str, int], issues) -> list[np.ndarray]:  # type: ignore[no-untyped-def]
+    """The sets a keep rule lists, plus the pairs its name-request attribute asks for."""
+    sets = [
+        _ids_to_index(members, f"{path}.sets[{j}]", lookup, issues)
+        for j, members in enumerate(rule.sets)
+    ]
+    requested = _requested_pairs(attributes, rule.attribute, lookup)
+    return sets + [np.asarray(p, np.int64) for p in requested]
+
+
+def _placed(rule, path: str, lookup: dict[str, int], issues: _Collector) -> np.ndarray:  # type: ignore[no-untyped-def]
+    placed = np.full(len(lookup), -1, dtype=np.int64)
+    for k, (member, group) in enumerate(rule.members.items()):
+        idx = _ids_to_index([member], f"{path}.members", lookup, issues, first=k + 1)
+        if len(idx) and group < 1:
+            issues.add(Issue(f'key "{path}.members": item {k + 1}: group numbers start at 1'))
+        elif len(idx):
+            placed[idx[0]] = group - 1
+    return placed
+
+
+def _check_lock_roles(
+    locked: list[tuple[int, int]],
+    role: np.ndarray,
+    files: tuple[str, ...],
+    file_index: np.ndarray,
+    rows: np.ndarray,
+    issues: _Collector,
+) -> None:
+    """Directed schemes: a locked pair is (mentor, mentee), named by file and row."""
+
+    def where(i: int) -> str:
+        return f"{files[int(file_index[i])]} row {int(rows[i])}"
+
+    for a, b in locked:
+        if role[a] not in (MENTOR, BOTH) or role[b] not in (MENTEE, BOTH):
+            issues.add(
+                Issue(
+                    f"locked pair ({where(a)}, {where(b)}) is not (mentor, mentee)",
+                    fix="list the mentor's id first, the mentee's second",
+                )
+            )
+
+
+def _carry(data: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame | None:
+    if not columns:
+        return None
+    carry = data[[f"carry:{c}" for c in columns]].copy()
+    carry.columns = list(columns)
+    carry.index = pd.RangeIndex(len(carry))
+    return carry
 
 
 # --- columns -----------------------------------------------------------------------

@@ -69,6 +69,7 @@ def child_main(folder: str, seed: int, conn: Connection) -> None:
     _orphan_guard()
     import buddymatch
     from buddymatch.errors import BuddymatchError
+    from buddymatch.io.inputs import describe_inputs, run_inputs
 
     inputs = Path(folder) / "inputs"
     os.chdir(inputs)  # file names in messages are then just the upload names
@@ -80,11 +81,13 @@ def child_main(folder: str, seed: int, conn: Connection) -> None:
         total = problem.scheme.solver.iterations or DEFAULT_GENERATIONS
         result = buddymatch.solve(problem, progress=_progress_sender(conn, total))
         conn.send(("progress", 0.95, "checked; writing the results"))
-        result.summary["inputs"] = {
-            "profiles": [str(inputs / p) for p in profiles],
-            "scheme": str(inputs / "scheme" / "scheme.yaml"),
-        }
-        result.write(Path(folder) / "result")
+        out = Path(folder) / "result"
+        files = run_inputs(
+            [inputs / p for p in profiles], inputs / "scheme" / "scheme.yaml", problem.scheme
+        )
+        # names, paths relative to the result folder and hashes: no server path in downloads
+        result.summary["inputs"] = describe_inputs(out, files)
+        result.write(out)
         conn.send(("done", 1.0, json.dumps(result.summary, default=str)))
     except BuddymatchError as exc:
         conn.send(("failed", 0.0, "\n".join(exc.lines)))

@@ -604,7 +604,8 @@ def introduce(
     if not (send and busy and same_letters(read_manifest(output), letters)):
         if busy and sent_count(output) == 0 and not force:
             _refuse_existing(output, force)
-        letters.write(output, force=force)
+        inputs = [p for p in (result, template) if p is not None]
+        letters.write(output, force=force, protect=inputs)
     if settings is None:
         click.echo(
             f"{len(letters.letters)} messages written to {output} (dry run: nothing sent; "

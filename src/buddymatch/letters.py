@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import traceback
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
@@ -103,12 +103,15 @@ class Letters:
             }
         )
 
-    def write(self, folder: str | Path, *, force: bool = False) -> list[Path]:
+    def write(
+        self, folder: str | Path, *, force: bool = False, protect: Sequence[str | Path] = ()
+    ) -> list[Path]:
         """Write the letters folder atomically (``io.writers.write_folder``).
 
         A folder holding a send record (``send-state.json`` with messages sent)
         is never replaced: its record is what keeps anyone from being sent a
-        message twice.
+        message twice.  Nor is one whose replacement would delete a ``protect``
+        file (the results folder and the template the letters come from).
         """
         from .io.writers import write_folder
         from .mailer import sent_count
@@ -124,7 +127,7 @@ class Letters:
                     )
                 ]
             )
-        return write_folder(target, self.files, force=force, last=MANIFEST)
+        return write_folder(target, self.files, force=force, last=MANIFEST, protect=protect)
 
     def files(self) -> dict[str, bytes]:
         """The letters folder: one ``.eml`` per message, ``mailmerge.csv``, ``letters.json``."""

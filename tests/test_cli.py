@@ -304,3 +304,13 @@ def test_score_and_report_never_replace_an_input(workdir: Path) -> None:
     report = run("report", "out", "-o", "out/summary.json", "--force")
     assert report.exit_code == 2 and "is the input" in report.stderr
     assert run("report", "out", "-o", "out/report.html").exit_code == 0
+
+
+def test_feedback_file_is_a_recorded_and_protected_input(workdir: Path) -> None:
+    scheme = "constraints/mentoring-feedback.yaml"
+    if not (workdir / scheme).exists():
+        pytest.skip("no feedback example scheme")
+    result = run("match", "sample_data/profiles.csv", "-c", scheme, "-o", "out")
+    assert result.exit_code == 0, result.stderr
+    files = json.loads((workdir / "out" / "summary.json").read_text())["inputs"]["files"]
+    assert "feedback.csv" in [f["name"] for f in files]

@@ -41,8 +41,7 @@ def side_file_path(base_dir: Path | None, file: str) -> Path:
 def side_files(scheme: Scheme, base_dir: Path | None) -> list[Path]:
     """Every data file the scheme names, in scheme order."""
     names = [getattr(item, "file", None) for item in (*scheme.rules, *scheme.criteria)]
-    if scheme.history is not None:
-        names.append(scheme.history.file)
+    names += [spec.file for spec in (scheme.history, scheme.feedback) if spec is not None]
     return [side_file_path(base_dir, name) for name in names if name]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from itertools import combinations
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ import pandas as pd
 
 import buddymatch
 from buddymatch.errors import BuddymatchError
+from buddymatch.io.inputs import describe_inputs, run_inputs
 
 from .plan import RunSpec
 
@@ -52,7 +54,11 @@ def execute_run(spec: RunSpec) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         result = buddymatch.match(list(spec.profiles), spec.scheme, **spec.options)
-        result.summary["inputs"] = {"profiles": list(spec.profiles), "scheme": spec.scheme}
+        files = run_inputs(
+            [Path(p) for p in spec.profiles], Path(spec.scheme), result.problem.scheme
+        )
+        # names, paths relative to the run's folder and hashes: no absolute path is recorded
+        result.summary["inputs"] = describe_inputs(Path(spec.out_dir), files)
         result.write(spec.out_dir, fmt=spec.fmt, force=True)
     except BuddymatchError as exc:
         return failed_row(spec, " | ".join(exc.lines))

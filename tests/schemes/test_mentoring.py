@@ -107,7 +107,10 @@ def test_shuffling_rows_keeps_the_objective(df: pd.DataFrame, st_seed: int) -> N
     a = buddymatch.match(df, scheme)
     b = buddymatch.match(df.sample(frac=1, random_state=st_seed), scheme)
     assert a.summary["objective_value"] == b.summary["objective_value"]
-    assert a.summary["total_score"] == pytest.approx(b.summary["total_score"], abs=1e-6)
+    # Equally good matchings (the same integer weights, score x 1000) may differ in the
+    # displayed scores, which are rounded to 2 decimals per pair: up to 0.01 a pair.
+    units = a.summary["units"]
+    assert a.summary["total_score"] == pytest.approx(b.summary["total_score"], abs=0.01 * units)
 
 
 def _df(**cols: list[str]) -> pd.DataFrame:

@@ -454,7 +454,11 @@ def introduce(
 
 
 def send_letters(
-    folder: str | Path, settings: SmtpSettings, *, resend: Sequence[str] = ()
+    folder: str | Path,
+    settings: SmtpSettings,
+    *,
+    resend: Sequence[str] = (),
+    progress: Callable[[str, str], None] | None = None,
 ) -> SendReport:
     """Send a letters folder written by :meth:`Letters.write` through SMTP.
 
@@ -475,6 +479,9 @@ def send_letters(
     resend
         Message files left ``unknown`` (cut off mid-send) to send again after
         checking they did not arrive.
+    progress
+        Called after each message tried with its file name and status
+        (``sent``, ``failed``, ``sending`` when the answer was lost, ``not tried``).
 
     Returns
     -------
@@ -490,7 +497,7 @@ def send_letters(
     """
     from .mailer import send_folder
 
-    return send_folder(folder, settings, resend=resend)
+    return send_folder(folder, settings, resend=resend, progress=progress)
 
 
 def score(

@@ -105,6 +105,37 @@ def _interrupt_on_term(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # same clean-up and truthful message as Ctrl-C
 
 
+def smtp_options(func: F) -> F:
+    """The SMTP server options (``introduce --send``, ``serve``): options or BUDDYMATCH_SMTP_*."""
+    func = click.option(
+        "--smtp-user",
+        envvar="BUDDYMATCH_SMTP_USER",
+        default=None,
+        help="Password from BUDDYMATCH_SMTP_PASSWORD only.",
+    )(func)
+    func = click.option(
+        "--smtp-security",
+        envvar="BUDDYMATCH_SMTP_SECURITY",
+        type=click.Choice(["starttls", "ssl", "none"]),
+        default="starttls",
+        show_default=True,
+    )(func)
+    func = click.option(
+        "--smtp-port", envvar="BUDDYMATCH_SMTP_PORT", type=int, default=587, show_default=True
+    )(func)
+    return click.option("--smtp-host", envvar="BUDDYMATCH_SMTP_HOST", default=None)(func)
+
+
+def smtp_settings(host: str | None, port: int, security: str, user: str | None) -> Any:
+    """The :class:`~buddymatch.mailer.SmtpSettings` of the options (None without a host);
+    the password comes from BUDDYMATCH_SMTP_PASSWORD only."""
+    if not host:
+        return None
+    from .mailer import SmtpSettings
+
+    return SmtpSettings(host, port, security, user, os.environ.get("BUDDYMATCH_SMTP_PASSWORD"))
+
+
 def profiles_and_scheme(func: F) -> F:
     """The shared PROFILES... -c SCHEME arguments."""
     func = click.option(
@@ -525,23 +556,7 @@ def explain(
 @click.option("--date", "date_text", default=None, help="Date header, ISO 8601 (default: now).")
 @click.option("--force", is_flag=True, help="Replace letters not yet sent.")
 @click.option("--send", is_flag=True, help="Send through SMTP (default: dry run, write only).")
-@click.option("--smtp-host", envvar="BUDDYMATCH_SMTP_HOST", default=None)
-@click.option(
-    "--smtp-port", envvar="BUDDYMATCH_SMTP_PORT", type=int, default=587, show_default=True
-)
-@click.option(
-    "--smtp-security",
-    envvar="BUDDYMATCH_SMTP_SECURITY",
-    type=click.Choice(["starttls", "ssl", "none"]),
-    default="starttls",
-    show_default=True,
-)
-@click.option(
-    "--smtp-user",
-    envvar="BUDDYMATCH_SMTP_USER",
-    default=None,
-    help="Password from BUDDYMATCH_SMTP_PASSWORD only.",
-)
+@smtp_options
 @click.option(
     "--resend",
     multiple=True,
@@ -579,7 +594,7 @@ def introduce(
     """
     from . import api
     from .letters import read_manifest, same_letters
-    from .mailer import SmtpSettings, sent_count
+    from .mailer import sent_count
 
     settings = None
     if send:
@@ -592,10 +607,7 @@ def introduce(
                     )
                 ]
             )
-        settings = SmtpSettings(
-            smtp_host, smtp_port, smtp_security, smtp_user,
-            os.environ.get("BUDDYMATCH_SMTP_PASSWORD"),
-        )  # fmt: skip
+        settings = smtp_settings(smtp_host, smtp_port, smtp_security, smtp_user)
     letters = api.introduce(
         result, template, programme=programme, sender=sender, name_column=name_column,
         email_column=email_column, only_new=only_new, date=_date(date_text),
@@ -824,6 +836,7 @@ def sample(kind: str, size: int, seed: int, output: Path, force: bool) -> None:
 @click.option("--secure-cookies", is_flag=True, help="Mark cookies Secure (behind an HTTPS proxy).")
 @click.option("--max-upload-mb", type=click.IntRange(1, 1024), default=20, show_default=True)
 @click.option("--no-browser", is_flag=True, help="Print the sign-in link only.")
+@smtp_options
 @handle_errors
 def serve(
     port: int,
@@ -834,10 +847,17 @@ def serve(
     secure_cookies: bool,
     max_upload_mb: int,
     no_browser: bool,
+    smtp_host: str | None,
+    smtp_port: int,
+    smtp_security: str,
+    smtp_user: str | None,
 ) -> None:
     """Start the coordinator workbench on 127.0.0.1 (a browser app; see docs/workbench.md).
 
     \b
+    Introductions are sent through the SMTP server of --smtp-* (or the
+    BUDDYMATCH_SMTP_* variables; the password only from BUDDYMATCH_SMTP_PASSWORD);
+    without a host the workbench previews and downloads them but cannot send.
     Example:
       buddymatch serve --demo
     """
@@ -847,4 +867,5 @@ def serve(
         raise InputError(
             f"the workbench needs its extra: pip install 'buddymatch[web]' ({exc.name})"
         ) from None
-    run_server(port, data_dir, db, demo, team, secure_cookies, max_upload_mb, not no_browser)
+    smtp = smtp_settings(smtp_host, smtp_port, smtp_security, smtp_user)
+    run_server(port, data_dir, db, demo, team, secure_cookies, max_upload_mb, not no_browser, smtp)

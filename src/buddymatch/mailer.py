@@ -150,6 +150,23 @@ def sent_count(folder: Path) -> int:
     return sum(1 for v in _state(folder).values() if v.get("status") in ("sent", "sending"))
 
 
+STATUSES = ("sent", "failed", "unknown", "not sent")
+
+
+def message_statuses(folder: str | Path) -> dict[str, str]:
+    """Each message file of a letters folder -> ``sent``, ``failed``, ``unknown`` or ``not sent``.
+
+    ``unknown``: handed to the server but no answer recorded (cut off mid-send);
+    it is sent again only when named in ``resend``.  What a page or a report
+    shows of a send; read from ``send-state.json``.
+    """
+    root = Path(folder)
+    state = _state(root) if root.is_dir() else {}
+    names = sorted(p.name for p in root.glob("*.eml") if not p.name.startswith("."))
+    words = {"sent": "sent", "failed": "failed", "sending": "unknown"}
+    return {n: words.get(str(state.get(n, {}).get("status")), "not sent") for n in names}
+
+
 def _save(folder: Path, state: dict[str, dict[str, Any]]) -> None:
     write_json(folder / STATE, {"messages": state})
 
@@ -277,4 +294,14 @@ def _code(exc: BaseException) -> str:
     return str(getattr(exc, "smtp_code", "") or "")
 
 
-__all__ = ["LOG", "SECURITY", "STATE", "SendReport", "SmtpSettings", "send_folder", "sent_count"]
+__all__ = [
+    "LOG",
+    "SECURITY",
+    "STATE",
+    "STATUSES",
+    "SendReport",
+    "SmtpSettings",
+    "message_statuses",
+    "send_folder",
+    "sent_count",
+]

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
-from ..model import Problem
+from ..model import FEEDBACK_OUTCOMES, Problem
 from . import get_scheme
 from .base import RoundOutcome, SchemeRun
 
@@ -118,7 +118,15 @@ def population_summary(problem: Problem) -> dict[str, Any]:
                 "distinct values": len(att.labels),
                 "(blank)": int((~att.values.any(axis=1)).sum()),
             }
+    if problem.scheme.feedback is not None:
+        out["feedback"] = feedback_counts(problem.feedback.outcome)
     return out
+
+
+def feedback_counts(outcomes: Sequence[str]) -> dict[str, int]:
+    """Pairs with feedback that apply to today's people, and how many of each outcome."""
+    counts = {o: sum(1 for x in outcomes if x == o) for o in FEEDBACK_OUTCOMES}
+    return {"pairs": len(outcomes), **counts}
 
 
 def population_text(summary: Mapping[str, Any]) -> str:
@@ -141,4 +149,8 @@ def population_text(summary: Mapping[str, Any]) -> str:
         text = ", ".join(f"{k} {v}" for k, v in shown[:12])
         more = f", … ({len(shown) - 12} more)" if len(shown) > 12 else ""
         lines.append(f"{name}: {text}{more}")
+    if "feedback" in summary:
+        f = summary["feedback"]
+        told = ", ".join(f"{f[o]} {o}" for o in FEEDBACK_OUTCOMES)
+        lines.append(f"feedback: {f['pairs']} pairs ({told})")
     return "\n".join(lines)

@@ -103,11 +103,13 @@ class RunIn(BaseModel):
 
 class RunOut(BaseModel):
     number: int
+    kind: str = Field(description="match, or rematch (a proposal until accepted or rejected)")
     status: str
     progress: float
     message: str
     seed: int
     published: bool
+    max_changes: int = 0
     summary: dict[str, Any] | None = None
 
 
@@ -146,6 +148,8 @@ def _run(run: Any) -> RunOut:
     summary = json.loads(run.summary_json) if run.summary_json else None
     return RunOut(
         number=run.number,
+        kind=run.kind,
+        max_changes=run.max_changes,
         status=run.status,
         progress=run.progress,
         message=run.message,
@@ -182,7 +186,7 @@ async def upload_file(
     request: Request,
     pid: Id,
     file: UploadFile = File(...),
-    purpose: Literal["profiles", "scheme"] = Form("profiles"),
+    purpose: Literal["profiles", "scheme", "template"] = Form("profiles"),
     actor: Actor = Depends(api_actor),
 ) -> UploadOut:
     row, issues = _wb(request).upload(
@@ -296,7 +300,7 @@ def run_table(
     request: Request,
     pid: Id,
     number: Id,
-    name: Literal["matches", "groups", "group_summary", "unmatched"],
+    name: Literal["matches", "groups", "group_summary", "unmatched", "changes"],
     actor: Actor = Depends(api_actor),
 ) -> list[dict[str, Any]]:
     result = _wb(request).result(actor, pid, number)

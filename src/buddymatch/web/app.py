@@ -186,6 +186,11 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.state.settings = settings
     app.state.db = db
     app.state.workbench = Workbench(settings, db, runner)
+    from .introductions import Introductions
+    from .lifecycle import Lifecycle
+
+    app.state.lifecycle = Lifecycle(app.state.workbench)
+    app.state.introductions = Introductions(app.state.workbench)
     app.state.limiter = access.RateLimiter(settings.login_attempts, settings.login_window_s)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True
@@ -194,10 +199,12 @@ def create_app(settings: Settings, *, database: Database | None = None) -> FastA
     app.state.templates.env.globals["app_version"] = __version__
     _handlers(app)
     _middleware(app)
-    from . import api, pages
+    from . import api, lifecycle_api, lifecycle_pages, pages
 
     app.include_router(api.router)
+    app.include_router(lifecycle_api.router)
     app.include_router(pages.router)
+    app.include_router(lifecycle_pages.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 64 * 1024)
     return app

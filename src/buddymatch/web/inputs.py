@@ -15,7 +15,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -152,9 +152,12 @@ def parse_scheme_upload(name: str, content: bytes) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Validation:
+    """``buddymatch validate``'s answer: the summary (text and counts) or every problem."""
+
     ok: bool
     text: str
     issues: tuple[Issue, ...]
+    summary: dict[str, Any] = field(default_factory=dict)
 
 
 def validate(files: Sequence[StoredFile], scheme_yaml: str, limits: ReadLimits) -> Validation:
@@ -165,4 +168,4 @@ def validate(files: Sequence[StoredFile], scheme_yaml: str, limits: ReadLimits) 
             result = buddymatch.validate(paths, folder / "scheme" / "scheme.yaml", limits=limits)
         except BuddymatchError as exc:
             return Validation(False, "", tuple(issues_of(exc, folder)))
-    return Validation(True, result.text(), ())
+    return Validation(True, result.text(), (), dict(result.summary))

@@ -108,6 +108,11 @@ class SchemeVersion(Base):
 
 
 class Run(Base):
+    """A match (``kind`` ``match``) or a re-match of the programme's current round
+    (``rematch``: ``base_run_id`` is the published run it repairs, ``max_changes``
+    the budget).  A re-match is a proposal until accepted (published) or
+    rejected (``status`` ``rejected``, its folder removed)."""
+
     __tablename__ = "runs"
     __table_args__ = (UniqueConstraint("programme_id", "number"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -124,6 +129,34 @@ class Run(Base):
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16), default="match", server_default="match")
+    base_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("runs.id", ondelete="CASCADE"), nullable=True
+    )
+    max_changes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class Mailing(Base):
+    """The introductions of one run as written for sending: which template and sender.
+
+    Written when the letters folder is first written for sending; from then on
+    the folder (and its send state, kept by :mod:`buddymatch.mailer`) is what
+    is sent, so a later send resumes instead of starting again.
+    """
+
+    __tablename__ = "mailings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), unique=True)
+    template_file_id: Mapped[int | None] = mapped_column(ForeignKey("files.id"), nullable=True)
+    template_name: Mapped[str] = mapped_column(String(200), default="")
+    sender: Mapped[str] = mapped_column(String(320))
+    only_new: Mapped[bool] = mapped_column(Boolean, default=False)
+    name_column: Mapped[str] = mapped_column(String(200), default="")
+    email_column: Mapped[str] = mapped_column(String(200), default="")
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=now)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
 

@@ -168,26 +168,34 @@ def create_programme(
     return back(f"/programmes/{p.id}")
 
 
-def _overview(request: Request, actor: Actor, pid: Id, **extra: Any) -> dict[str, Any]:
+def overview(request: Request, actor: Actor, pid: Id, **extra: Any) -> dict[str, Any]:
     wb = _wb(request)
     programme = wb.programme(actor, pid)
     version = wb.scheme(actor, pid)
     data = schemestate.from_yaml(version.yaml_text) if version else None
+    check = wb.check(actor, pid)
+    runs = wb.runs(actor, pid)
     return {
         "programme": programme,
         "files": wb.files(actor, pid),
         "sheets": wb.sheet_check(actor, pid),
         "version": version,
         "decisions": schemestate.decisions(data) if data else [],
-        "check": wb.check(actor, pid),
-        "runs": wb.runs(actor, pid),
+        "check": check,
+        "runs": runs,
+        "current": wb.current_round(actor, pid),
+        "proposals": [
+            r for r in runs if r.kind == "rematch" and r.status == "done" and not r.published_at
+        ],
+        "feedback": (data or {}).get("feedback"),
+        "feedback_counts": (check.summary.get("feedback") if check and check.ok else None),
         **extra,
     }
 
 
 @router.get("/programmes/{pid}")
 def programme_page(request: Request, pid: Id, actor: Actor = Depends(page_actor)) -> Response:
-    return render(request, "programme.html", actor, **_overview(request, actor, pid))
+    return render(request, "programme.html", actor, **overview(request, actor, pid))
 
 
 @router.post("/programmes/{pid}/files")
@@ -206,7 +214,7 @@ async def upload_files(request: Request, pid: Id, actor: Actor = Depends(csrf_ac
         except Invalid as exc:
             issues += exc.issues
     if issues:
-        ctx = _overview(request, actor, pid, upload_issues=issues)
+        ctx = overview(request, actor, pid, upload_issues=issues)
         return render(request, "programme.html", actor, 422, **ctx)
     return back(f"/programmes/{pid}#files")
 
@@ -335,7 +343,7 @@ def start_run(
     try:
         run = wb.start_run(actor, pid, value)
     except Invalid as exc:
-        ctx = _overview(request, actor, pid, run_issues=exc.issues)
+        ctx = overview(request, actor, pid, run_issues=exc.issues)
         return render(request, "programme.html", actor, 422, **ctx)
     return back(f"/programmes/{pid}/runs/{run.number}")
 
@@ -386,7 +394,7 @@ def _review(
     unmatched = result.tables.get("unmatched")
     ids = review.id_columns(main)
     criteria = review.criterion_columns(main, labels)
-    skip = {*ids, *(c for c, _ in criteria), "score", "explanation", "locked", "round"}
+    skip = {*ids, *(c for c, _ in criteria), "score", "explanation", "locked", "kept", "round"}
     return {
         "others": [c for c in main.columns if c not in skip],
         "result": result,
@@ -402,6 +410,27 @@ def _review(
         "charts": _charts(request, actor, pid, result, scheme),
         "decisions": schemestate.decisions(wb.scheme_data(actor, pid) or {}),
         "published": result.run.published_at is not None,
+        **_rematch(request, actor, pid, result, q),
+    }
+
+
+def _rematch(request: Request, actor: Actor, pid: Id, result: Any, q: str) -> dict[str, Any]:
+    """What a re-match's review adds: the summary block, changes.csv, its base and the
+    current round (a proposal can be accepted only while its base is current)."""
+    block = result.summary.get("rematch")
+    if not isinstance(block, dict):
+        return {}
+    wb = _wb(request)
+    changes = result.tables.get("changes")
+    base = next((r for r in wb.runs(actor, pid) if r.id == result.run.base_run_id), None)
+    current = wb.current_round(actor, pid)
+    return {
+        "rematch": block,
+        "changes": review.paged(review.filtered(changes, q), 1, 1000)
+        if changes is not None
+        else None,
+        "base": base,
+        "base_is_current": base is not None and current is not None and current.id == base.id,
     }
 
 

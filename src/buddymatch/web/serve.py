@@ -19,6 +19,8 @@ import click
 import uvicorn
 from sqlalchemy import select
 
+from buddymatch.mailer import SmtpSettings
+
 from .access import Actor, ensure_user, issue_secret
 from .app import create_app
 from .models import Programme
@@ -98,6 +100,7 @@ def serve(
     secure_cookies: bool,
     max_upload_mb: int,
     open_browser: bool,
+    smtp: SmtpSettings | None = None,
 ) -> None:
     settings = Settings(
         db_url=db or default_db_url(data_dir),
@@ -105,11 +108,14 @@ def serve(
         team=team,
         secure_cookies=secure_cookies,
         max_upload_bytes=max_upload_mb * 1024 * 1024,
+        smtp=smtp,
     )
     port = port or free_port()
     app, token = build(settings, demo=demo)
     link = f"http://{HOST}:{port}/login?token={token}"
     click.echo(f"buddymatch workbench: http://{HOST}:{port}/ (data in {settings.data_dir})")
+    if smtp is not None:
+        click.echo(f"Introductions are sent through {smtp.host}:{smtp.port} ({smtp.security}).")
     click.echo("Open this one-time link to sign in (it works once, for 24 hours):")
     click.echo(f"    {link}", nl=True)
     click.echo("Press Ctrl+C to stop.")

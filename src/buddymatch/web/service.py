@@ -35,7 +35,7 @@ from .settings import Settings
 from .worker import Runner
 
 KINDS = ("mentoring", "peer", "cohorts")
-PURPOSES = ("profiles", "scheme")
+PURPOSES = ("profiles", "scheme", "template")
 
 
 class Invalid(Exception):
@@ -70,7 +70,7 @@ def plain(text: str, limit: int) -> str:
     return " ".join(kept.split())[:limit]
 
 
-def _audit(s: Session, actor: Actor, pid: int | None, action: str, **detail: Any) -> None:
+def audit(s: Session, actor: Actor, pid: int | None, action: str, **detail: Any) -> None:
     s.add(
         AuditEntry(
             user_id=actor.id,
@@ -114,7 +114,7 @@ class Workbench:
             s.add(p)
             s.flush()
             access.grant(s, actor.id, p.id, "coordinator")
-            _audit(s, actor, p.id, "create programme", kind=kind)
+            audit(s, actor, p.id, "create programme", kind=kind)
             return ProgrammeView(p.id, p.name, p.kind, "coordinator")
 
     def programme(self, actor: Actor, pid: int, need: str = "viewer") -> ProgrammeView:
@@ -154,36 +154,59 @@ class Workbench:
         them next to the file; runs refuse to start until they are fixed.
         """
         name = inputs.safe_name(name)
-        self._check_upload(actor, pid, name, content, purpose)
+        self.check_upload(actor, pid, name, content, purpose)
         issues: list[Issue] = []
         if purpose == "profiles":
             check = inputs.check_sheets([inputs.StoredFile(name, purpose, content)], self.limits)
             issues = list(check.issues)
         with self.db.session() as s:
-            old = s.scalars(
-                select(DataFile).where(
-                    DataFile.programme_id == pid, DataFile.name == name, DataFile.active.is_(True)
-                )
-            ).all()
-            for f in old:
-                f.active = False
-            row = DataFile(
-                programme_id=pid,
-                purpose=purpose,
-                name=name,
-                size=len(content),
-                sha256=hashlib.sha256(content).hexdigest(),
-                content=content,
-                uploaded_by=actor.id,
-            )
-            s.add(row)
-            s.flush()
-            _audit(s, actor, pid, "upload file", file=name, purpose=purpose, replaced=len(old))
+            row = self.store_file(s, actor, pid, name, content, purpose)
             return row, issues
 
-    def _check_upload(
-        self, actor: Actor, pid: int, name: str, content: bytes, purpose: str
-    ) -> None:
+    def store_file(
+        self,
+        s: Session,
+        actor: Actor,
+        pid: int,
+        name: str,
+        content: bytes,
+        purpose: str,
+        intake: int | None = None,
+    ) -> DataFile:
+        """Add a file in session ``s``, deactivating an active one of the same name; audited.
+
+        ``intake`` numbers the sign-up round a sheet belongs to (default: the latest).
+        """
+        old = s.scalars(
+            select(DataFile).where(
+                DataFile.programme_id == pid, DataFile.name == name, DataFile.active.is_(True)
+            )
+        ).all()
+        for f in old:
+            f.active = False
+        if intake is None:
+            intake = self.latest_intake(s, pid)
+        row = DataFile(
+            programme_id=pid,
+            intake=intake,
+            purpose=purpose,
+            name=name,
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            content=content,
+            uploaded_by=actor.id,
+        )
+        s.add(row)
+        s.flush()
+        audit(s, actor, pid, "upload file", file=name, purpose=purpose, replaced=len(old))
+        return row
+
+    @staticmethod
+    def latest_intake(s: Session, pid: int) -> int:
+        found = s.scalar(select(func.max(DataFile.intake)).where(DataFile.programme_id == pid))
+        return int(found or 1)
+
+    def check_upload(self, actor: Actor, pid: int, name: str, content: bytes, purpose: str) -> None:
         self.programme(actor, pid, "coordinator")
         if purpose not in PURPOSES:
             raise Invalid([Issue(f"purpose must be one of {', '.join(PURPOSES)}")])
@@ -202,7 +225,7 @@ class Workbench:
             if f is None or f.programme_id != pid or not f.active:
                 raise NotFound()
             f.active = False
-            _audit(s, actor, pid, "remove file", file=f.name)
+            audit(s, actor, pid, "remove file", file=f.name)
 
     def sheet_check(self, actor: Actor, pid: int) -> inputs.SheetCheck:
         return inputs.check_sheets(self.stored(actor, pid, "profiles"), self.limits)
@@ -226,32 +249,42 @@ class Workbench:
     def save_scheme(self, actor: Actor, pid: int, data: dict[str, Any], note: str) -> SchemeVersion:
         """Validate with the library and store as the programme's new current scheme."""
         programme = self.programme(actor, pid, "coordinator")
-        if data.get("scheme") != programme.kind:
+        self.check_scheme(programme.kind, data)
+        with self.db.session() as s:
+            return self.store_version(s, actor, pid, data, note)
+
+    @staticmethod
+    def check_scheme(kind: str, data: dict[str, Any]) -> None:
+        """The library's validation of a scheme mapping for a programme of ``kind``."""
+        if data.get("scheme") != kind:
             said = data.get("scheme")
-            raise Invalid([Issue(f'this programme is {programme.kind}; the scheme says "{said}"')])
+            raise Invalid([Issue(f'this programme is {kind}; the scheme says "{said}"')])
         try:
             validate_scheme(data, label="scheme")
         except ConfigError as exc:
             raise Invalid(list(exc.issues) or [Issue(str(exc))]) from None
-        text = schemestate.to_yaml(data)
-        with self.db.session() as s:
-            number = (
-                s.scalar(
-                    select(func.max(SchemeVersion.number)).where(SchemeVersion.programme_id == pid)
-                )
-                or 0
-            ) + 1
-            version = SchemeVersion(
-                programme_id=pid,
-                number=number,
-                yaml_text=text,
-                note=note[:200],
-                created_by=actor.id,
+
+    def store_version(
+        self, s: Session, actor: Actor, pid: int, data: dict[str, Any], note: str
+    ) -> SchemeVersion:
+        """Add ``data`` (validated by the caller) as the current scheme, in session ``s``."""
+        number = (
+            s.scalar(
+                select(func.max(SchemeVersion.number)).where(SchemeVersion.programme_id == pid)
             )
-            s.add(version)
-            _audit(s, actor, pid, "save scheme", version=number, note=note[:200])
-            s.flush()
-            return version
+            or 0
+        ) + 1
+        version = SchemeVersion(
+            programme_id=pid,
+            number=number,
+            yaml_text=schemestate.to_yaml(data),
+            note=note[:200],
+            created_by=actor.id,
+        )
+        s.add(version)
+        audit(s, actor, pid, "save scheme", version=number, note=note[:200])
+        s.flush()
+        return version
 
     def upload_scheme(self, actor: Actor, pid: int, name: str, content: bytes) -> SchemeVersion:
         self.programme(actor, pid, "coordinator")
@@ -287,6 +320,19 @@ class Workbench:
     # ------------------------------------------------------------------------ runs
 
     def start_run(self, actor: Actor, pid: int, seed: int | None = None) -> Run:
+        """Queue a match of the current sign-up sheets with the current scheme."""
+        return self.new_run(actor, pid, seed)
+
+    def new_run(
+        self,
+        actor: Actor,
+        pid: int,
+        seed: int | None,
+        *,
+        base: Run | None = None,
+        max_changes: int = 0,
+    ) -> Run:
+        """Queue a run (a re-match of ``base`` when given) once the inputs validate."""
         self.programme(actor, pid, "coordinator")
         version = self.scheme(actor, pid)
         files = self.files(actor, pid)
@@ -311,10 +357,25 @@ class Workbench:
                 folder=f"runs/{pid}-{number}-{secrets.token_hex(4)}",
                 created_by=actor.id,
                 message="waiting for a worker",
+                kind="match" if base is None else "rematch",
+                base_run_id=None if base is None else base.id,
+                max_changes=max_changes,
             )
             s.add(run)
             s.flush()
-            _audit(s, actor, pid, "start run", run=number, scheme_version=version.number, seed=seed)
+            what = {"run": number, "scheme_version": version.number, "seed": seed}
+            if base is None:
+                audit(s, actor, pid, "start run", **what)
+            else:
+                audit(
+                    s,
+                    actor,
+                    pid,
+                    "start re-match",
+                    of_run=base.number,
+                    max_changes=max_changes,
+                    **what,
+                )
         self.runner.submit(run.id)
         return run
 
@@ -339,7 +400,7 @@ class Workbench:
         if run.status in ("queued", "running"):
             self.runner.cancel(run.id)
             with self.db.session() as s:
-                _audit(s, actor, pid, "cancel run", run=number)
+                audit(s, actor, pid, "cancel run", run=number)
         return run
 
     def result(self, actor: Actor, pid: int, number: int) -> RunResult:
@@ -361,7 +422,11 @@ class Workbench:
             return v
 
     def publish(self, actor: Actor, pid: int, number: int) -> Run:
-        """Freeze a finished run as the programme's published round."""
+        """Freeze a finished run as the programme's published round (its current round).
+
+        A re-match is not published directly: it is accepted (:mod:`.lifecycle`),
+        which checks it still repairs the current round.
+        """
         self.programme(actor, pid, "coordinator")
         with self.db.session() as s:
             run = s.scalar(select(Run).where(Run.programme_id == pid, Run.number == number))
@@ -369,10 +434,23 @@ class Workbench:
                 raise NotFound()
             if run.status != "done":
                 raise Invalid([Issue("only a finished run can be published")])
+            if run.kind == "rematch" and run.published_at is None:
+                raise Invalid([Issue("a re-match is accepted or rejected, not published")])
             if run.published_at is None:
                 run.published_at = now()
-                _audit(s, actor, pid, "publish run", run=number)
+                audit(s, actor, pid, "publish run", run=number)
             return run
+
+    def current_round(self, actor: Actor, pid: int) -> Run | None:
+        """The programme's current round: its most recently published (or accepted) run."""
+        with self.db.session() as s:
+            access.require(s, actor, pid)
+            return s.scalar(
+                select(Run)
+                .where(Run.programme_id == pid, Run.published_at.is_not(None))
+                .order_by(Run.published_at.desc(), Run.number.desc())
+                .limit(1)
+            )
 
     # ------------------------------------------------------------------ members, audit
 
@@ -396,7 +474,7 @@ class Workbench:
             if user.id == actor.id:
                 raise Invalid([Issue("you cannot change your own role")])
             access.grant(s, user.id, pid, role)
-            _audit(s, actor, pid, "grant role", user=user.username, role=role)
+            audit(s, actor, pid, "grant role", user=user.username, role=role)
 
     def audit(self, actor: Actor, pid: int, limit: int = 200) -> list[tuple[AuditEntry, str]]:
         with self.db.session() as s:
@@ -427,7 +505,7 @@ class Workbench:
             except ValueError as exc:
                 raise Invalid([Issue(str(exc))]) from None
             s.add(user)
-            _audit(s, actor, None, "create user", user=username)
+            audit(s, actor, None, "create user", user=username)
 
     def users(self, actor: Actor) -> list[str]:
         if not actor.is_admin:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from buddymatch.mailer import SmtpSettings
+
 MB = 1024 * 1024
 
 
@@ -19,7 +21,11 @@ class Settings:
     ``db_url`` is an SQLAlchemy URL (``sqlite:///...`` or ``postgresql://...``);
     ``data_dir`` holds run folders (inputs and results, written atomically) and,
     by default, the SQLite file.  ``team`` turns on password accounts; without
-    it the only way in is the one-time link printed by ``serve``.
+    it the only way in is the one-time link printed by ``serve``.  ``smtp``
+    is where introductions are sent (``serve --smtp-*`` or the
+    ``BUDDYMATCH_SMTP_*`` environment, the password only from the environment);
+    None: the workbench previews and downloads introductions but cannot send.
+    Nothing a page submits ever changes it.
     """
 
     db_url: str
@@ -32,6 +38,7 @@ class Settings:
     login_window_s: float = 300.0
     session_hours: float = 12.0
     run_workers: int = 2
+    smtp: SmtpSettings | None = None
 
 
 def default_db_url(data_dir: Path) -> str:

@@ -39,6 +39,7 @@ from .models import DataFile, Run, SchemeVersion, now
 log = logging.getLogger("buddymatch.web")
 _CTX = mp.get_context("spawn")
 DEFAULT_GENERATIONS = 30
+SCHEME = "scheme/scheme.yaml"
 
 
 def _orphan_guard() -> None:
@@ -64,8 +65,14 @@ def _progress_sender(conn: Connection, total: int) -> Callable[[dict[str, Any]],
     return send
 
 
-def child_main(folder: str, seed: int, conn: Connection) -> None:
-    """Entry point of the run process (module level: spawn pickles it by name)."""
+def child_main(
+    folder: str, seed: int, conn: Connection, rematch: tuple[str, int] | None = None
+) -> None:
+    """Entry point of the run process (module level: spawn pickles it by name).
+
+    ``rematch`` is ``(previous result folder, max_changes)`` for a re-match run:
+    ``buddymatch.rematch`` repairs that result for the run's sign-up sheets.
+    """
     _orphan_guard()
     import buddymatch
     from buddymatch.errors import BuddymatchError
@@ -76,15 +83,17 @@ def child_main(folder: str, seed: int, conn: Connection) -> None:
     try:
         conn.send(("progress", 0.05, "reading the sign-up files"))
         profiles = sorted(str(p.relative_to(inputs)) for p in (inputs / "profiles").iterdir())
-        problem = buddymatch.load_problem(profiles, "scheme/scheme.yaml", overrides={"seed": seed})
-        conn.send(("progress", 0.15, f"solving for {problem.n} participants"))
-        total = problem.scheme.solver.iterations or DEFAULT_GENERATIONS
-        result = buddymatch.solve(problem, progress=_progress_sender(conn, total))
+        if rematch is None:
+            result = _match(buddymatch, profiles, seed, conn)
+        else:
+            result = _rematch(buddymatch, profiles, seed, conn, *rematch)
         conn.send(("progress", 0.95, "checked; writing the results"))
         out = Path(folder) / "result"
         files = run_inputs(
-            [inputs / p for p in profiles], inputs / "scheme" / "scheme.yaml", problem.scheme
+            [inputs / p for p in profiles], inputs / "scheme" / "scheme.yaml", result.problem.scheme
         )
+        if rematch is not None:
+            files["previous"] = [Path(rematch[0])]
         # names, paths relative to the result folder and hashes: no server path in downloads
         result.summary["inputs"] = describe_inputs(out, files)
         result.write(out)
@@ -93,6 +102,30 @@ def child_main(folder: str, seed: int, conn: Connection) -> None:
         conn.send(("failed", 0.0, "\n".join(exc.lines)))
     except Exception as exc:  # a bug: say so, keep data out of the message
         conn.send(("failed", 0.0, f"internal error ({type(exc).__name__}); nothing was kept"))
+
+
+def _match(buddymatch: Any, profiles: list[str], seed: int, conn: Connection) -> Any:
+    problem = buddymatch.load_problem(profiles, SCHEME, overrides={"seed": seed})
+    conn.send(("progress", 0.15, f"solving for {problem.n} participants"))
+    total = problem.scheme.solver.iterations or DEFAULT_GENERATIONS
+    return buddymatch.solve(problem, progress=_progress_sender(conn, total))
+
+
+def _rematch(
+    buddymatch: Any, profiles: list[str], seed: int, conn: Connection, previous: str, budget: int
+) -> Any:
+    from buddymatch.config import load_scheme
+
+    total = load_scheme(SCHEME)[0].solver.iterations or DEFAULT_GENERATIONS
+    conn.send(("progress", 0.15, "re-matching: keeping what still holds, placing the rest"))
+    return buddymatch.rematch(
+        previous,
+        profiles,
+        SCHEME,
+        max_changes=budget,
+        seed=seed,
+        progress=_progress_sender(conn, total),
+    )
 
 
 class Runner:
@@ -138,8 +171,11 @@ class Runner:
                 for key, value in values.items():
                     setattr(run, key, value)
 
-    def _prepare(self, run_id: int) -> tuple[Path, int] | None:
-        """Write the run's inputs into its folder; None if it was cancelled while queued."""
+    def _prepare(self, run_id: int) -> tuple[Path, int, tuple[str, int] | None] | None:
+        """Write the run's inputs into its folder; None if it was cancelled while queued.
+
+        For a re-match, also the folder of the result it repairs and its budget.
+        """
         with self.db.session() as s:
             run = s.get(Run, run_id)
             if run is None or run.status != "queued":
@@ -150,8 +186,13 @@ class Runner:
             files = [StoredFile(f.name, f.purpose, f.content) for f in rows]
             folder = self.data_dir / run.folder
             materialise(folder / "inputs", files, version.yaml_text if version else "")
+            rematch = None
+            if run.kind == "rematch" and run.base_run_id is not None:
+                base = s.get(Run, run.base_run_id)
+                previous = self.data_dir / (base.folder if base else "missing") / "result"
+                rematch = (str(previous), run.max_changes)
             run.status, run.message = "running", "starting"
-            return folder, run.seed
+            return folder, run.seed, rematch
 
     def _supervise(self, run_id: int) -> None:
         try:
@@ -164,9 +205,11 @@ class Runner:
             log.error("run %d: supervisor failed (%s)", run_id, type(exc).__name__)
             self._finish(run_id, "failed", f"internal error ({type(exc).__name__})", None)
 
-    def _watch(self, run_id: int, folder: Path, seed: int) -> None:
+    def _watch(self, run_id: int, folder: Path, seed: int, rematch: tuple[str, int] | None) -> None:
         receive, send = _CTX.Pipe(duplex=False)
-        proc = _CTX.Process(target=child_main, args=(str(folder), seed, send), daemon=False)
+        proc = _CTX.Process(
+            target=child_main, args=(str(folder), seed, send, rematch), daemon=False
+        )
         proc.start()
         send.close()
         started = time.perf_counter()

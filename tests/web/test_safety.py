@@ -1,4 +1,4 @@
-"""Data safety with a real server process: kill it during a run and during an upload.
+"""Data safety with a real server process: kill it during a run, a re-match and an upload.
 
 The server is ``buddymatch serve`` in its own process (SQLite file or the
 test PostgreSQL server); it is killed with SIGKILL — no shutdown code runs —
@@ -78,6 +78,45 @@ def test_kill_during_a_run(server: Server) -> None:
     api.put(f"/api/programmes/{pid}/scheme", json={"scheme": scheme})
     api.post(f"/api/programmes/{pid}/runs", json={"seed": 1})
     assert wait_run(lambda: api.get(f"/api/programmes/{pid}/runs/2").json())["status"] == "done"
+
+
+def test_kill_during_a_rematch(server: Server) -> None:
+    """Killed while a re-match runs: it is marked interrupted with nothing kept, the
+    published round is still the current one, and re-matching again works."""
+    import yaml
+
+    api = server.api()
+    pid = int(api.post("/api/programmes", json={"name": "R", "kind": "mentoring"}).json()["id"])
+    api.post(f"/api/programmes/{pid}/files", files={"file": ("profiles.csv", SAMPLE.read_bytes())})
+    scheme = yaml.safe_load((ROOT / "constraints" / "mentoring.yaml").read_text())
+    scheme["rules"] = [r for r in scheme["rules"] if "forbid" not in r]
+    api.put(f"/api/programmes/{pid}/scheme", json={"scheme": scheme})
+    api.post(f"/api/programmes/{pid}/runs", json={"seed": 1})
+    assert wait_run(lambda: api.get(f"/api/programmes/{pid}/runs/1").json())["status"] == "done"
+    api.post(f"/api/programmes/{pid}/runs/1/publish").raise_for_status()
+    later = (ROOT / "sample_data" / "profiles_later.csv").read_bytes()
+    api.post(f"/api/programmes/{pid}/intake", files={"files": ("later.csv", later)})
+    before = _state(api, pid)
+    api.post(f"/api/programmes/{pid}/rematch", json={"max_changes": 2}).raise_for_status()
+    deadline = time.monotonic() + 60
+    while api.get(f"/api/programmes/{pid}/runs/2").json()["status"] != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    server.kill()  # the re-match's own process is still starting: it cannot have finished
+    time.sleep(2.5)  # the orphaned run process notices and exits
+    server.start()
+    api = server.api()
+    files, version, text, runs = _state(api, pid)
+    assert (files, version, text) == before[:3]
+    assert runs == [(2, "interrupted"), (1, "done")]
+    assert not any((server.data_dir / "runs").glob(f"{pid}-2-*"))
+    current = [r for r in api.get(f"/api/programmes/{pid}/runs").json() if r["published"]]
+    assert [r["number"] for r in current] == [1]
+    assert api.get(f"/api/programmes/{pid}/runs/2/changes").status_code == 404
+    again = api.post(f"/api/programmes/{pid}/rematch", json={}).json()
+    url = f"/api/programmes/{pid}/runs/{again['number']}"
+    assert wait_run(lambda: api.get(url).json())["status"] == "done"
+    assert api.get(f"{url}/changes").json()["base_run"] == 1
 
 
 def test_kill_during_an_upload(server: Server) -> None:

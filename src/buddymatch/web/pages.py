@@ -364,6 +364,8 @@ def run_page(
     programme = wb.programme(actor, pid)
     run = wb.run(actor, pid, number)
     ctx: dict[str, Any] = {"programme": programme, "run": run, "q": q, "min_score": min_score}
+    if run.status == "failed":  # a decision may be why (a lock a new intake breaks): undo here
+        ctx["decisions"] = schemestate.decisions(wb.scheme_data(actor, pid) or {})
     if run.status == "done":
         ctx.update(_review(request, actor, pid, number, q, min_score, page))
         if a and b:

@@ -98,8 +98,9 @@ def child_main(
         result.summary["inputs"] = describe_inputs(out, files)
         result.write(out)
         conn.send(("done", 1.0, json.dumps(result.summary, default=str)))
-    except BuddymatchError as exc:
-        conn.send(("failed", 0.0, "\n".join(exc.lines)))
+    except BuddymatchError as exc:  # as the coordinator uploaded them: no working folders
+        text = "\n".join(exc.lines).replace("profiles/", "").replace("scheme/", "")
+        conn.send(("failed", 0.0, text))
     except Exception as exc:  # a bug: say so, keep data out of the message
         conn.send(("failed", 0.0, f"internal error ({type(exc).__name__}); nothing was kept"))
 

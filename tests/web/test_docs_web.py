@@ -31,14 +31,28 @@ DOCS = ROOT / "docs"
 
 
 def _serve_lines() -> list[tuple[str, str]]:
+    """(page, command) of every ``$ buddymatch serve`` line, environment assignments first
+    allowed (``$ BUDDYMATCH_SMTP_PASSWORD=... buddymatch serve ...``)."""
     out = []
     for page in PAGES:
         for block in parse(page).blocks:
             if block.lang == "console":
                 out += [
-                    (page.name, ln[2:]) for ln in block.lines if ln.startswith("$ buddymatch serve")
+                    (page.name, ln[2:])
+                    for ln in block.lines
+                    if ln.startswith("$ ") and _split(ln[2:])[1][:2] == ["buddymatch", "serve"]
                 ]
     return out
+
+
+def _split(line: str) -> tuple[dict[str, str], list[str]]:
+    """A shell line as (leading VAR=value assignments, the command's words)."""
+    words = shlex.split(line)
+    env: dict[str, str] = {}
+    while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", words[0]):
+        key, value = words.pop(0).split("=", 1)
+        env[key] = value
+    return env, words
 
 
 def _shell_examples(page: Path) -> list[tuple[str, list[str]]]:
@@ -54,7 +68,9 @@ def _shell_examples(page: Path) -> list[tuple[str, list[str]]]:
     return out
 
 
-def _start(args: list[str], cwd: Path) -> tuple[subprocess.Popen[str], str, Path]:
+def _start(
+    args: list[str], cwd: Path, extra: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], str, Path]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -67,7 +83,7 @@ def _start(args: list[str], cwd: Path) -> tuple[subprocess.Popen[str], str, Path
         "--port",
         str(port),
     ]
-    env = {**os.environ, "BROWSER": "true"}
+    env = {**os.environ, "BROWSER": "true", **(extra or {})}
     with log.open("w") as out:
         proc = subprocess.Popen(
             cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, text=True
@@ -103,8 +119,9 @@ def test_docs_show_serve() -> None:
 def test_documented_serve_commands_start_and_sign_in(
     page: str, line: str, workdir_copy: Path
 ) -> None:
-    args = shlex.split(line)[1:]
-    proc, link, log = _start(args, workdir_copy)
+    extra, words = _split(line)
+    args = words[1:]
+    proc, link, log = _start(args, workdir_copy, extra)
     try:
         with httpx.Client(timeout=30) as client:
             assert client.get(link).status_code == 303
@@ -116,7 +133,13 @@ def test_documented_serve_commands_start_and_sign_in(
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    assert "@example.nhs.uk" not in log.read_text()  # no e-mails in the server log
+    printed = log.read_text()
+    assert "@example.nhs.uk" not in printed  # no e-mails in the server log
+    if "--smtp-host" in args:
+        host = args[args.index("--smtp-host") + 1]
+        assert f"Introductions are sent through {host}:" in printed
+    for secret in extra.values():
+        assert secret not in printed  # the SMTP password is never printed
 
 
 def _token(base: str, link: str) -> str:

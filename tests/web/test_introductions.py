@@ -13,7 +13,6 @@ import zipfile
 from collections.abc import Iterator
 from email import message_from_bytes
 from email.policy import default
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +25,8 @@ from buddymatch.web.settings import Settings
 from tests.test_mailer import Recorder, _free_port
 
 from .conftest import Env
-from .test_lifecycle import _published
+from .test_lifecycle import _wait
+from .test_pages import _setup
 
 SENDER = "Mentoring team <mentoring@example.nhs.uk>"
 
@@ -59,6 +59,17 @@ def mail_env(
     app.state.db.dispose()
 
 
+@pytest.fixture(scope="module")
+def programme(mail_env: Env) -> tuple[Any, str, int]:
+    """A mentoring programme with run 1 published and run 2 finished, not published."""
+    client, csrf, pid = _setup(mail_env)
+    for seed in ("1", "2"):
+        client.post(f"/programmes/{pid}/runs", data={"csrf": csrf, "seed": seed})
+    assert _wait(client, pid, 1)["status"] == _wait(client, pid, 2)["status"] == "done"
+    client.post(f"/programmes/{pid}/runs/1/publish", data={"csrf": csrf})
+    return client, csrf, pid
+
+
 def _reset(handler: Recorder, **behaviour: int | None) -> None:
     handler.received.clear()
     handler.seen = 0
@@ -77,15 +88,20 @@ def _counts(page: str) -> dict[str, int]:
     return {k: int(v) for k, v in found}
 
 
-def test_preview_download_and_templates(mail_env: Env, tmp_path: Path) -> None:
-    env = mail_env
-    client, csrf, pid = _published(env)
-    url = f"/programmes/{pid}/runs/1/introductions"
+def test_preview_download_and_templates(
+    mail_env: Env, programme: tuple[Any, str, int], smtp: Recorder
+) -> None:
+    client, csrf, pid = programme
+    url = f"/programmes/{pid}/runs/2/introductions"  # any finished run previews
     page = client.get(url).text
     assert "Give the sender" in page and 'id="letters-count"' not in page
     page = client.get(url, params={"sender": SENDER}).text
     assert "100 messages" in page and page.count('<article class="letter"') == 10
     assert "meet your mentoring partner" in page and "Why we paired you:" in page
+    assert "Publish this run" in page  # but only the published round is sent
+    _reset(smtp)
+    r = client.post(f"{url}/send", data={"csrf": csrf, "sender": SENDER})
+    assert r.status_code == 422 and smtp.received == []
 
     eml = client.get(f"{url}/download/eml", params={"sender": SENDER})
     names = zipfile.ZipFile(io.BytesIO(eml.content)).namelist()
@@ -141,10 +157,10 @@ def _body(page: str) -> str:
 
 
 def test_send_resumes_after_a_failure_and_sends_nobody_twice(
-    mail_env: Env, smtp: Recorder, db_url: str
+    mail_env: Env, programme: tuple[Any, str, int], smtp: Recorder, db_url: str
 ) -> None:
     env = mail_env
-    client, csrf, pid = _published(env)
+    client, csrf, pid = programme
     url = f"/programmes/{pid}/runs/1/introductions"
     viewer = env.user()
     env.wb.add_member(_owner(env, pid), pid, viewer.username, "viewer")
@@ -189,20 +205,6 @@ def test_send_resumes_after_a_failure_and_sends_nobody_twice(
         assert "Sending is not set up on this server" in page
         assert other.post(f"{url}/send", data={"csrf": csrf}).status_code == 422
     plain.state.db.dispose()
-
-
-def test_only_a_published_round_is_sent(mail_env: Env, smtp: Recorder) -> None:
-    env = mail_env
-    client, csrf, pid = _published(env)
-    client.post(f"/programmes/{pid}/runs", data={"csrf": csrf, "seed": "2"})
-    from .test_lifecycle import _wait
-
-    assert _wait(client, pid, 2)["status"] == "done"
-    url = f"/programmes/{pid}/runs/2/introductions"
-    assert "Publish this run" in client.get(url, params={"sender": SENDER}).text
-    _reset(smtp)
-    r = client.post(f"{url}/send", data={"csrf": csrf, "sender": SENDER})
-    assert r.status_code == 422 and smtp.received == []
 
 
 def _owner(env: Env, pid: int):  # type: ignore[no-untyped-def]

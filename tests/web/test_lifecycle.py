@@ -57,7 +57,11 @@ def test_rematch_is_reviewed_then_accepted_or_rejected(env: Env) -> None:
         follow_redirects=False,
     )
     assert r.status_code == 303 and r.headers["location"] == f"/programmes/{pid}/runs/2"
+    client.post(f"/programmes/{pid}/rematch", data={"csrf": csrf, "max_changes": "0"})  # another
     assert _wait(client, pid, 2)["status"] == "done"
+    assert _wait(client, pid, 3)["status"] == "done"
+    waiting = client.get(f"/programmes/{pid}").text.split("waiting for your review")[1][:300]
+    assert ">re-match 2</a>" in waiting and ">re-match 3</a>" in waiting
 
     # What the page proposes is the library's re-match of run 1's folder, nothing else.
     run1 = env.wb.runs(_owner(env, pid), pid)[-1]
@@ -91,10 +95,10 @@ def test_rematch_is_reviewed_then_accepted_or_rejected(env: Env) -> None:
     assert "run 2</a> (published" in client.get(f"/programmes/{pid}").text
     assert client.post(f"/programmes/{pid}/runs/2/accept", data={"csrf": csrf}).status_code == 422
 
-    # A second proposal, rejected: nothing of it is kept.
-    client.post(f"/programmes/{pid}/rematch", data={"csrf": csrf, "max_changes": "0"})
-    assert _wait(client, pid, 3)["status"] == "done"
-    assert "re-match 3</a>" in client.get(f"/programmes/{pid}").text  # waiting for review
+    # The other proposal repairs run 1, no longer current: it can only be rejected,
+    # and then nothing of it is kept.
+    assert "cannot be accepted" in client.get(f"/programmes/{pid}/runs/3").text
+    assert client.post(f"/programmes/{pid}/runs/3/accept", data={"csrf": csrf}).status_code == 422
     r = client.post(f"/programmes/{pid}/runs/3/reject", data={"csrf": csrf}, follow_redirects=False)
     assert r.status_code == 303
     run3 = next(r for r in env.wb.runs(_owner(env, pid), pid) if r.number == 3)

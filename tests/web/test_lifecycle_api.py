@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from typing import Any
 
 from .conftest import ROOT, Env, wait_run
 from .test_api import _ready, _run
@@ -23,13 +22,6 @@ def _published(env: Env, h: dict[str, str]) -> int:
     return pid
 
 
-def _rematch(env: Env, pid: int, h: dict[str, str], **body: Any) -> dict[str, Any]:
-    r = env.client.post(f"/api/programmes/{pid}/rematch", json=body, headers=h)
-    assert r.status_code == 202, r.text
-    url = f"/api/programmes/{pid}/runs/{r.json()['number']}"
-    return wait_run(lambda: env.client.get(url, headers=h).json())
-
-
 def test_intake_rematch_review_accept_and_a_stale_proposal(env: Env) -> None:
     h = env.token(env.user())
     pid = _published(env, h)
@@ -39,7 +31,13 @@ def test_intake_rematch_review_accept_and_a_stale_proposal(env: Env) -> None:
     names = [f["name"] for f in env.client.get(f"/api/programmes/{pid}/files", headers=h).json()]
     assert names == ["later.csv"]
 
-    two, three = _rematch(env, pid, h, max_changes=3), _rematch(env, pid, h)
+    for body in ({"max_changes": 3}, {}):  # two proposals of run 1, side by side
+        r = env.client.post(f"/api/programmes/{pid}/rematch", json=body, headers=h)
+        assert r.status_code == 202 and r.json()["base_run"] == 1
+    two, three = (
+        wait_run(lambda n=n: env.client.get(f"/api/programmes/{pid}/runs/{n}", headers=h).json())
+        for n in (2, 3)
+    )
     assert two["kind"] == three["kind"] == "rematch" and two["max_changes"] == 3
     assert two["status"] == three["status"] == "done"
     changes = env.client.get(f"/api/programmes/{pid}/runs/2/changes", headers=h).json()
@@ -60,10 +58,11 @@ def test_intake_rematch_review_accept_and_a_stale_proposal(env: Env) -> None:
     assert env.client.get(f"/api/programmes/{pid}/runs/2/changes", headers=h).status_code == 404
     assert env.client.post(f"/api/programmes/{pid}/runs/3/reject", headers=h).status_code == 422
 
-    four = _rematch(env, pid, h)  # the next re-match repairs the accepted one
-    assert four["status"] == "done", four
-    base = env.client.get(f"/api/programmes/{pid}/runs/4/changes", headers=h).json()["base_run"]
-    assert base == 3
+    four = env.client.post(f"/api/programmes/{pid}/rematch", json={}, headers=h).json()
+    assert four["base_run"] == 3  # the next re-match repairs the accepted one
+    env.client.post(f"/api/programmes/{pid}/runs/4/cancel", headers=h)  # cancelled like a run
+    url = f"/api/programmes/{pid}/runs/4"
+    assert wait_run(lambda: env.client.get(url, headers=h).json())["status"] == "cancelled"
 
 
 def test_feedback_and_introductions_through_the_api(env: Env) -> None:

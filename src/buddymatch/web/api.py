@@ -110,6 +110,7 @@ class RunOut(BaseModel):
     seed: int
     published: bool
     max_changes: int = 0
+    base_run: int | None = Field(None, description="A re-match: the run (number) it repairs")
     summary: dict[str, Any] | None = None
 
 
@@ -142,14 +143,19 @@ def _file(f: Any) -> FileOut:
     return FileOut(id=f.id, name=f.name, purpose=f.purpose, size=f.size, sha256=f.sha256)
 
 
-def _run(run: Any) -> RunOut:
+def _run(run: Any, request: Request | None = None) -> RunOut:
     import json
+
+    base = None
+    if run.base_run_id is not None and request is not None:
+        base = _wb(request).run_number(run.base_run_id)
 
     summary = json.loads(run.summary_json) if run.summary_json else None
     return RunOut(
         number=run.number,
         kind=run.kind,
         max_changes=run.max_changes,
+        base_run=base,
         status=run.status,
         progress=run.progress,
         message=run.message,
@@ -272,27 +278,27 @@ def decide(
 
 @router.get("/programmes/{pid}/runs", responses=ERRORS)
 def list_runs(request: Request, pid: Id, actor: Actor = Depends(api_actor)) -> list[RunOut]:
-    return [_run(r) for r in _wb(request).runs(actor, pid)]
+    return [_run(r, request) for r in _wb(request).runs(actor, pid)]
 
 
 @router.post("/programmes/{pid}/runs", status_code=202, responses=ERRORS)
 def start_run(request: Request, pid: Id, body: RunIn, actor: Actor = Depends(api_actor)) -> RunOut:
-    return _run(_wb(request).start_run(actor, pid, body.seed))
+    return _run(_wb(request).start_run(actor, pid, body.seed), request)
 
 
 @router.get("/programmes/{pid}/runs/{number}", responses=ERRORS)
 def get_run(request: Request, pid: Id, number: Id, actor: Actor = Depends(api_actor)) -> RunOut:
-    return _run(_wb(request).run(actor, pid, number))
+    return _run(_wb(request).run(actor, pid, number), request)
 
 
 @router.post("/programmes/{pid}/runs/{number}/cancel", responses=ERRORS)
 def cancel_run(request: Request, pid: Id, number: Id, actor: Actor = Depends(api_actor)) -> RunOut:
-    return _run(_wb(request).cancel_run(actor, pid, number))
+    return _run(_wb(request).cancel_run(actor, pid, number), request)
 
 
 @router.post("/programmes/{pid}/runs/{number}/publish", responses=ERRORS)
 def publish_run(request: Request, pid: Id, number: Id, actor: Actor = Depends(api_actor)) -> RunOut:
-    return _run(_wb(request).publish(actor, pid, number))
+    return _run(_wb(request).publish(actor, pid, number), request)
 
 
 @router.get("/programmes/{pid}/runs/{number}/tables/{name}", responses=ERRORS)

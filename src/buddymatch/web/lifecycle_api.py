@@ -124,7 +124,7 @@ def start_rematch(
     request: Request, pid: Id, body: RematchIn, actor: Actor = Depends(_api_actor)
 ) -> RunOut:
     """Re-match the current round with the current sheets and scheme (a proposal to review)."""
-    return _run(_lc(request).start_rematch(actor, pid, body.max_changes, body.seed))
+    return _run(_lc(request).start_rematch(actor, pid, body.max_changes, body.seed), request)
 
 
 @router.get("/programmes/{pid}/runs/{number}/changes", responses=ERRORS)
@@ -153,13 +153,13 @@ def changes(
 @router.post("/programmes/{pid}/runs/{number}/accept", responses=ERRORS)
 def accept(request: Request, pid: Id, number: Id, actor: Actor = Depends(_api_actor)) -> RunOut:
     """Accept a reviewed re-match: it becomes the current round (published)."""
-    return _run(_lc(request).accept(actor, pid, number))
+    return _run(_lc(request).accept(actor, pid, number), request)
 
 
 @router.post("/programmes/{pid}/runs/{number}/reject", responses=ERRORS)
 def reject(request: Request, pid: Id, number: Id, actor: Actor = Depends(_api_actor)) -> RunOut:
     """Reject a proposed re-match: nothing of it is kept."""
-    return _run(_lc(request).reject(actor, pid, number))
+    return _run(_lc(request).reject(actor, pid, number), request)
 
 
 @router.post("/programmes/{pid}/feedback", responses=ERRORS)

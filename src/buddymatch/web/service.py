@@ -394,6 +394,12 @@ class Workbench:
                 raise NotFound()
             return run
 
+    def run_number(self, run_id: int) -> int | None:
+        """The number of a run by its id (within the programme the caller already checked)."""
+        with self.db.session() as s:
+            run = s.get(Run, run_id)
+            return None if run is None else run.number
+
     def cancel_run(self, actor: Actor, pid: int, number: int) -> Run:
         self.programme(actor, pid, "coordinator")
         run = self.run(actor, pid, number)

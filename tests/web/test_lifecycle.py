@@ -85,6 +85,19 @@ def test_rematch_is_reviewed_then_accepted_or_rejected(env: Env) -> None:
     rows = re.findall(r"<tr><td>([^<]+)</td><td>(left|joined|changed|placed|unplaced)</td>", review)
     assert [r[0] for r in rows] == changes["participant_id"].tolist()  # changes.csv as written
 
+    # Why (not) this pair: the library's explanation, naming who each of the two got.
+    page = client.get(
+        f"/programmes/{pid}/runs/1",
+        params={"a": "p00005@example.nhs.uk", "b": "p00006@example.nhs.uk"},
+    ).text
+    why = _text(page.split('id="explanation">')[1].split("</pre>")[0])
+    assert "the mentee got p00050@example.nhs.uk" in why and "the mentor got p00" in why
+    page = client.get(
+        f"/programmes/{pid}/runs/2",
+        params={"a": "p00045@example.nhs.uk", "b": "p00001@example.nhs.uk"},
+    ).text
+    assert "Paired before the re-match; that ended: rule now fails" in page
+
     # Not the current round until accepted; not publishable directly.
     assert "run 1</a> (published" in client.get(f"/programmes/{pid}").text
     r = client.post(f"/programmes/{pid}/runs/2/publish", data={"csrf": csrf})

@@ -57,6 +57,8 @@ class Lifecycle:
         wb.programme(actor, pid, "coordinator")
         if not files:
             raise Invalid([Issue("choose the new sign-up sheet", fix="pick a CSV or XLSX file")])
+        if len(files) > wb.settings.max_files_per_programme:
+            raise Invalid([Issue("too many files at once", fix="upload the sheets of one intake")])
         named = [(inputs.safe_name(n), c) for n, c in files]
         for name, content in named:
             if len(content) > wb.settings.max_upload_bytes:

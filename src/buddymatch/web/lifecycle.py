@@ -28,7 +28,7 @@ from buddymatch.errors import Issue
 
 from . import inputs
 from .access import Actor, NotFound
-from .models import DataFile, Run, SchemeVersion, now
+from .models import DataFile, Programme, Run, SchemeVersion, now
 from .service import Invalid, Workbench, audit
 
 MAX_CHANGES = 10_000
@@ -120,20 +120,13 @@ class Lifecycle:
         wb = self.wb
         wb.programme(actor, pid, "coordinator")
         run = self.proposal(actor, pid, number)
-        current = wb.current_round(actor, pid)
-        if current is None or current.id != run.base_run_id:
-            now_number = current.number if current else "none"
-            raise Invalid(
-                [
-                    Issue(
-                        f"this re-match repairs an earlier round; the current round is "
-                        f"run {now_number}",
-                        fix="re-match the current round again",
-                    )
-                ]
-            )
         block = _rematch_block(wb, actor, pid, number)
         with wb.db.session() as s:
+            # One accept at a time per programme (a row lock on PostgreSQL), checked inside it.
+            s.execute(select(Programme.id).where(Programme.id == pid).with_for_update())
+            current = wb.current_in(s, pid)
+            if current is None or current.id != run.base_run_id:
+                raise Invalid([_stale(current)])
             row = s.get(Run, run.id)
             assert row is not None
             row.published_at = now()
@@ -233,6 +226,14 @@ def with_feedback(
             spec[key] = chosen
     data["feedback"] = spec
     return data
+
+
+def _stale(current: Run | None) -> Issue:
+    now_number = current.number if current else "none"
+    return Issue(
+        f"this re-match repairs an earlier round; the current round is run {now_number}",
+        fix="re-match the current round again",
+    )
 
 
 def _yaml(data: dict[str, Any]) -> str:

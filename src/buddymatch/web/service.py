@@ -451,12 +451,17 @@ class Workbench:
         """The programme's current round: its most recently published (or accepted) run."""
         with self.db.session() as s:
             access.require(s, actor, pid)
-            return s.scalar(
-                select(Run)
-                .where(Run.programme_id == pid, Run.published_at.is_not(None))
-                .order_by(Run.published_at.desc(), Run.number.desc())
-                .limit(1)
-            )
+            return self.current_in(s, pid)
+
+    @staticmethod
+    def current_in(s: Session, pid: int) -> Run | None:
+        """The current round as seen in session ``s`` (the latest published run)."""
+        return s.scalar(
+            select(Run)
+            .where(Run.programme_id == pid, Run.published_at.is_not(None))
+            .order_by(Run.published_at.desc(), Run.number.desc())
+            .limit(1)
+        )
 
     # ------------------------------------------------------------------ members, audit
 

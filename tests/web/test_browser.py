@@ -242,7 +242,9 @@ def _keyboard_submit(driver: Any, fields: dict[str, str], button: str) -> None:
     _keys(driver, Keys.ENTER)
 
 
-def _lifecycle(driver: Any, programme_url: str, seen: list[str], timings: dict[str, float]) -> None:
+def _lifecycle(
+    driver: Any, programme_url: str, seen: list[str], timings: dict[str, float], shots: Path
+) -> None:
     """After publishing: new intake, re-match review and accept, feedback, introductions."""
     from selenium.webdriver.common.by import By
 
@@ -283,6 +285,7 @@ def _lifecycle(driver: Any, programme_url: str, seen: list[str], timings: dict[s
     changes = driver.find_element(By.ID, "changes").text
     assert "left" in changes and "joined" in changes
     axe_check(driver, "re-match review", seen)
+    driver.save_screenshot(str(shots / "rematch-review.png"))
     _keyboard_submit(
         driver, {"ea": "p00045@example.nhs.uk", "eb": "p00001@example.nhs.uk"}, "Explain"
     )
@@ -313,6 +316,7 @@ def _lifecycle(driver: Any, programme_url: str, seen: list[str], timings: dict[s
     assert "messages" in driver.find_element(By.ID, "letters-count").text
     assert driver.find_elements(By.CSS_SELECTOR, "article.letter")
     axe_check(driver, "introductions preview", seen)
+    driver.save_screenshot(str(shots / "introductions.png"))
 
 
 def test_coordinator_journey(driver: Any, db_url: str, tmp_path: Path) -> None:
@@ -432,7 +436,7 @@ def test_coordinator_journey(driver: Any, db_url: str, tmp_path: Path) -> None:
         axe_check(driver, "people and audit", seen)
         driver.find_element(By.PARTIAL_LINK_TEXT, "Account").click()
         axe_check(driver, "account", seen)
-        _lifecycle(driver, programme_url, seen, timings)
+        _lifecycle(driver, programme_url, seen, timings, tmp_path)
     finally:
         server.stop()
     assert len(seen) >= 12

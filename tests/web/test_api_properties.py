@@ -3,10 +3,12 @@
 Every operation is called with generated paths, queries and bodies, with a
 valid token whose user coordinates one programme (sign-up sheet uploaded, no
 scheme yet, so generated runs are refused with 422 rather than started).  Then
-every operation that starts no background work is called again on a second
-programme with a published run (the generated ``pid`` and ``number`` replaced
-by real ones), so generated bodies reach the lifecycle's deeper code: feedback
-files, intakes, introductions' senders and templates, accept and reject.  The
+every operation on a run, and the lifecycle's uploads, that starts no
+background work is called again on a second programme with a published run
+(the generated ``pid`` and ``number`` replaced by real ones), so generated
+bodies reach the deeper code: tables, explanations and downloads of a real
+run, feedback files, intakes, introductions' senders and templates, accept
+and reject.  The
 property checked: no request makes the server fail (no 5xx).
 """
 
@@ -19,6 +21,7 @@ from schemathesis.checks import not_a_server_error
 from .conftest import ROOT, SAMPLE, Env, wait_run
 
 STARTS_WORK = {"/api/programmes/{pid}/runs", "/api/programmes/{pid}/rematch"}
+LIFECYCLE = ("/intake", "/feedback")
 
 
 def _published(env: Env, owner) -> int:  # type: ignore[no-untyped-def]
@@ -62,6 +65,8 @@ def test_no_request_makes_the_server_fail(env: Env) -> None:
     for operation in operations:
         if operation.method.upper() == "POST" and operation.path in STARTS_WORK:
             continue
+        if "{number}" not in operation.path and not operation.path.endswith(LIFECYCLE):
+            continue  # reaches nothing the first pass did not
 
         @given(case=operation.as_strategy())
         @settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))

@@ -82,7 +82,8 @@ def test_kill_during_a_run(server: Server) -> None:
 
 def test_kill_during_a_rematch(server: Server) -> None:
     """Killed while a re-match runs: it is marked interrupted with nothing kept, the
-    published round is still the current one, and re-matching again works."""
+    published round is still the current one, and a re-match of it can be started again
+    (one that runs to the end after a restart: ``test_kill_during_a_run``)."""
     import yaml
 
     api = server.api()
@@ -114,9 +115,7 @@ def test_kill_during_a_rematch(server: Server) -> None:
     assert [r["number"] for r in current] == [1]
     assert api.get(f"/api/programmes/{pid}/runs/2/changes").status_code == 404
     again = api.post(f"/api/programmes/{pid}/rematch", json={}).json()
-    url = f"/api/programmes/{pid}/runs/{again['number']}"
-    assert wait_run(lambda: api.get(url).json())["status"] == "done"
-    assert api.get(f"{url}/changes").json()["base_run"] == 1
+    assert again["base_run"] == 1 and again["status"] == "queued"  # re-matching works again
 
 
 def test_kill_during_an_upload(server: Server) -> None:

@@ -28,7 +28,7 @@ def _problem(values: list[float], lo: float, hi: float, scheme: str, min_score: 
         {
             "id": [f"p{i}" for i in range(n)],
             "role": ["Either"] * n,
-            "years": [f"{v:g}" for v in values],
+            "years": [repr(v) for v in values],
             "region": ["North" if i % 2 else "South" for i in range(n)],
         }
     )
@@ -84,3 +84,30 @@ def test_a_pair_exactly_at_min_score_is_allowed_by_both(values: list[float], pic
     assert weights[a[k], b[k]] != NOT_ALLOWED  # the rules allow it
     unit = (int(a[k]), int(b[k]))
     check_pairs(problem, [[unit]], scores=[[exact]])  # and the checker accepts it
+
+
+CENTS = st.integers(-10_000_000, 10_000_000).map(lambda k: k / 100)  # not exact in float32
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(CENTS, min_size=2, max_size=6),
+    pick=st.tuples(st.integers(0, 100), st.integers(0, 100)),
+    nudge=st.sampled_from([0.0, 1e-6, -1e-6, 2e-6, -2e-6, 1e-9, -1e-9]),
+    scheme=st.sampled_from(["mentoring", "peer"]),
+)
+def test_gap_rule_on_large_decimals_agrees_with_the_checker(
+    values: list[float], pick: tuple[int, int], nudge: float, scheme: str
+) -> None:
+    """Bounds exactly at (or a hair around) a real difference of two people:
+    float32 would round 100000.01 and disagree with the checker's float64."""
+    i, j = pick[0] % len(values), pick[1] % len(values)
+    d = values[i] - values[j]
+    bound = abs(d) + nudge if scheme == "peer" else d + nudge
+    problem = _problem(values, -1e6, bound, scheme, None)
+    everyone = np.arange(problem.n)
+    (label, mask), *_ = rule_masks(problem, everyone, everyone)
+    for mentee in range(problem.n):
+        for mentor in range(problem.n):
+            broken = [v for v in pair_violations(problem, mentor, mentee) if "gap" in v]
+            assert bool(mask[mentee, mentor]) == (not broken), (label, mentor, mentee)

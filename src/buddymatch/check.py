@@ -151,7 +151,7 @@ class _PairAudit:
         self.problems: list[str] = []
         self.met: set[frozenset[int]] = set()
         self.allowed_repeats = allowed_repeats
-        self.recent = _recent_pairs(problem)
+        self.recent = recent_pairs(problem)
         self.forbidden = forbidden_pairs(problem)
 
     def round(self, r: int, units: Sequence[tuple[int, ...]], scores: Any) -> None:
@@ -264,7 +264,7 @@ def _pairs_of(members: list[int]) -> list[tuple[int, int]]:
     ]
 
 
-def _recent_pairs(problem: Problem) -> set[frozenset[int]]:
+def recent_pairs(problem: Problem) -> set[frozenset[int]]:
     """History pairs within the cooldown: not allowed to meet now."""
     spec = problem.scheme.history_rules
     if spec is None:
@@ -406,6 +406,12 @@ def _together_apart(problem: Problem, r: int, assignment: np.ndarray) -> list[st
     for a, b in problem.forbidden.tolist():
         if assignment[a] >= 0 and assignment[a] == assignment[b]:
             out.append(f"round {r}: forbidden pair ({problem.where(a)}, {problem.where(b)}) shares")
+    for a, b in sorted(tuple(sorted(p)) for p in recent_pairs(problem)):
+        if assignment[a] >= 0 and assignment[a] == assignment[b]:
+            out.append(
+                f"round {r}: ({problem.where(a)}, {problem.where(b)}) met within the history's"
+                " cooldown and share a group"
+            )
     return out
 
 

@@ -307,7 +307,9 @@ class CountRuleSpec(_Strict):
     attribute: str
     value: str | None = None
     count: int = Field(ge=0, le=MAX_COUNT)
-    attribute_fields: ClassVar[dict[str, AttributeKinds]] = {"attribute": None}
+    attribute_fields: ClassVar[dict[str, AttributeKinds]] = {
+        "attribute": ("categorical", "ordinal", "multi")
+    }
 
     def semantic_issues(self) -> list[tuple[str, str]]:
         """(sub-key, message) for settings that are valid alone but not together."""

@@ -404,3 +404,36 @@ def test_side_file_heading_holding_an_email_is_not_echoed(tmp_path: Any) -> None
     lines = _with_side_file(tmp_path, "conflicts.csv", text, FORBID)
     assert lines and lines[0].startswith("conflicts.csv row 1: has no heading row")
     assert not [x for x in lines if "@example.test" in x]
+
+
+def test_a_cohorts_groups_csv_is_read_as_history_pair_by_pair(tmp_path: Any) -> None:
+    """Everyone sharing a (round, part, group) met; rounds ago count from the last round;
+    a bad round is reported at the groups.csv row it came from."""
+    (tmp_path / "past.csv").write_text(
+        "round,part,group,participant_id,band\n"
+        "1,North,1,m1@example.test,5\n"
+        "1,North,1,e1@example.test,6\n"
+        "1,North,1,e3@example.test,6\n"
+        "1,South,1,m2@example.test,7\n"  # same group number, other part: never met
+        "2,North,2,m1@example.test,5\n"
+        "2,North,2,m2@example.test,7\n"
+    )
+    problem = _problem_with_history(tmp_path)
+    met = {
+        (frozenset((problem.ids[a], problem.ids[b])), int(ago))
+        for (a, b), ago in zip(
+            problem.history.pairs.tolist(), problem.history.rounds_ago.tolist(), strict=True
+        )
+    }
+    assert met == {
+        (frozenset(("m1@example.test", "e1@example.test")), 2),
+        (frozenset(("m1@example.test", "e3@example.test")), 2),
+        (frozenset(("e1@example.test", "e3@example.test")), 2),
+        (frozenset(("m1@example.test", "m2@example.test")), 1),
+    }
+    (tmp_path / "past.csv").write_text(
+        "round,group,participant_id\nx,1,m1@example.test\nx,1,e1@example.test\n"
+    )
+    with pytest.raises(InputError) as caught:
+        _problem_with_history(tmp_path)
+    assert caught.value.lines[0].startswith(f'{tmp_path}/past.csv row 2, column "round"')

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -122,3 +123,93 @@ def test_an_mdgplib_instance_through_the_whole_pipeline(tmp_path: Path, name: st
     value = result.summary["objective_value"] * inst.benefit.max() / 100
     assert value == pytest.approx(reference_values(MDGPLIB)[name][0], rel=1e-5)  # float32 scores
     assert result.summary["status"] == "optimal"
+
+
+def _history_of(groups: pd.DataFrame, path: Path) -> Path:
+    groups[["round", "group", "participant_id"]].to_csv(path, index=False)
+    return path
+
+
+def _met(groups: pd.DataFrame) -> set[frozenset[str]]:
+    return {
+        frozenset((a, b))
+        for _, g in groups.groupby(["round", "group"])
+        for a in g["participant_id"]
+        for b in g["participant_id"]
+        if a < b
+    }
+
+
+def test_history_cooldown_is_a_hard_rule_read_from_groups_csv(tmp_path: Path) -> None:
+    """Pairs who shared a group within the cooldown never share one again (solver and
+    checker); a previous run's groups.csv is a history file as it stands."""
+    first = buddymatch.match(_pool(16), _scheme()).groups
+    history = _history_of(first, tmp_path / "groups.csv")
+    again = buddymatch.match(_pool(16), _scheme(history={"file": str(history), "cooldown": 1}))
+    assert not _met(first) & _met(again.groups)
+    assert again.groups["round"].unique().tolist() == [2]  # numbered on from the history
+
+
+def test_the_checker_refuses_a_grouping_that_repeats_a_pair_within_the_cooldown(
+    tmp_path: Path,
+) -> None:
+    from buddymatch.check import check_groups
+    from buddymatch.errors import SolverError
+
+    first = buddymatch.match(_pool(16), _scheme()).groups
+    history = _history_of(first, tmp_path / "groups.csv")
+    problem = buddymatch.load_problem(
+        _pool(16), _scheme(history={"file": str(history), "cooldown": 1})
+    )
+    index = {f"c{i}": i for i in range(16)}
+    assignment = np.full(16, -1)
+    for _, row in first.iterrows():  # last time's groups again
+        assignment[index[row["participant_id"]]] = row["group"] - 1
+    with pytest.raises(SolverError, match="cooldown"):
+        check_groups(problem, [assignment], np.full(5, 3), np.full(5, 4), [])
+
+
+def test_a_cooldown_nobody_can_keep_is_explained(tmp_path: Path) -> None:
+    everyone = [f"c{i}" for i in range(6)]
+    history = tmp_path / "history.csv"
+    pd.DataFrame(
+        [(1, a, b) for a in everyone for b in everyone if a < b],
+        columns=["round", "member_a", "member_b"],
+    ).to_csv(history, index=False)
+    scheme = _scheme(history={"file": str(history), "cooldown": 1}, rules=[])
+    with pytest.raises(buddymatch.InfeasibleError) as err:
+        buddymatch.match(_pool(6), scheme)
+    assert err.value.exit_code == 1
+    assert "15 pairs who met within the last 1 round" in str(err.value)
+    assert "cooldown" in str(err.value)
+
+
+def _skills_scheme(rules: list[dict]) -> dict:  # type: ignore[type-arg]
+    scheme = _scheme(rules=rules)
+    scheme["participants"]["attributes"]["skills"] = {"column": "skills", "multi": ";"}
+    return scheme
+
+
+def test_count_rules_on_a_multi_valued_attribute_count_members_holding_the_value() -> None:
+    df = _pool(16)
+    skills = ["GP;Nurse", "Nurse", "Pharmacist;GP", "Social worker"]
+    df["skills"] = [skills[i % 4] for i in range(16)]
+    rules = [
+        {"at_least": {"attribute": "skills", "value": "GP", "count": 2}},
+        {"not_alone": {"attribute": "skills", "value": "nurse"}},
+    ]
+    groups = buddymatch.match(df, _skills_scheme(rules)).groups
+    for _, members in groups.groupby("group"):
+        held = [set(s.split("; ")) for s in members["skills"]]
+        assert sum("GP" in h for h in held) >= 2
+        assert sum("Nurse" in h for h in held) != 1
+
+
+def test_a_count_rule_on_a_multi_valued_attribute_without_a_value_is_refused_up_front() -> None:
+    with pytest.raises(buddymatch.ConfigError) as err:
+        buddymatch.load_problem(
+            _pool(8).assign(skills="GP"),
+            _skills_scheme([{"at_most": {"attribute": "skills", "count": 2}}]),
+        )
+    assert 'key "rules[0].at_most.value": "skills" is multi-valued' in str(err.value)
+    assert err.value.exit_code == 2

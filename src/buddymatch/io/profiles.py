@@ -13,7 +13,7 @@ import fnmatch
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -826,6 +826,9 @@ def _read_history(scheme: Scheme, lookup: dict[str, int], base_dir, issues) -> H
     if table is None:
         return History()
     cols = {_key(c): c for c in table.frame.columns}
+    if {"round", "group", "participant_id"} <= cols.keys():
+        table = _groups_as_pairs(table, cols)
+        cols = {_key(c): c for c in table.frame.columns}
     id_cols = [cols[k] for k in _HISTORY_IDS if k in cols]
     if "round" not in cols or len(id_cols) < 2:
         issues.add(
@@ -847,6 +850,26 @@ def _read_history(scheme: Scheme, lookup: dict[str, int], base_dir, issues) -> H
     for k, c in enumerate(id_cols[:3]):
         kept[("member_a", "member_b", "member_c")[k]] = ids[c]
     return History(_pair_array(pairs), np.asarray(ago, dtype=np.int64), latest, kept)
+
+
+def _groups_as_pairs(table: Table, cols: dict[str, str]) -> Table:
+    """A cohorts run's groups.csv read as the pairs who shared a group (same round,
+    part and group), one row per pair with the group's first row number, so the
+    rest of the history reading (rounds, ids, rounds ago) is shared."""
+    frame = table.frame.reset_index(drop=True)  # labels are positions in table.rows
+    keys = [cols[k] for k in ("round", "part", "group") if k in cols]
+    rows, rounds, first, second = [], [], [], []
+    for _, members in frame.groupby(keys, sort=False):
+        ids = members[cols["participant_id"]].tolist()
+        where = members.index.tolist()
+        for x in range(len(ids)):
+            for y in range(x + 1, len(ids)):
+                rows.append(int(table.rows[where[x]]))
+                rounds.append(members[cols["round"]].iloc[0])
+                first.append(ids[x])
+                second.append(ids[y])
+    pairs = pd.DataFrame({"round": rounds, "member_a": first, "member_b": second}, dtype=str)
+    return replace(table, frame=pairs, rows=np.asarray(rows, dtype=np.int64))
 
 
 def _history_rounds(table: Table, column: str, issues: _Collector) -> np.ndarray:

@@ -19,7 +19,16 @@ import pandas as pd
 from ..candidates import feedback_positions
 from ..check import check_groups
 from ..errors import ConfigError, InfeasibleError, InputError, Issue
-from ..model import AttributeData, Pairs, Problem, Scheme, criterion_name, text_key
+from ..model import (
+    AttributeData,
+    CountRuleSpec,
+    NotAloneRule,
+    Pairs,
+    Problem,
+    Scheme,
+    criterion_name,
+    text_key,
+)
 from ..scoring import pair_layers, pair_scores, score_matrix
 from .base import Progress, RoundOutcome, SchemeKind, SchemeRun, round_numbers
 from .common import UNMATCHED_COLUMNS, excluded_reason, excluded_rows, id_lookup, lookup_id
@@ -71,6 +80,7 @@ class Cohorts(SchemeKind):
                 yield path, message
         if scheme.groups is None:
             yield "groups", "cohorts need groups: {size: {min: 6, max: 8}} or {count: N}"
+        yield from _count_rule_kinds(scheme)
 
     def sample_settings(self, columns: Mapping[str, str]) -> dict[str, Any]:
         return {
@@ -134,6 +144,25 @@ def common_rules(problem: Problem, pool: np.ndarray) -> list[CommonRule]:
         for r in problem.scheme.rules
         if r.kind == "common"
     ]
+
+
+def _count_rule_kinds(scheme: Scheme) -> Iterator[tuple[str, str]]:
+    """Count rules without a value on a multi-valued attribute: refused at validation.
+
+    A multi-valued attribute counts the members holding one value (``value:``
+    needed: "at most 2 per value" would count a person once per value they
+    hold).  Numeric attributes are refused by the rule's ``attribute_fields``.
+    """
+    attrs = scheme.participants.attributes
+    for i, rule in enumerate(scheme.rules):
+        if not isinstance(rule, CountRuleSpec | NotAloneRule) or rule.attribute not in attrs:
+            continue
+        if attrs[rule.attribute].kind == "multi" and rule.value is None:
+            yield (
+                f"rules[{i}].{rule.kind}.value",
+                f'"{rule.attribute}" is multi-valued: give value: (the value to count; '
+                "each member holding it counts once)",
+            )
 
 
 def _labels(
@@ -256,8 +285,16 @@ def _positions(problem: Problem, pool: np.ndarray) -> tuple[list[np.ndarray], li
     pos = np.full(problem.n, -1, dtype=np.int64)
     pos[pool] = np.arange(len(pool))
     together = [pos[s][pos[s] >= 0] for s in problem.together]
-    # forbidden pairs (feedback's did-not-work, a peer scheme's forbid) never share a group
-    sets = [*problem.apart, *(np.asarray(p) for p in problem.forbidden.tolist())]
+    # forbidden pairs (feedback's did-not-work, a peer scheme's forbid) and pairs that
+    # met within the history's cooldown never share a group
+    pairs = [tuple(p) for p in problem.forbidden.tolist()]
+    spec = problem.scheme.history_rules
+    if spec is not None and len(problem.history.pairs):
+        recent = problem.history.pairs[problem.history.rounds_ago <= spec.cooldown]
+        known = {frozenset(p) for p in pairs}
+        fresh = {(min(a, b), max(a, b)) for a, b in recent.tolist()}
+        pairs += sorted(p for p in fresh if frozenset(p) not in known)
+    sets = [*problem.apart, *(np.asarray(p) for p in pairs)]
     return together, [pos[s][pos[s] >= 0] for s in sets]
 
 
@@ -330,11 +367,12 @@ def _solve_round(
         callback=progress,
     )
     if out.status == Status.INFEASIBLE:
-        raise InfeasibleError("\n".join(out.reasons) or "the composition rules cannot all hold")
+        reasons = "\n".join(out.reasons) or "the composition rules cannot all hold"
+        raise InfeasibleError(reasons + _cooldown_hint(problem))
     if out.status == Status.UNKNOWN:
         raise InfeasibleError(
             "no grouping meeting every rule was found in the time or iterations given; "
-            "allow more (--time-limit / --iterations) or relax a rule"
+            "allow more (--time-limit / --iterations) or relax a rule" + _cooldown_hint(problem)
         )
     outcome = RoundOutcome(
         status=out.status.value,
@@ -344,6 +382,21 @@ def _solve_round(
         solver=str(out.stats.get("method", "memetic tabu search")),
     )
     return out.assignment, outcome
+
+
+def _cooldown_hint(problem: Problem) -> str:
+    """What the history's cooldown adds to an impossible grouping, if it adds anything."""
+    spec = problem.scheme.history_rules
+    if spec is None or not len(problem.history.pairs):
+        return ""
+    recent = int((problem.history.rounds_ago <= spec.cooldown).sum())
+    if not recent:
+        return ""
+    rounds = f"{spec.cooldown} round{'s' if spec.cooldown != 1 else ''}"
+    return (
+        f"\nthe history keeps apart {recent:,} pairs who met within the last {rounds}; "
+        "a shorter history cooldown (history: {cooldown: ...}) allows them to meet again"
+    )
 
 
 def _history_penalty(problem: Problem, pool: np.ndarray) -> np.ndarray:
@@ -357,9 +410,8 @@ def _history_penalty(problem: Problem, pool: np.ndarray) -> np.ndarray:
         problem.history.pairs.tolist(), problem.history.rounds_ago.tolist(), strict=True
     ):
         i, j = pos[a], pos[b]
-        if i >= 0 and j >= 0:
-            p = REPEAT_PENALTY if ago <= spec.cooldown else spec.penalty
-            penalty[i, j] = penalty[j, i] = max(penalty[i, j], p)
+        if i >= 0 and j >= 0 and ago > spec.cooldown:  # within it: kept apart (_positions)
+            penalty[i, j] = penalty[j, i] = max(penalty[i, j], spec.penalty)
     return penalty
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,11 +23,12 @@ import numpy as np
 import pandas as pd
 
 from .candidates import top_mask, weight_matrix
-from .config import load_scheme, with_overrides
+from .config import load_scheme, read_scheme_file, with_overrides
 from .errors import ConfigError, InputError, Issue
 from .io.profiles import build_problem
 from .io.readers import ReadLimits, Table, read_tables
-from .model import Pairs, Problem, Scheme, criterion_name
+from .model import Pairs, Problem, RawInputs, Scheme, criterion_name
+from .recheck import raw_cells, recheck
 from .result import MatchResult
 from .schemes import get_scheme
 from .schemes.rematch import Previous as RematchSource
@@ -109,7 +110,12 @@ def load_problem(
     if overrides:
         spec = with_overrides(spec, overrides, label="options")
     tables = _tables(profiles, limits)
-    return build_problem(tables, spec, base_dir=base)
+    problem = build_problem(tables, spec, base_dir=base)
+    if isinstance(scheme, Scheme):
+        return problem  # no scheme as written to re-check against
+    written = dict(scheme) if isinstance(scheme, Mapping) else read_scheme_file(Path(scheme))
+    cells = raw_cells([t.frame for t in tables], written)
+    return replace(problem, raw=RawInputs(written, base, cells))
 
 
 @dataclass(frozen=True)
@@ -285,6 +291,7 @@ def solve(
     kind = get_scheme(problem.scheme.scheme)
     kind.ensure_valid(problem.scheme)
     run = run_scheme(kind, problem, progress=progress)
+    recheck(problem.raw, run.tables, problem.directed)
     summary = run_summary(problem, run)
     if record_time:
         summary["runtime_s"] = round(time.perf_counter() - started, 3)

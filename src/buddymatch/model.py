@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
@@ -772,6 +773,18 @@ Directed pairs are (mentor, mentee); pool units (peer pairs and trios) are sorte
 
 
 @dataclass(frozen=True, eq=False)
+class RawInputs:
+    """The input as the user gave it, for the re-check against the raw input
+    (:mod:`buddymatch.recheck`): the scheme mapping as written, the folder the files
+    it names are found from, and the profile cells (text) of the columns the
+    scheme's ``participants`` section names."""
+
+    scheme: Mapping[str, Any]
+    base_dir: Path | None
+    cells: pd.DataFrame
+
+
+@dataclass(frozen=True, eq=False)
 class Problem:
     """A scheme and its participants; every stage downstream is a function of this.
 
@@ -803,6 +816,7 @@ class Problem:
     input_hash: str = ""
     config_hash: str = ""
     directed: bool = False
+    raw: RawInputs | None = None
 
     @property
     def n(self) -> int:

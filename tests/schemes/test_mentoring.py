@@ -224,6 +224,22 @@ def test_locked_pairs_are_kept_and_checked() -> None:
     )
 
 
+def test_locks_beyond_a_capacity_name_the_row_and_the_fix() -> None:
+    df = _df(
+        id=["e1", "e2", "m"],
+        role=["Mentee", "Mentee", "Mentor"],
+        org=["A", "B", "C"],
+    )
+    rules = [{"lock": {"pairs": [["m", "e1"], ["m", "e2"]]}}]  # capacity 1
+    with pytest.raises(buddymatch.InputError) as err:
+        buddymatch.match(df, scheme_dict("mentoring", rules=rules))
+    assert str(err.value) == (
+        "<DataFrame> row 4 is in 2 locked pairs but has a capacity of 1 mentee(s) "
+        "— unlock a pair or raise the number"
+    )
+    assert err.value.exit_code == 2
+
+
 def test_both_people_never_paired_with_themselves() -> None:
     df = _df(
         id=["a", "b", "c"],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 
@@ -163,9 +165,33 @@ def local_locks(
             issues.append(Issue(f"{who} {'; '.join(why)}", fix="unlock it or relax the rule"))
         else:
             local.append((i, j))
+    issues += _locks_over_capacity(problem)
     if issues:
         raise InputError(issues=issues)
     return np.asarray(local, dtype=np.int64).reshape(-1, 2)
+
+
+def _locks_over_capacity(problem: Problem) -> list[Issue]:
+    """People locked into more pairs than they may have (capacity, wants, one partner)."""
+    locked = problem.locked.tolist()
+    if problem.directed:
+        sides = [
+            (Counter(a for a, _ in locked), problem.capacity, "a capacity of", "mentee(s)"),
+            (Counter(b for _, b in locked), problem.wants, "wanting", "mentor(s)"),
+        ]
+    else:
+        one = np.ones(problem.n, dtype=np.int64)
+        sides = [(Counter(x for pair in locked for x in pair), one, "room for", "partner")]
+    return [
+        Issue(
+            f"{problem.where(person)} is in {count} locked pairs but has {what} {most[person]} "
+            f"{unit}",
+            fix="unlock a pair or raise the number",
+        )
+        for counts, most, what, unit in sides
+        for person, count in sorted(counts.items())
+        if count > most[person]
+    ]
 
 
 def unit_pairs(unit: Unit) -> list[tuple[int, int]]:

@@ -54,7 +54,7 @@ def test_a_lost_forbidden_pair_is_caught(tmp_path: Path) -> None:
     profiles, scheme = _peer(tmp_path)
     problem = buddymatch.load_problem(profiles, scheme)
     damaged = replace(problem, forbidden=np.zeros((0, 2), dtype=np.int64))
-    with pytest.raises(SolverError, match="(?s)raw input failed.*forbidden pair"):
+    with pytest.raises(SolverError, match=r"(?s)raw input failed.*forbidden pair"):
         buddymatch.solve(damaged)
 
 

@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev,bench,web]'
+	$(BIN)/buddymatch warm-up --quiet  # compile the solver kernels once: the first run is fast
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -273,3 +273,16 @@ def test_sample_data_is_what_its_readme_says() -> None:
     pd.testing.assert_frame_equal(form.drop(columns=["Timestamp", EMAIL]), expected)
     assert form[EMAIL].tolist() == [f"p{20000 + i}@example.nhs.uk" for i in range(1, 61)]
     assert form["Timestamp"].str.fullmatch(r"2026/09/\d\d \d\d:\d\d:\d\d [ap]m GMT\+1").all()
+
+
+@pytest.mark.parametrize("size", [40, 41, 150])
+def test_the_sample_cohorts_scheme_holds_for_its_own_samples(size: int) -> None:
+    """Found while adding `buddymatch warm-up`: the sampler's cohorts rules (at most
+    2 per organisation, exactly 1 facilitator) were infeasible at almost every size."""
+    import buddymatch
+
+    for seed in (1, 2):
+        result = buddymatch.match(
+            sample_profiles("cohorts", size, seed), sample_scheme("cohorts"), iterations=2
+        )
+        assert result.summary["matched"] == size

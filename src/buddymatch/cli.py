@@ -789,6 +789,26 @@ class _batch_progress:
             self._bar.stop()
 
 
+@cli.command("warm-up")
+@click.option("--quiet", is_flag=True, help="Print nothing.")
+@handle_errors
+def warm_up(quiet: bool) -> None:
+    """Compile the solver kernels once (tens of seconds) so later runs start fast.
+
+    The Makefile runs this after installing; after a plain `pip install`, run it
+    once yourself. Only the kernel cache is written (see docs/install.md).
+
+    \b
+    Example:
+      buddymatch warm-up
+    """
+    from .warmup import warm_up as compile_all
+
+    spent = compile_all(None if quiet else click.echo)
+    if not quiet:
+        click.echo(f"Kernels compiled and cached in {sum(spent.values()):.1f} s.")
+
+
 @cli.command()
 @click.option("--scheme", "kind", required=True, type=_Registered("scheme"))
 @click.option("--size", required=True, type=click.IntRange(min=1, max=10_000_000))

@@ -86,13 +86,19 @@ class Cohorts(SchemeKind):
         return {
             "participants": {"id": columns["id"]},
             "groups": {"size": {"min": 6, "max": 8}},
+            # Rules every sample can keep, whatever its size and seed (the organisations
+            # are as uneven as real ones: one trust may hold a third of a small pool).
             "rules": [
-                {"at_least": {"attribute": "profession", "value": "GP", "count": 1}},
-                {"at_most": {"attribute": "organisation", "count": 2}},
-                {"exactly": {"attribute": "facilitator", "value": "Yes", "count": 1}},
+                {"not_alone": {"attribute": "profession", "value": "GP"}},
+                {"at_most": {"attribute": "facilitator", "value": "Yes", "count": 2}},
             ],
             "criteria": [
-                {"diversity": {"attributes": ["profession", "org_type", "band"], "weight": 3}},
+                {
+                    "diversity": {
+                        "attributes": ["organisation", "profession", "org_type", "band"],
+                        "weight": 3,
+                    }
+                },
                 {"similarity": {"attribute": "availability", "weight": 1}},
             ],
         }

@@ -1,0 +1,65 @@
+"""Compile the solver kernels into the cache once, so a user's first real run is fast.
+
+Why: the solvers' inner loops are numba kernels compiled on first use and
+cached (:func:`buddymatch.solvers.numba_cache_dir`).  Compiling all of them
+takes tens of seconds, which would otherwise land on the first real run after
+an install.  ``buddymatch warm-up`` (run by the Makefile right after it
+installs the package) runs a small synthetic pool through every scheme and
+objective, odd and even, so every kernel and type signature a run uses is
+compiled and cached.  Nothing is written but the cache; the results are
+thrown away.
+
+Callers may rely on: :func:`warm_up` never raises for a scheme whose small
+sample happens to be infeasible (that scheme is reported as skipped) and
+returns the seconds spent per scheme.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from .errors import BuddymatchError
+
+SIZES = (41, 40)
+"""An odd and an even pool: peer's odd-pool (trio) kernels compile too."""
+
+
+def warm_up(say: Callable[[str], None] | None = None) -> dict[str, float]:
+    """Run a small sample through every registered scheme and objective.
+
+    Parameters
+    ----------
+    say
+        Called with one line per scheme (name, seconds, or why it was skipped).
+
+    Returns
+    -------
+    dict
+        Seconds per scheme name.
+    """
+    from .api import match
+    from .sample import sample_profiles, sample_scheme
+    from .schemes import get_scheme, scheme_names
+
+    spent: dict[str, float] = {}
+    for name in scheme_names():
+        started = time.perf_counter()
+        skipped = []
+        for objective in get_scheme(name).objectives:
+            for size in SIZES:
+                try:
+                    match(
+                        sample_profiles(name, size, seed=1),
+                        sample_scheme(name),
+                        objective=objective,
+                        iterations=2,
+                        rounds=1,
+                    )
+                except BuddymatchError as exc:
+                    skipped.append(f"{objective} at {size}: {type(exc).__name__}")
+        spent[name] = time.perf_counter() - started
+        if say is not None:
+            note = f" (skipped {', '.join(skipped)})" if skipped else ""
+            say(f"{name}: {spent[name]:.1f} s{note}")
+    return spent

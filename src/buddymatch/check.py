@@ -173,6 +173,25 @@ class _PairAudit:
         for unit in units:
             self.met |= {frozenset(p) for p in _pairs_of([int(m) for m in unit])}
         self._loads(r, seen, as_mentor, as_mentee)
+        self._both_roles(r, made, as_mentor, as_mentee)
+
+    def _both_roles(
+        self, r: int, made: set[tuple[int, int]], as_mentor: Counter[int], as_mentee: Counter[int]
+    ) -> None:
+        """No a→b with b→a unless ``role.reciprocal``; no one both mentor and mentee in a
+        round with ``role.one_role``."""
+        role = self.problem.scheme.participants.role
+        if role is None or not role.reciprocal:
+            self.problems += [
+                f"round {r}: ({self.who(a)}, {self.who(b)}) mentor each other"
+                for a, b in sorted(made)
+                if a < b and (b, a) in made
+            ]
+        if role is not None and role.one_role:
+            self.problems += [
+                f"round {r}: {self.who(m)} is both a mentor and a mentee"
+                for m in sorted(set(as_mentor) & set(as_mentee))
+            ]
 
     def _members_known(self, r: int, members: list[int]) -> bool:
         ok = True

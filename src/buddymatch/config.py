@@ -208,6 +208,7 @@ _LATER_KEYS: dict[str, dict[str, Any]] = {
     "participants": {"name": None},
     "attribute": {"columns": None, "slots": None, "unavailable": False, "names": False},
     "rule": {"attribute": None},  # forbid and keep rules: requests by name
+    "role": {"reciprocal": False, "one_role": False},
 }
 """Keys added after the first release inside participants, attributes and rules, with the
 defaults at which they are left out of the hash."""
@@ -224,6 +225,7 @@ def _drop_later_defaults(data: dict[str, Any]) -> None:
 
     participants = data.get("participants") or {}
     drop(participants, _LATER_KEYS["participants"])
+    drop(participants.get("role"), _LATER_KEYS["role"])
     for spec in (participants.get("attributes") or {}).values():
         drop(spec, _LATER_KEYS["attribute"])
     for rule in data.get("rules") or ():

@@ -185,6 +185,10 @@ class RoleSpec(_Strict):
     mentee: tuple[str, ...] = ("Mentee",)
     both: tuple[str, ...] = ()
     files: dict[str, Literal["mentor", "mentee", "both"]] | None = None
+    reciprocal: bool = False
+    """Two "both" people may mentor each other in one run (a→b and b→a)."""
+    one_role: bool = False
+    """A "both" person is a mentor or a mentee in a round, never both."""
 
     @model_validator(mode="after")
     def _column_or_files(self) -> RoleSpec:

@@ -273,13 +273,26 @@ class _Raw:
         if not directed:
             return []
         people = self.scheme.get("participants") or {}
-        out = []
+        out = self._both_roles(units, people.get("role") or {})
         for side, key in ((0, "capacity"), (1, "wants")):
             per = Counter((r, text_key(ids[side])) for r, ids in units)
             for (r, person), k in sorted(per.items()):
                 most = self._count(people.get(key), person)
                 if most is not None and k > most:
                     out.append(f"round {r}: someone has {k} partners; {key} as written is {most}")
+        return out
+
+    def _both_roles(self, units: list[Unit], role: Any) -> list[str]:
+        """Mentoring: no a→b with b→a unless ``reciprocal``; one role with ``one_role``."""
+        if not isinstance(role, Mapping):
+            return []
+        out = []
+        for r in sorted({r for r, _ in units}):
+            made = {(text_key(ids[0]), text_key(ids[1])) for q, ids in units if q == r}
+            if not role.get("reciprocal") and any((b, a) in made for a, b in made):
+                out.append(f"round {r}: two people mentor each other (reciprocal as written)")
+            if role.get("one_role") and {a for a, _ in made} & {b for _, b in made}:
+                out.append(f"round {r}: someone is mentor and mentee (one_role as written)")
         return out
 
     def _count(self, spec: Any, person: str) -> int | None:

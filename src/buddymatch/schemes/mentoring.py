@@ -20,8 +20,9 @@ from ..errors import ConfigError, InfeasibleError, Issue
 from ..explain import all_of
 from ..model import BOTH, MENTEE, MENTOR, Pairs, Problem, Scheme, Unit
 from ..scoring import pair_scores
-from ..weights import WEIGHT_SCALE
+from ..weights import NOT_ALLOWED, WEIGHT_SCALE
 from .base import RoundOutcome, round_numbers
+from .both_roles import solve_without_conflicts
 from .common import excluded_rows, local_locks, role_word
 from .pair_rematch import Ending, Placement
 from .pairs import PairScheme, Rounds, Solved, met_pairs
@@ -91,7 +92,6 @@ class Mentoring(PairScheme):
 
     def solve(self, problem: Problem) -> Solved:
         from ..solvers import Status  # solvers load OR-Tools and numba: only when solving
-        from ..solvers.assignment import solve_assignment
 
         scheme = problem.scheme
         mentees, mentors = problem.mentees(), problem.mentors()
@@ -99,16 +99,7 @@ class Mentoring(PairScheme):
         outcomes: list[RoundOutcome] = []
         rounds: Rounds = []
         for r in range(scheme.rounds):
-            weights = weight_matrix(problem, mentees, mentors, extra_forbidden=used)
-            locked = local_locks(problem, mentees, mentors, weights) if r == 0 else None
-            out = solve_assignment(
-                weights,
-                problem.wants[mentees],
-                problem.capacity[mentors],
-                objective=scheme.objective,
-                locked=locked,
-                time_limit=scheme.solver.time_limit,
-            )
+            out = _solve_round(problem, mentees, mentors, used, first=r == 0)
             if out.status in (Status.INFEASIBLE, Status.UNKNOWN):
                 reason = str(out.stats.get("reason", "the solver found no valid result"))
                 raise InfeasibleError(f"round {r + 1}: {reason}")
@@ -353,6 +344,50 @@ class Mentoring(PairScheme):
             f"the mentee got {got}, {problem.wants[mentee]} wanted; "
             f"the mentor got {gave}, capacity {problem.capacity[mentor]}{full}"
         )
+
+
+def _solve_round(
+    problem: Problem, mentees: np.ndarray, mentors: np.ndarray, used: np.ndarray, *, first: bool
+) -> Any:
+    """One round's exact assignment; people who are "both" never mentor each other (and,
+    with ``role.one_role``, take one role), by :mod:`.both_roles` around the flow."""
+    from ..solvers import Status
+    from ..solvers.assignment import solve_assignment
+
+    scheme = problem.scheme
+
+    def attempt(extra: np.ndarray) -> Any:
+        weights = weight_matrix(problem, mentees, mentors, extra_forbidden=used)
+        _block(weights, mentees, mentors, extra)
+        locked = local_locks(problem, mentees, mentors, weights) if first else None
+        return solve_assignment(
+            weights,
+            problem.wants[mentees],
+            problem.capacity[mentors],
+            objective=scheme.objective,
+            locked=locked,
+            time_limit=scheme.solver.time_limit,
+        )
+
+    return solve_without_conflicts(
+        problem,
+        attempt,
+        lambda o: Pairs.from_matrix(mentees, mentors, o.pairs[:, 0], o.pairs[:, 1]),
+        {(int(a), int(b)) for a, b in problem.locked.tolist()} if first else set(),
+        lambda o: o.status not in (Status.INFEASIBLE, Status.UNKNOWN),
+    )
+
+
+def _block(weights: np.ndarray, mentees: np.ndarray, mentors: np.ndarray, pairs: Any) -> None:
+    """NOT_ALLOWED for each (mentor, mentee) of ``pairs`` in that direction only
+    (``extra_forbidden`` blocks a pair both ways)."""
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    row = np.full(weights.shape[0] + weights.shape[1] + int(pairs.max(initial=0)) + 1, -1)
+    col = row.copy()
+    row[mentees], col[mentors] = np.arange(len(mentees)), np.arange(len(mentors))
+    i, j = row[pairs[:, 1]], col[pairs[:, 0]]
+    keep = (i >= 0) & (j >= 0)
+    weights[i[keep], j[keep]] = NOT_ALLOWED
 
 
 def _outcome(objective: str, out: Any, units: int, solver: str | None = None) -> RoundOutcome:

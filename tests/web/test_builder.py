@@ -53,6 +53,13 @@ def test_rules_the_form_cannot_edit_are_kept_as_written() -> None:
     assert back["participants"]["attributes"]["band"]["aliases"] == {"B7": "Band 7"}
 
 
+def test_settings_for_people_who_are_both_are_kept() -> None:
+    data = read_scheme_file(ROOT / "constraints" / "mentoring.yaml")
+    data["participants"]["role"].update(one_role=True, reciprocal=True)
+    back = from_form(posted(to_form(data, ["Email"])))
+    assert back["participants"]["role"] == data["participants"]["role"]
+
+
 def test_blank_rows_add_rules_and_remove_drops_them() -> None:
     headings = ["Email", "Organisation", "Band"]
     state = to_form(skeleton("peer", headings), headings)

@@ -213,6 +213,10 @@ def _extra(data: Mapping[str, Any]) -> str:
     extra: dict[str, Any] = {}
     if isinstance(p.get("role"), dict) and "files" in p["role"]:
         extra["role"] = p["role"]
+    elif isinstance(p.get("role"), dict):  # settings for people who are both
+        both = {k: p["role"][k] for k in ("reciprocal", "one_role") if k in p["role"]}
+        if both:
+            extra["role_settings"] = both
     if isinstance(data.get("groups"), dict) and "bounds" in data["groups"]:
         extra["groups"] = data["groups"]
     for key in ("history", "feedback", "split_by"):
@@ -272,6 +276,7 @@ def _role(form: Form, extra: Mapping[str, Any]) -> dict[str, Any] | None:
         values = _split(_get(form, f"role_{key}"))
         if values:
             role[key] = values
+    role.update(extra.get("role_settings") or {})
     return role
 
 

@@ -1,23 +1,29 @@
-"""Hard rules as masks (candidates.py) agree with the independent checker at the boundary.
+"""Rules -> weights (candidates.py).
 
-Both sides use the tolerances of model.py; a pair exactly at a gap bound or
-exactly at min_score must be allowed by the rules and accepted by the checker,
-and one just outside refused by both.
+Hard rules as masks agree with the independent checker at the boundary: both
+sides use the tolerances of model.py; a pair exactly at a gap bound or exactly
+at min_score must be allowed by the rules and accepted by the checker, and one
+just outside refused by both.  The class-compressed pair space
+(``pair_weights``) equals the uncompressed matrix (``weight_matrix``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import buddymatch
+from buddymatch import candidates
 from buddymatch.api import load_problem
-from buddymatch.candidates import rule_masks, weight_matrix
+from buddymatch.candidates import pair_weights, rule_masks, weight_matrix
 from buddymatch.check import check_pairs, pair_violations
 from buddymatch.model import Pairs
 from buddymatch.scoring import pair_scores
 from buddymatch.weights import NOT_ALLOWED
+from tests.strategies import profiles, scheme_dict
 
 HALVES = st.integers(-20, 20).map(lambda k: k / 2)  # exact in float32 and float64
 
@@ -111,3 +117,75 @@ def test_gap_rule_on_large_decimals_agrees_with_the_checker(
         for mentor in range(problem.n):
             broken = [v for v in pair_violations(problem, mentor, mentee) if "gap" in v]
             assert bool(mask[mentee, mentor]) == (not broken), (label, mentor, mentee)
+
+
+# --- profile classes ----------------------------------------------------------------
+
+RULE_SETS = [
+    [{"different": "org"}, {"gap": {"attribute": "band", "min": 1, "max": 2}}],
+    [{"same": "region"}, {"different": "needs"}],
+    [{"gap": {"attribute": "band", "max": 1}}, {"same": "org"}],
+    [],
+]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    profiles(min_size=2, max_size=9),
+    st.sampled_from(RULE_SETS),
+    st.sampled_from([None, 20.0, 55.0]),
+    st.sampled_from([0, 32]),
+    st.booleans(),
+)
+def test_compressed_equals_uncompressed(
+    df: pd.DataFrame, rules: list, min_score: float | None, group_values: int, preference: bool
+) -> None:
+    """Profile classes (and per-person codes for rules on many values) change nothing."""
+    extra = {} if min_score is None else {"min_score": min_score}
+    scheme = scheme_dict("mentoring", rules=rules, **extra)
+    if preference:
+        df = df.assign(likes=[f"p{(k * 3) % len(df)}" if k % 2 else "" for k in range(len(df))])
+        scheme["participants"]["attributes"]["likes"] = {"column": "likes"}
+        scheme["criteria"].append({"preference": {"like": "likes", "weight": 2}})
+    problem = load_problem(df, scheme)
+    mentees, mentors = problem.mentees(), problem.mentors()
+    used = np.array([[mentors[0], mentees[-1]]]) if len(mentors) and len(mentees) else None
+    old = candidates.GROUP_VALUES
+    candidates.GROUP_VALUES = group_values
+    try:
+        compressed = pair_weights(problem, mentees, mentors, extra_forbidden=used)
+    finally:
+        candidates.GROUP_VALUES = old
+    expected = weight_matrix(problem, mentees, mentors, extra_forbidden=used)
+    assert (compressed.dense() == expected).all()
+
+
+def test_history_forbids_and_penalises_like_the_matrix(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    df = buddymatch.sample_profiles("mentoring", 80, seed=4)
+    scheme = buddymatch.sample_scheme("mentoring")
+    problem = load_problem(df, scheme)
+    mentees, mentors = problem.mentees(), problem.mentors()
+    ids = problem.ids
+    rows = [(2, ids[mentors[k]], ids[mentees[k]]) for k in range(5)]
+    rows += [(1, ids[mentors[k]], ids[mentees[k + 1]]) for k in range(5)]
+    pd.DataFrame(rows, columns=["round", "mentor_id", "mentee_id"]).to_csv(
+        tmp_path / "history.csv", index=False
+    )
+    scheme["history"] = {"file": str(tmp_path / "history.csv"), "cooldown": 1, "penalty": 30}
+    problem = load_problem(df, scheme)
+    compressed = pair_weights(problem, mentees, mentors)
+    assert compressed.penalty_values.size and compressed.blocked_cols.size
+    assert (compressed.dense() == weight_matrix(problem, mentees, mentors)).all()
+
+
+@pytest.mark.parametrize("size", [400, 3000])
+def test_sampler_compresses(size: int) -> None:
+    """On realistic profiles the class matrix is far smaller than rows × columns."""
+    problem = load_problem(
+        buddymatch.sample_profiles("mentoring", size, seed=2), buddymatch.sample_scheme("mentoring")
+    )
+    mentees, mentors = problem.mentees(), problem.mentors()
+    pw = pair_weights(problem, mentees, mentors)
+    assert pw.class_weights.size < len(mentees) * len(mentors)
+    if size <= 400:
+        assert (pw.dense() == weight_matrix(problem, mentees, mentors)).all()

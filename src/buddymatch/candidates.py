@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 
 from .model import RULE_TOLERANCE, SCORE_TOLERANCE, AttributeData, Problem
-from .scoring import row_blocks, score_block
-from .weights import NOT_ALLOWED, WEIGHT_SCALE
+from .scoring import named_people, row_blocks, score_block
+from .weights import NOT_ALLOWED, WEIGHT_SCALE, PairWeights
 
 SAME_PERSON = "same person"
 
@@ -94,37 +94,62 @@ def rule_masks(
 
     Mentoring: rows are mentees, columns mentors.
     """
-    mentoring = problem.directed
     for rule in problem.scheme.rules:
-        if rule.kind in ("different", "same"):
-            common = _share_value(problem.attributes[rule.attribute], rows, cols)
-            yield rule_label(problem, rule), (~common if rule.kind == "different" else common)
-        elif rule.kind == "gap":
-            att = problem.attributes[rule.attribute]
-            v = _gap_values(att)
-            x, y = _take(v, rows, 0), _take(v, cols, 1)
-            d = (y - x) if mentoring else np.abs(x - y)
-            ok = ~np.isnan(d)
-            lo, hi = _gap_bounds(rule, whole=att.kind != "numeric")
-            if lo is not None:
-                ok &= d >= d.dtype.type(lo)
-            if hi is not None:
-                ok &= d <= d.dtype.type(hi)
-            yield rule_label(problem, rule), ok
-        elif rule.kind == "common":
-            A = problem.attributes[rule.attribute].values.astype(np.float32)
-            yield rule_label(problem, rule), (A[rows] @ A[cols].T) >= rule.count
+        mask = attribute_rule_mask(problem, rule, rows, cols)
+        if mask is not None:
+            yield rule_label(problem, rule), mask
     if problem.scheme.split_by is not None:
         yield f"split_by {problem.scheme.split_by}", _same_part_mask(problem, rows, cols)
     if len(problem.forbidden):
         yield "forbidden pair", ~_pair_mask(problem.forbidden, rows, cols)
     if len(np.intersect1d(rows, cols)):
         yield SAME_PERSON, rows[:, None] != cols[None, :]
+    recent = _recent_history(problem)
+    if len(recent):
+        cooldown = problem.scheme.history_rules.cooldown  # type: ignore[union-attr]
+        yield f"met within the last {cooldown} round(s)", ~_pair_mask(recent, rows, cols)
+
+
+def _recent_history(problem: Problem) -> np.ndarray:
+    """Pairs met within the cooldown (not allowed), as (k, 2) participant indices."""
     spec = problem.scheme.history_rules
-    if spec is not None and len(problem.history.pairs):
-        recent = problem.history.pairs[problem.history.rounds_ago <= spec.cooldown]
-        if len(recent):
-            yield f"met within the last {spec.cooldown} round(s)", ~_pair_mask(recent, rows, cols)
+    if spec is None or not len(problem.history.pairs):
+        return np.zeros((0, 2), np.int64)
+    return problem.history.pairs[problem.history.rounds_ago <= spec.cooldown]
+
+
+def _older_history(problem: Problem) -> np.ndarray:
+    """Pairs met before the cooldown (allowed, penalised), as (k, 2) participant indices."""
+    spec = problem.scheme.history_rules
+    if spec is None or spec.penalty <= 0 or not len(problem.history.pairs):
+        return np.zeros((0, 2), np.int64)
+    return problem.history.pairs[problem.history.rounds_ago > spec.cooldown]
+
+
+def attribute_rule_mask(
+    problem: Problem, rule: Any, rows: np.ndarray, cols: np.ndarray
+) -> np.ndarray | None:
+    """Allowed-mask of one attribute rule (different, same, gap, common) over rows × cols;
+    None for the other kinds."""
+    if rule.kind in ("different", "same"):
+        common = _share_value(problem.attributes[rule.attribute], rows, cols)
+        return ~common if rule.kind == "different" else common
+    if rule.kind == "gap":
+        att = problem.attributes[rule.attribute]
+        v = _gap_values(att)
+        x, y = _take(v, rows, 0), _take(v, cols, 1)
+        d = (y - x) if problem.directed else np.abs(x - y)
+        ok = ~np.isnan(d)
+        lo, hi = _gap_bounds(rule, whole=att.kind != "numeric")
+        if lo is not None:
+            ok &= d >= d.dtype.type(lo)
+        if hi is not None:
+            ok &= d <= d.dtype.type(hi)
+        return ok
+    if rule.kind == "common":
+        A = problem.attributes[rule.attribute].values.astype(np.float32)
+        return (A[rows] @ A[cols].T) >= rule.count
+    return None
 
 
 def _share_value(att: AttributeData, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -214,9 +239,7 @@ def weight_matrix(
     rows, cols = np.asarray(rows), np.asarray(cols)
     out = np.empty((len(rows), len(cols)), dtype=np.int32)
     spec = problem.scheme.history_rules
-    older = np.zeros((0, 2), dtype=np.int64)
-    if spec is not None and spec.penalty > 0 and len(problem.history.pairs):
-        older = problem.history.pairs[problem.history.rounds_ago > spec.cooldown]
+    older = _older_history(problem)
     for block in row_blocks(len(rows), len(cols)):
         r = rows[block]
         scores = score_block(problem, r, cols)
@@ -273,6 +296,200 @@ def _add_feedback_points(
     if len(r):
         changed = weights[r, c].astype(np.int64) + np.rint(points * WEIGHT_SCALE).astype(np.int64)
         weights[r, c] = np.clip(changed, 0, 100 * WEIGHT_SCALE).astype(np.int32)
+
+
+# --- the same weights, stored by profile class -------------------------------------------
+
+GROUP_VALUES = 32
+"""A ``different``/``same`` rule on a categorical, ordinal or numeric attribute with
+more distinct values than this is checked person by person (codes) rather than
+by rule group, so that e.g. hundreds of organisations do not split every class."""
+
+_SCORE_ATTRIBUTE_FIELDS = ("attribute", "attributes")
+
+
+def pair_weights(
+    problem: Problem,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    *,
+    extra_forbidden: np.ndarray | None = None,
+    directed_blocks: np.ndarray | None = None,
+) -> PairWeights:
+    """The weights of :func:`weight_matrix`, stored by profile class.
+
+    ``directed_blocks``: (column person, row person) pairs — (mentor, mentee) —
+    not allowed in that direction only (``extra_forbidden`` blocks both).
+
+    People whose criterion answers are identical share a *score class* (one
+    score row); people whose answers to the coarse rules (a band gap, a
+    ``same`` region...) are identical share a *rule group*; rules on
+    attributes with many values (organisation) are kept as per-person codes;
+    pairs forbidden one by one (forbid lists, recent history, the same person
+    on both sides, ``extra_forbidden``) and history penalties are exceptions.
+    Memory grows with the number of classes and exceptions, never with
+    rows × columns.  ``pair_weights(...).dense() == weight_matrix(...)``
+    exactly (the scores of a class are computed by the same code on one
+    representative, and every operation is per pair).
+    """
+    rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
+    code_rules, group_rules = _split_rules(problem)
+    row_class, row_reps = _classes(_score_keys(problem, rows, mentee_side=True), len(rows))
+    col_class, col_reps = _classes(_score_keys(problem, cols, mentee_side=False), len(cols))
+    group_atts = sorted({r.attribute for r in group_rules})
+    row_keys = [_codes(problem.attributes[a], rows) for a in group_atts]
+    col_keys = [_codes(problem.attributes[a], cols) for a in group_atts]
+    row_group, row_greps = _classes(row_keys, len(rows))
+    col_group, col_greps = _classes(col_keys, len(cols))
+    allowed = np.ones((len(row_greps), len(col_greps)), dtype=bool)
+    for rule in group_rules:
+        allowed &= attribute_rule_mask(problem, rule, rows[row_greps], cols[col_greps])
+    codes = [_codes(problem.attributes[r.attribute], None, blank=True) for r in code_rules]
+    return PairWeights.build(
+        row_class=row_class,
+        col_class=col_class,
+        class_weights=_class_weights(problem, rows[row_reps], cols[col_reps]),
+        row_group=row_group,
+        col_group=col_group,
+        group_allowed=allowed,
+        row_codes=np.stack([c[rows] for c in codes], axis=1) if codes else None,
+        col_codes=np.stack([c[cols] for c in codes], axis=1) if codes else None,
+        code_same=np.array([r.kind == "same" for r in code_rules], dtype=bool),
+        blocked=_blocked(problem, rows, cols, extra_forbidden, directed_blocks),
+        penalties=_penalties(problem, rows, cols),
+    )
+
+
+def _split_rules(problem: Problem) -> tuple[list[Any], list[Any]]:
+    """Attribute rules checked by per-person codes, and those checked by rule group."""
+    code: list[Any] = []
+    group: list[Any] = []
+    for rule in problem.scheme.rules:
+        if rule.kind not in ("different", "same", "gap"):
+            continue
+        att = problem.attributes[rule.attribute]
+        many = att.kind != "multi" and _distinct(att) > GROUP_VALUES
+        (code if rule.kind != "gap" and many else group).append(rule)
+    return code, group
+
+
+def _distinct(att: AttributeData) -> int:
+    if att.kind == "numeric":
+        return int(np.unique(att.values).size)
+    return len(att.labels)
+
+
+def _codes(att: AttributeData, idx: np.ndarray | None, *, blank: bool = False) -> np.ndarray:
+    """An int64 code per person (``idx``; None: everyone) with equal codes for equal values.
+
+    ``blank``: blanks get -1 (rule codes); otherwise they are just another value.
+    """
+    values = att.values if idx is None else att.values[idx]
+    if att.kind == "multi":
+        packed = np.packbits(values, axis=1)
+        if packed.shape[1] == 0:
+            return np.zeros(len(values), np.int64)
+        return np.unique(packed, axis=0, return_inverse=True)[1].reshape(-1).astype(np.int64)
+    if att.kind == "numeric":
+        codes = np.unique(values, return_inverse=True)[1].reshape(-1).astype(np.int64)
+        return np.where(np.isnan(values), -1, codes) if blank else codes
+    return values.astype(np.int64)
+
+
+def _score_keys(problem: Problem, idx: np.ndarray, *, mentee_side: bool) -> list[np.ndarray]:
+    """Code columns whose values decide every criterion's value for these people."""
+    keys: list[np.ndarray] = []
+    for crit in problem.scheme.criteria:
+        names: list[str] = []
+        if crit.kind == "overlap" and crit.attribute is None:
+            names = [str(crit.mentee if mentee_side else crit.mentor)]
+        elif crit.kind == "preference":
+            named = named_people(problem, crit)[idx]
+            keys.append(np.where(named, idx, -1))
+        elif crit.kind == "pairwise":
+            keys.append(idx.copy())
+        else:
+            for field in _SCORE_ATTRIBUTE_FIELDS:
+                value = getattr(crit, field, None)
+                names += [value] if isinstance(value, str) else list(value or ())
+        keys += [_codes(problem.attributes[name], idx) for name in names]
+    return keys
+
+
+def _classes(keys: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Class of each of ``n`` people (equal keys, equal class; classes in key order) and
+    the position of each class's first member."""
+    if not keys or n == 0:
+        return np.zeros(n, np.int32), np.zeros(min(n, 1), np.int64)
+    stacked = np.stack(keys, axis=1)
+    _, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
+    return inverse.reshape(-1).astype(np.int32), first.astype(np.int64)
+
+
+def _class_weights(problem: Problem, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """:func:`weight_matrix` of representatives, without the per-pair exceptions."""
+    out = np.empty((len(rows), len(cols)), dtype=np.int32)
+    for block in row_blocks(len(rows), len(cols)):
+        scores = score_block(problem, rows[block], cols)
+        weights = np.rint(scores * np.float32(WEIGHT_SCALE)).astype(np.int32)
+        if problem.scheme.min_score is not None:
+            weights[scores < np.float32(problem.scheme.min_score - SCORE_TOLERANCE)] = NOT_ALLOWED
+        out[block] = weights
+    return out
+
+
+def _positions(pairs: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """(row, column) positions of the unordered participant pairs within rows × cols."""
+    size = int(max(rows.max(initial=-1), cols.max(initial=-1), pairs.max(initial=-1))) + 1
+    pos_r = np.full(size, -1, np.int64)
+    pos_c = np.full(size, -1, np.int64)
+    pos_r[rows] = np.arange(len(rows))
+    pos_c[cols] = np.arange(len(cols))
+    pairs = np.asarray(pairs, np.int64).reshape(-1, 2)
+    a = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    b = np.concatenate([pairs[:, 1], pairs[:, 0]])
+    r, c = pos_r[a], pos_c[b]
+    keep = (r >= 0) & (c >= 0)
+    return np.stack([r[keep], c[keep]], axis=1)
+
+
+def _blocked(
+    problem: Problem,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    extra: np.ndarray | None,
+    directed: np.ndarray | None = None,
+) -> np.ndarray:
+    """Positions of the pairs forbidden one by one (see :func:`rule_masks`), and of the
+    ``directed`` (column person, row person) pairs in that direction only."""
+    lists = [problem.forbidden, _recent_history(problem)]
+    if extra is not None:
+        lists.append(np.asarray(extra, np.int64).reshape(-1, 2))
+    both = np.intersect1d(rows, cols)
+    lists.append(np.stack([both, both], axis=1))
+    pairs = np.concatenate([np.asarray(p, np.int64).reshape(-1, 2) for p in lists])
+    out = _positions(pairs, rows, cols)
+    one_way = np.asarray(directed if directed is not None else (), np.int64).reshape(-1, 2)
+    if not len(one_way):
+        return out
+    size = int(max(rows.max(initial=-1), cols.max(initial=-1), one_way.max())) + 1
+    pos_r, pos_c = np.full(size, -1, np.int64), np.full(size, -1, np.int64)
+    pos_r[rows], pos_c[cols] = np.arange(len(rows)), np.arange(len(cols))
+    r, c = pos_r[one_way[:, 1]], pos_c[one_way[:, 0]]
+    keep = (r >= 0) & (c >= 0)
+    return np.concatenate([out, np.stack([r[keep], c[keep]], axis=1)])
+
+
+def _penalties(
+    problem: Problem, rows: np.ndarray, cols: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    older = _older_history(problem)
+    if not len(older):
+        return None
+    spec = problem.scheme.history
+    assert spec is not None
+    pos = _positions(older, rows, cols)
+    return pos, np.full(len(pos), round(spec.penalty * WEIGHT_SCALE), np.int64)
 
 
 def top_mask(scores: np.ndarray, k: int) -> np.ndarray:

@@ -184,6 +184,30 @@ def _name_issues(data: Mapping[str, Any], label: str, reported: set[str]) -> lis
         allowed = get_scheme(name).objectives if isinstance(name, str) else all_objectives()
         if objective not in allowed:
             issues.append(_not_allowed(label, "objective", objective, allowed))
+    elif isinstance(objective, Mapping) and "objective" not in reported:
+        issues += _priority_name_issues(objective.get("priorities"), name, label)
+    return issues
+
+
+def _priority_name_issues(levels: Any, scheme: Any, label: str) -> list[Issue]:
+    """Each level of ``objective.priorities`` must be a priority the scheme knows, once."""
+    if not isinstance(levels, list | tuple) or not isinstance(scheme, str):
+        return []
+    allowed = get_scheme(scheme).priority_names
+    if not allowed:
+        names = ", ".join(get_scheme(scheme).objectives)
+        message = f"the {scheme} scheme has no priorities objective; use one of {names}"
+        return [_key_issue(label, "objective.priorities", message)]
+    issues, seen = [], set()
+    for k, level in enumerate(levels):
+        path = f"objective.priorities[{k}]"
+        if not isinstance(level, str):
+            continue  # reported by the model
+        if level not in allowed:
+            issues.append(_not_allowed(label, path, level, allowed))
+        elif level in seen:
+            issues.append(_key_issue(label, path, f'"{level}" is listed twice', "list it once"))
+        seen.add(level)
     return issues
 
 
@@ -199,7 +223,7 @@ def _under(issue: Issue, paths: set[str]) -> bool:
     return any(issue.message.startswith((f'key "{p}"', f'key "{p}.', f'key "{p}[')) for p in paths)
 
 
-_LATER_SECTIONS = ("feedback", "split_by")
+_LATER_SECTIONS = ("feedback", "split_by", "priority")
 """Optional sections added after the first release: left out of the hash when absent,
 so a scheme that does not use them keeps the hash it always had."""
 
@@ -315,10 +339,38 @@ def _tag(item: Any, path: str, kinds: list[str], issues: list[Issue], label: str
 # --- pydantic errors -> issues ---------------------------------------------------
 
 
+def _objective_errors(errors: list[Any], data: Any) -> list[Any]:
+    """``objective`` is a name or ``{priorities: [...]}``: report the form the user wrote.
+
+    pydantic reports a failed ``str | PrioritiesSpec`` once per member; keep the
+    errors of the member matching the input's type, without the member's name.
+    """
+    value = data.get("objective") if isinstance(data, Mapping) else None
+    out = []
+    for err in errors:
+        loc = tuple(err["loc"])
+        if loc[:1] != ("objective",) or len(loc) < 2 or loc[1] not in ("str", "PrioritiesSpec"):
+            out.append(err)
+            continue
+        if isinstance(value, Mapping) and loc[1] == "PrioritiesSpec":
+            out.append({**err, "loc": ("objective", *loc[2:])})
+        elif not isinstance(value, Mapping) and loc[1] == "str":
+            out.append(
+                {
+                    **err,
+                    "loc": ("objective",),
+                    "type": "value_error",
+                    "msg": "must be a name (max-matched, max-score, fair) or "
+                    "{priorities: [level, ...]}",
+                }
+            )
+    return out
+
+
 def _issues_from_pydantic(exc: ValidationError, data: Any, label: str) -> list[Issue]:
     issues = []
     seen = set()
-    for err in exc.errors():
+    for err in _objective_errors(exc.errors(), data):
         loc = _readable_loc(err["loc"], data)
         kind = err["type"]
         fix = None
@@ -461,6 +513,8 @@ def _cross_check(scheme: Scheme, label: str) -> list[Issue]:
             if key == "criteria":
                 issues += _duplicate_name(item, path, seen, label)
             issues += _item_issues(scheme, item, path, label)
+    if scheme.priority is not None:
+        issues += _item_issues(scheme, scheme.priority, "priority", label)
     issues += [_key_issue(label, path, message) for path, message in kind.validate(scheme)]
     return issues
 

@@ -578,6 +578,48 @@ class FeedbackSpec(_Strict):
     rating_points: float = Field(0.0, ge=0, le=50)
 
 
+class PrioritiesSpec(_Strict):
+    """``objective: {priorities: [mentees-covered, mentors-covered, pairs, score]}``.
+
+    Levels optimised in order, each as high as it can be among the results
+    that keep every earlier level at its best.  Which names a scheme accepts is
+    the scheme registry's business (``SchemeKind.priority_names``), checked by
+    ``config.py``.
+    """
+
+    priorities: tuple[str, ...] = Field(min_length=1)
+
+
+class PrioritySpec(_Strict):
+    """``priority:`` people to favour, e.g. those left unmatched last time.
+
+    Named in a file (``file:``, e.g. a previous run's unmatched.csv; ``column:``
+    picks the id column) or by attribute value (``attribute:`` + ``values:``).
+    ``bonus`` score points are added, in the objective only, to every pair of
+    a favoured person; the ``priority-covered`` priority level counts the
+    favoured people who get a partner.
+    """
+
+    file: str | None = None
+    column: str | None = None
+    attribute: str | None = None
+    values: tuple[str, ...] = ()
+    bonus: float = Field(0.0, ge=0, le=100)
+    attribute_fields: ClassVar[dict[str, AttributeKinds]] = {"attribute": None}
+
+    @model_validator(mode="after")
+    def _source(self) -> PrioritySpec:
+        if (self.file is None) == (self.attribute is None):
+            raise ValueError(
+                "give file (a list of ids, e.g. a previous unmatched.csv) or attribute"
+            )
+        if self.attribute is not None and not self.values:
+            raise ValueError("attribute needs values: [...] (who is favoured)")
+        if self.file is None and self.column is not None:
+            raise ValueError("column picks the id column of file; it needs file")
+        return self
+
+
 class SolverSpec(_Strict):
     time_limit: float | None = Field(None, gt=0, le=MAX_SECONDS)
     iterations: int | None = Field(None, ge=1, le=MAX_ITERATIONS)
@@ -587,16 +629,30 @@ class SolverSpec(_Strict):
 class Scheme(_Strict):
     """A validated scheme file.
 
-    ``scheme`` and ``objective`` are names the scheme registry knows
-    (``buddymatch.schemes``); ``config.validate_scheme`` checks them.
+    ``scheme`` and ``objective`` (a name, or priority level names) are names
+    the scheme registry knows (``buddymatch.schemes``); ``config.validate_scheme``
+    checks them.
     """
+
+    @property
+    def objective_name(self) -> str:
+        """``objective`` as one word: its name, or ``priorities``."""
+        return self.objective if isinstance(self.objective, str) else "priorities"
+
+    @property
+    def objective_text(self) -> str:
+        """``objective`` for messages: its name, or the levels in order (``a > b > c``)."""
+        if isinstance(self.objective, str):
+            return self.objective
+        return "priorities " + " > ".join(self.objective.priorities)
 
     version: Literal[1]
     scheme: str
     participants: ParticipantsSpec
     rules: tuple[Rule, ...] = ()
     criteria: tuple[Criterion, ...] = ()
-    objective: str = "max-matched"
+    objective: str | PrioritiesSpec = "max-matched"
+    priority: PrioritySpec | None = None
     min_score: float | None = Field(None, ge=0, le=100)
     groups: GroupsSpec | None = None
     group_size: int | None = Field(None, ge=2, le=MAX_COUNT)
@@ -816,6 +872,7 @@ class Problem:
     together: tuple[np.ndarray, ...] = ()
     apart: tuple[np.ndarray, ...] = ()
     pairwise: Mapping[str, np.ndarray] = field(default_factory=dict)  # name -> (n, n) in [0, 1]
+    favoured: np.ndarray | None = None  # bool per participant: named by ``priority:``
     carry: pd.DataFrame | None = None
     input_hash: str = ""
     config_hash: str = ""
@@ -886,6 +943,7 @@ class Problem:
             apart=sets(self.apart),
             pairwise={k: m[np.ix_(members, members)] for k, m in self.pairwise.items()},
             carry=None if self.carry is None else self.carry.iloc[members].reset_index(drop=True),
+            favoured=None if self.favoured is None else self.favoured[members],
         )
 
 

@@ -194,6 +194,18 @@ def _likes(problem: Problem, attribute: str | None) -> np.ndarray:
     return np.stack([who[keep], j[keep]], axis=1).astype(np.int64)
 
 
+def named_people(problem: Problem, crit) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Participants a preference criterion treats individually: those who name
+    someone (like or dislike) or are named.  Everyone else scores 0.5 with anyone
+    outside this set, so they can share a profile class."""
+    mask = np.zeros(problem.n, dtype=bool)
+    for attribute in (crit.like, crit.dislike):
+        pairs = _likes(problem, attribute)
+        mask[pairs[:, 0]] = True
+        mask[pairs[:, 1]] = True
+    return mask
+
+
 def _relation(pairs: np.ndarray, a: _Side, b: _Side) -> np.ndarray:
     """Boolean relation (either direction) restricted to the pair space."""
     n_a, n_b = len(a.index), len(b.index)

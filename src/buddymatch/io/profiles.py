@@ -113,6 +113,7 @@ def build_problem(
     outcomes = zip(feedback.pairs.tolist(), feedback.outcome, strict=True)
     rules.forbidden += [(a, b) for (a, b), o in outcomes if o == "did-not-work"]
     history = _with_ended(history, feedback)
+    favoured = _read_priority(scheme, attributes, lookup, base_dir, issues)
     pairwise = {
         criterion_name(c): _unit_scaled(_read_pairwise(c.file, len(ids), lookup, base_dir, issues))
         for c in scheme.criteria
@@ -139,6 +140,7 @@ def build_problem(
         apart=tuple(rules.apart),
         carry=_carry(data, spec.carry),
         pairwise=pairwise,
+        favoured=favoured,
         input_hash=_hash_frames(tables),
         config_hash=scheme_hash(scheme),
         directed=directed,
@@ -1052,6 +1054,86 @@ def _with_ended(history: History, feedback: Feedback) -> History:
     pairs = np.concatenate([history.pairs, _pair_array(ended)])
     ago = np.concatenate([history.rounds_ago, np.ones(len(ended), dtype=np.int64)])
     return History(pairs, ago, history.latest_round, history.table)
+
+
+_PRIORITY_COLUMNS = ("participant_id", "member_c")
+
+
+def _read_priority(
+    scheme: Scheme,
+    attributes: dict[str, AttributeData],
+    lookup: dict[str, int],
+    base_dir: Path | None,
+    issues: _Collector,
+) -> np.ndarray | None:
+    """Who ``priority:`` favours (bool per participant), or None without ``priority:``.
+
+    By attribute value, or from a file: ``column:`` names the id column;
+    otherwise a previous run's unmatched.csv (``participant_id``: everyone
+    listed) or matches/history file of a peer run (``member_c``: the three
+    members of each trio) is recognised, else the scheme's id heading.  Only the
+    latest round of a file with a ``round`` column counts ("last time"); ids not
+    in these profiles (people who left) are skipped.
+    """
+    spec = scheme.priority
+    if spec is None:
+        return None
+    n = len(lookup)
+    if spec.attribute is not None:
+        return _matches_values(attributes[spec.attribute], spec.values)
+    favoured = np.zeros(n, dtype=bool)
+    assert spec.file is not None
+    table = _read_side_file(_resolve(base_dir, spec.file), issues)
+    if table is None:
+        return favoured
+    frame = table.frame
+    cols = {_key(c): c for c in frame.columns}
+    wanted = [spec.column] if spec.column else [*_PRIORITY_COLUMNS, scheme.participants.id]
+    found = next((cols[_key(c)] for c in wanted if _key(c) in cols), None)
+    if found is None:
+        shown = ", ".join(f'"{c}"' for c in frame.columns[:15])
+        what = f'column "{spec.column}"' if spec.column else "an id column"
+        issues.add(
+            Issue(
+                f"{what} for priority: is not in the file",
+                file=table.file,
+                fix=f"name the id column with priority.column; the file has: {shown}",
+            )
+        )
+        return favoured
+    rows = _latest_round(table, cols, issues)
+    members = [found]
+    if _key(found) == "member_c":  # a trio's three members
+        members = [cols[k] for k in ("member_a", "member_b", "member_c") if k in cols]
+        rows &= (frame[found].astype(str).str.strip() != "").to_numpy()
+    for c in members:
+        for value in frame[c][rows].astype(str):
+            index = lookup.get(_key(value))
+            if index is not None:
+                favoured[index] = True
+    return favoured
+
+
+def _latest_round(table: Table, cols: dict[str, str], issues: _Collector) -> np.ndarray:
+    """Rows of the latest round when the file has a ``round`` column (else every row)."""
+    frame = table.frame
+    if "round" not in cols:
+        return np.ones(len(frame), dtype=bool)
+    text = frame[cols["round"]].astype(str).str.strip()
+    rounds = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    for k in np.flatnonzero(~np.isfinite(rounds)).tolist():
+        issues.add(
+            Issue(
+                "round is not a number",
+                file=table.file,
+                row=int(table.rows[k]),
+                column=cols["round"],
+                fix="use the round numbers of the previous run's files",
+            )
+        )
+    if not np.isfinite(rounds).any():
+        return np.zeros(len(frame), dtype=bool)
+    return np.asarray(rounds == np.nanmax(rounds))
 
 
 # --- misc ---------------------------------------------------------------------------------------

@@ -43,6 +43,15 @@ Explainer = Callable[[str, str], str]
 
 
 @dataclass(frozen=True)
+class LevelValue:
+    """One level of a priorities objective: its value and proven bound (None: unknown)."""
+
+    name: str
+    value: float
+    bound: float | None
+
+
+@dataclass(frozen=True)
 class RoundOutcome:
     """What the solver proved for one round (goes into summary.json)."""
 
@@ -52,6 +61,7 @@ class RoundOutcome:
     units: int
     solver: str
     repeats: int = 0
+    levels: tuple[LevelValue, ...] = ()  # priorities objectives only
 
     @property
     def gap(self) -> float | None:
@@ -88,6 +98,9 @@ class SchemeKind(ABC):
     """The value of ``scheme:`` in a scheme file."""
     objectives: ClassVar[tuple[str, ...]]
     """Values of ``objective:`` this scheme supports (the first is the default)."""
+    priority_names: ClassVar[tuple[str, ...]] = ()
+    """Level names ``objective: {priorities: [...]}`` accepts (empty: no priorities
+    objective).  ``priority-covered`` among them means ``priority:`` is supported."""
     rule_kinds: ClassVar[tuple[str, ...]]
     criterion_kinds: ClassVar[tuple[str, ...]]
     directed: ClassVar[bool] = False
@@ -102,6 +115,7 @@ class SchemeKind(ABC):
         if scheme.group_size is not None:
             yield "group_size", "group_size applies to the peer scheme"
         yield from _split_by_issues(scheme)
+        yield from self._priority_issues(scheme)
         if not self.directed:
             for i, crit in enumerate(scheme.criteria):
                 if crit.kind == "overlap" and crit.attribute is None:
@@ -109,6 +123,40 @@ class SchemeKind(ABC):
                         f"criteria[{i}].overlap",
                         "directional overlap is for mentoring; use attribute:",
                     )
+
+    def _priority_issues(self, scheme: Scheme) -> Iterator[tuple[str, str]]:
+        """``priority:`` and the ``priority-covered`` level only make sense together."""
+        levels = () if isinstance(scheme.objective, str) else scheme.objective.priorities
+        spec = scheme.priority
+        if spec is not None and "priority-covered" not in self.priority_names:
+            yield "priority", f"the {self.name} scheme does not favour people (priority:)"
+            return
+        if spec is None:
+            for k, level in enumerate(levels):
+                if level == "priority-covered":
+                    yield (
+                        f"objective.priorities[{k}]",
+                        "priority-covered counts the people named by priority:, which is not "
+                        "set; add priority: {file: previous/unmatched.csv}",
+                    )
+            return
+        if scheme.objective == "fair":
+            yield (
+                "priority",
+                "fair has its own fixed order and does not use priority:; use "
+                "objective: {priorities: [priority-covered, ...]} or max-matched with a bonus",
+            )
+        elif spec.bonus > 0 and levels and "score" not in levels:
+            yield (
+                "priority.bonus",
+                "the bonus counts in the score level, which objective.priorities does not list",
+            )
+        elif spec.bonus == 0 and "priority-covered" not in levels:
+            yield (
+                "priority",
+                "has no effect: give bonus: N (score points for each pair of a favoured "
+                "person) or put priority-covered in objective.priorities",
+            )
 
     def ensure_valid(self, scheme: Scheme) -> None:
         """Raise :class:`ConfigError` when :meth:`validate` finds a problem.

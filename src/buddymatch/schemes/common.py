@@ -11,7 +11,7 @@ from ..check import pair_violations
 from ..errors import InputError, Issue
 from ..model import BOTH, MENTEE, MENTOR, Pairs, Problem, Unit, criterion_name, text_key
 from ..scoring import pair_layers, pair_scores, total_weight
-from ..weights import NOT_ALLOWED
+from ..weights import NOT_ALLOWED, PairWeights
 from .base import round_numbers
 
 ROLE_WORDS = {MENTOR: "mentor", MENTEE: "mentee", BOTH: "both"}
@@ -139,7 +139,7 @@ def not_allowed(problem: Problem, a: int, b: int, score: float) -> list[str]:
 
 
 def local_locks(
-    problem: Problem, rows: np.ndarray, cols: np.ndarray, weights: np.ndarray
+    problem: Problem, rows: np.ndarray, cols: np.ndarray, weights: np.ndarray | PairWeights
 ) -> np.ndarray | None:
     """Locked pairs as (row, column) positions of the weight matrix.
 

@@ -1,7 +1,8 @@
 """The mentoring scheme: mentees × mentors with capacities, directed pairs.
 
-Each round: weights from scoring and hard rules (rows = mentees, columns =
-mentors), the exact assignment solver, then the shared pair-scheme check,
+Each round: weights from scoring and hard rules, stored by profile class
+(``candidates.pair_weights``: rows = mentees, columns = mentors, no
+rows × columns array), the exact assignment solver, then the shared pair-scheme check,
 tables and explanations (:mod:`.pairs`).  Later rounds forbid pairs already
 made.  Locked pairs apply to the first round.
 """
@@ -15,24 +16,27 @@ from typing import Any
 
 import numpy as np
 
-from ..candidates import weight_matrix
+from ..candidates import pair_weights, weight_matrix
 from ..errors import ConfigError, InfeasibleError, Issue
 from ..explain import all_of
-from ..model import BOTH, MENTEE, MENTOR, Pairs, Problem, Scheme, Unit
+from ..model import BOTH, MENTEE, MENTOR, Pairs, PrioritiesSpec, Problem, Scheme, Unit
 from ..scoring import pair_scores
-from ..weights import NOT_ALLOWED, WEIGHT_SCALE
-from .base import RoundOutcome, round_numbers
+from ..weights import WEIGHT_SCALE
+from .base import LevelValue, RoundOutcome, round_numbers
 from .both_roles import solve_without_conflicts
 from .common import excluded_rows, local_locks, role_word
 from .pair_rematch import Ending, Placement
 from .pairs import PairScheme, Rounds, Solved, met_pairs
 
 OBJECTIVES = ("max-matched", "max-score", "fair")
+PRIORITY_NAMES = ("mentees-covered", "mentors-covered", "priority-covered", "pairs", "score")
+"""The levels of ``objective: {priorities: [...]}`` (solvers.assignment.PRIORITIES)."""
 
 
 class Mentoring(PairScheme):
     name = "mentoring"
     objectives = OBJECTIVES
+    priority_names = PRIORITY_NAMES
     rule_kinds = ("different", "same", "gap", "forbid", "lock", "exclude", "common")
     criterion_kinds = ("same", "overlap", "closeness", "availability", "preference")
     directed = True
@@ -152,7 +156,7 @@ class Mentoring(PairScheme):
         if max_changes == 0 and scheme.objective == "max-matched":
             return self._place_free(problem, kept, forbid)
         if max_changes > 0 and scheme.objective not in ("max-matched", "max-score"):
-            raise ConfigError(issues=[_max_changes_issue(scheme.objective)])
+            raise ConfigError(issues=[_max_changes_issue(scheme.objective_name)])
         mentees, mentors = problem.mentees(), problem.mentors()
         weights = weight_matrix(problem, mentees, mentors, extra_forbidden=forbid)
         locks = local_locks(problem, mentees, mentors, weights)
@@ -162,7 +166,8 @@ class Mentoring(PairScheme):
         mine = np.array([(row[b], col[a]) for a, b in kept], dtype=np.int64).reshape(-1, 2)
         caps = (problem.wants[mentees], problem.capacity[mentors])
         if max_changes == 0:
-            out = _assign(weights, caps, scheme, np.concatenate([mine, locks]))
+            favour = _favour(problem, mentees, mentors)
+            out = _assign(weights, caps, scheme, np.concatenate([mine, locks]), favour)
             pairs, broken = out.pairs, np.zeros((0, 2), np.int64)
             outcome = _outcome(scheme.objective, out, len(pairs))
             trade = [(0, outcome.objective_value)]
@@ -197,7 +202,8 @@ class Mentoring(PairScheme):
         )
         locked = problem.locked[[tuple(p) not in set(kept) for p in problem.locked.tolist()]]
         locks = local_locks(replace(problem, locked=locked), rows, cols, weights)
-        out = _assign(weights, (want[want > 0], room[room > 0]), problem.scheme, locks)
+        caps = (want[want > 0], room[room > 0])
+        out = _assign(weights, caps, problem.scheme, locks, _favour(problem, rows, cols))
         made = Pairs.from_matrix(rows, cols, out.pairs[:, 0], out.pairs[:, 1])
         outcome = _outcome("max-matched", out, len(made) + len(kept))
         outcome = replace(
@@ -284,7 +290,7 @@ class Mentoring(PairScheme):
         )
         load = np.bincount(pairs.mentor, minlength=problem.n)  # mentees per mentor
         taken = np.bincount(pairs.mentee, minlength=problem.n)  # mentors per mentee
-        objective = problem.scheme.objective
+        objective = problem.scheme.objective_text
         out = []
         for fresh in open_:
             if isinstance(fresh, str):
@@ -329,7 +335,7 @@ class Mentoring(PairScheme):
         else:
             text = " | ".join(f"round {n}: {p}" for n, p in zip(numbers, parts, strict=True))
         return (
-            f"Allowed but not made: {text} — the objective {problem.scheme.objective} "
+            f"Allowed but not made: {text} — the objective {problem.scheme.objective_text} "
             "preferred these pairs overall."
         )
 
@@ -350,22 +356,27 @@ def _solve_round(
     problem: Problem, mentees: np.ndarray, mentors: np.ndarray, used: np.ndarray, *, first: bool
 ) -> Any:
     """One round's exact assignment; people who are "both" never mentor each other (and,
-    with ``role.one_role``, take one role), by :mod:`.both_roles` around the flow."""
+    with ``role.one_role``, take one role), by :mod:`.both_roles` around the flow.
+
+    The pair space is stored by profile class (:func:`~buddymatch.candidates.pair_weights`);
+    the pairs a branch blocks in one direction are exceptions of it."""
     from ..solvers import Status
     from ..solvers.assignment import solve_assignment
 
     scheme = problem.scheme
 
     def attempt(extra: np.ndarray) -> Any:
-        weights = weight_matrix(problem, mentees, mentors, extra_forbidden=used)
-        _block(weights, mentees, mentors, extra)
+        weights = pair_weights(
+            problem, mentees, mentors, extra_forbidden=used, directed_blocks=extra
+        )
         locked = local_locks(problem, mentees, mentors, weights) if first else None
         return solve_assignment(
             weights,
             problem.wants[mentees],
             problem.capacity[mentors],
-            objective=scheme.objective,
+            objective=_levels(scheme),
             locked=locked,
+            favour=_favour(problem, mentees, mentors),
             time_limit=scheme.solver.time_limit,
         )
 
@@ -378,38 +389,14 @@ def _solve_round(
     )
 
 
-def _block(weights: np.ndarray, mentees: np.ndarray, mentors: np.ndarray, pairs: Any) -> None:
-    """NOT_ALLOWED for each (mentor, mentee) of ``pairs`` in that direction only
-    (``extra_forbidden`` blocks a pair both ways)."""
-    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-    row = np.full(weights.shape[0] + weights.shape[1] + int(pairs.max(initial=0)) + 1, -1)
-    col = row.copy()
-    row[mentees], col[mentors] = np.arange(len(mentees)), np.arange(len(mentors))
-    i, j = row[pairs[:, 1]], col[pairs[:, 0]]
-    keep = (i >= 0) & (j >= 0)
-    weights[i[keep], j[keep]] = NOT_ALLOWED
-
-
-def _outcome(objective: str, out: Any, units: int, solver: str | None = None) -> RoundOutcome:
-    """A round's outcome; max-score is in weight units (score × WEIGHT_SCALE), else people."""
-    unit = WEIGHT_SCALE if objective == "max-score" else 1
-    return RoundOutcome(
-        status=out.status.value,
-        objective_value=float(out.objective) / unit,
-        bound=None if out.bound is None else float(out.bound) / unit,
-        units=units,
-        solver=solver or str(out.stats.get("solver", "min-cost-flow")),
-    )
-
-
 def _assign(
-    weights: np.ndarray, caps: tuple[np.ndarray, np.ndarray], scheme: Scheme, locked: Any
+    weights: Any, caps: tuple[np.ndarray, np.ndarray], scheme: Scheme, locked: Any, favour: Any
 ) -> Any:
     """solve_assignment with the scheme's objective and time limit; infeasible is an error."""
     from ..solvers.assignment import solve_assignment
 
     out = solve_assignment(
-        weights, *caps, objective=scheme.objective, locked=locked,
+        weights, *caps, objective=_levels(scheme), locked=locked, favour=favour,
         time_limit=scheme.solver.time_limit,
     )  # fmt: skip
     _raise_if_unsolved(out)
@@ -453,6 +440,56 @@ def _max_changes_issue(objective: str) -> Issue:
     return Issue(
         f"--max-changes needs objective max-matched or max-score, not {objective}",
         fix="use --max-changes 0 (every pair that still holds is kept) or change the objective",
+    )
+
+
+def _levels(scheme: Scheme) -> str | tuple[str, ...]:
+    """The solver's objective: a named one, or the priority level names."""
+    objective = scheme.objective
+    return objective if isinstance(objective, str) else objective.priorities
+
+
+def _favour(problem: Problem, mentees: np.ndarray, mentors: np.ndarray) -> Any:
+    """The solver's view of ``priority:`` (None when no one is favoured)."""
+    from ..solvers.assignment import Favour
+
+    spec = problem.scheme.priority
+    if spec is None or problem.favoured is None:
+        return None
+    bonus = round(spec.bonus * WEIGHT_SCALE)
+    return Favour(problem.favoured[mentees], problem.favoured[mentors], bonus)
+
+
+def _outcome(
+    objective: str | PrioritiesSpec, out: Any, units: int, solver: str | None = None
+) -> RoundOutcome:
+    """A round's outcome in user units: counts, or score points for score levels
+    (max-score, and a priorities objective whose first level is score)."""
+
+    def unit(name: str) -> float:
+        return float(WEIGHT_SCALE) if name == "score" else 1.0
+
+    first = "score" if objective == "max-score" else "count"
+    if not isinstance(objective, str):
+        first = objective.priorities[0]
+    scale = unit(first)
+    levels: tuple[LevelValue, ...] = ()
+    if not isinstance(objective, str) and hasattr(out, "levels"):  # priorities only
+        levels = tuple(
+            LevelValue(
+                lv.name,
+                lv.value / unit(lv.name),
+                None if lv.bound is None else lv.bound / unit(lv.name),
+            )
+            for lv in out.levels
+        )
+    return RoundOutcome(
+        status=out.status.value,
+        objective_value=float(out.objective) / scale,
+        bound=None if out.bound is None else float(out.bound) / scale,
+        units=units,
+        solver=solver or str(out.stats.get("solver", "min-cost-flow")),
+        levels=levels,
     )
 
 

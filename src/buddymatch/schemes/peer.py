@@ -94,7 +94,7 @@ class Peer(PairScheme):
         results = solve_rounds(
             base,
             scheme.rounds,
-            objective=scheme.objective,
+            objective=scheme.objective_name,
             leftover=scheme.leftover,
             seed=scheme.solver.seed,
             time_limit=scheme.solver.time_limit,

@@ -34,7 +34,7 @@ def run_summary(problem: Problem, run: SchemeRun) -> dict[str, Any]:
     summary = {
         "scheme": problem.scheme.scheme,
         "status": "optimal" if all(o.status == "optimal" for o in outcomes) else "feasible",
-        "objective": problem.scheme.objective,
+        "objective": problem.scheme.objective_name,
         "objective_value": round(value, 6),
         "bound": None if bound is None else round(bound, 6),
         "gap": None if gap is None else round(gap, 8),
@@ -54,8 +54,29 @@ def run_summary(problem: Problem, run: SchemeRun) -> dict[str, Any]:
         "input_hash": problem.input_hash,
         "config_hash": problem.config_hash,
     }
+    if any(o.levels for o in outcomes):
+        summary["priorities"] = _levels_total(outcomes)
     summary.update(run.extra)
     return summary
+
+
+def _levels_total(outcomes: Sequence[RoundOutcome]) -> list[dict[str, Any]]:
+    """Each priority level's value and bound, summed over rounds (bound None if any is)."""
+    out = []
+    for k, first in enumerate(outcomes[0].levels):
+        values = [o.levels[k].value for o in outcomes]
+        bounds = [o.levels[k].bound for o in outcomes]
+        bound = None if any(b is None for b in bounds) else sum(b for b in bounds if b is not None)
+        out.append(_level_entry(first.name, sum(values), bound))
+    return out
+
+
+def _level_entry(name: str, value: float, bound: float | None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "value": round(value, 6),
+        "bound": None if bound is None else round(bound, 6),
+    }
 
 
 def _total_bound(outcomes: Sequence[RoundOutcome]) -> float | None:
@@ -95,6 +116,11 @@ def _round_entry(i: int, o: RoundOutcome) -> dict[str, Any]:
         "gap": None if o.gap is None else round(o.gap, 8),
         "units": o.units,
         "repeats": o.repeats,
+        **(
+            {"priorities": [_level_entry(lv.name, lv.value, lv.bound) for lv in o.levels]}
+            if o.levels
+            else {}
+        ),
     }
 
 

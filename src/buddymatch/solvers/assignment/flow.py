@@ -1,37 +1,46 @@
-"""Certified sparse min-cost flow for a max-profit b-matching on a dense weight matrix.
+"""Certified sparse min-cost flow for one level of a lexicographic b-matching objective.
 
-The exact model (one network, every objective of :mod:`.assignment` is an
-instance of it)::
+The exact model (every objective of :mod:`.solve` is a sequence of these)::
 
-    source --(left i: residual capacity, optional per-unit level bonuses)--> left i
-    left i --(cap 1, profit pair_bonus + weight_factor * w[i, j])--> right j
-    right j --(residual capacity)--> sink,      source --(bypass, cost 0)--> sink
+    source --(mentee i: residual capacity; optionally a first-unit arc + the rest)--> i
+    i --(cap 1, profit pair_bonus + factor * w[i, j] + left_add[i] + right_add[j])--> j
+    j --(mentor j: residual capacity; optionally a first-unit arc + the rest)--> sink
+    source --(bypass, profit 0)--> sink
+
+A first-unit arc carries a profit (``left_first[i]``, ``right_first[j]``) for
+a person's first partner only: the profit is concave in the number of
+partners, so a min-cost flow takes the first-unit arc first and "covered" (has
+at least one partner) is counted exactly.  ``unit_bonus`` (the ``fair``
+objective) gives each unit of a mentee's capacity its own arc.
 
 A min-cost flow of value ``S = min(Σ left, Σ right)`` with costs = −profit is a
-maximum-profit b-matching (the bypass lets any number of units stay unmatched).
-With ``FlowSpec.flow_value = k`` the bypass is closed and the supply is ``k``:
-a maximum-profit b-matching with exactly ``k`` pairs (the certificate below is
-unchanged: no negative cycle proves optimality among flows of that value).
+maximum-profit b-matching (the bypass lets units stay unmatched).  With
+``flow_value = k`` the bypass is closed: exactly ``k`` pairs.
 
-Dense inputs are large (10,000 × 2,500 = 25M entries), so we solve on a sparse
-*candidate* set of arcs (top-k per row and per column) and then **prove** the
-sparse optimum is optimal for the whole matrix: shortest-path potentials ``d``
-on the residual graph of the sparse optimum are feasible LP duals; if every arc
-left out has non-negative reduced cost, ``profit(i, j) <= d[i] − d[j]``, then the
-residual graph of the full network has no negative cycle either, so the flow is
-optimal for the full network.  Violating arcs are added and the sparse problem
-re-solved until none remain.  The check is vectorised over the dense matrix in
-row blocks.  Only a certified result is reported as optimal.
+**Lexicographic levels.**  A level solved to proven optimality leaves node
+potentials ``d`` (shortest-path distances in the residual graph) under which
+every arc has a non-negative residual reduced cost.  By complementary
+slackness the flows optimal for that level are exactly the feasible flows
+with ``x = 0`` on arcs of positive reduced cost and ``x = cap`` on arcs of
+negative reduced cost (its *optimal face*).  Later levels are solved on that
+face (:class:`Face`): arcs are removed or fixed (their flow moved into node
+supplies) and, for pairs outside the network, "tight for every earlier level"
+is part of the pricing.  Counting pairs is fixed by ``flow_value`` instead.
+No big-M: each level's costs are its own small numbers, so nothing can
+overflow however many levels there are.
 
-:func:`max_cardinality` gives the most pairs there can be, proven on the
-whole matrix by an augmenting-path search (Hopcroft–Karp, in
-:mod:`.assignment_kernels`) that finds no augmenting path.
+**Certificate.**  Pairs come from a sparse candidate set; the flow is proven
+optimal over the whole pair space when no pair outside the network (and on
+the face) has a positive gain ``profit(i, j) − (d_i − d_j)`` (a negative
+reduced cost): then the full residual graph has no negative cycle.  The check
+is :func:`.kernels.scan` over every allowed pair, grouped by profile class.
+Violating pairs are added and the level re-solved until none remain.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numba
 import numpy as np
@@ -39,12 +48,8 @@ from ortools.graph.python import min_cost_flow
 
 from buddymatch.errors import SolverError
 from buddymatch.solvers import Status
-from buddymatch.solvers.assignment.kernels import (
-    dual_slack_sum,
-    maximum_bmatching,
-    top_candidates,
-    violating_arcs,
-)
+from buddymatch.solvers.assignment.kernels import FAR, Faces, Space, count_allowed, scan
+from buddymatch.weights import PairWeights
 
 _SMCF = min_cost_flow.SimpleMinCostFlow
 ORTOOLS_STATUS: dict[int, Status] = {
@@ -65,29 +70,60 @@ INT64_LIMIT = 2**62
 OR-Tools scales costs by the node count internally and shortest-path potentials
 sum costs along paths, so both must stay well inside int64 (2^63 − 1)."""
 
-_BLOCK_ENTRIES = 1 << 22  # entries of the dense matrix handled at once (~32 MB as int64)
+
+@dataclass(frozen=True)
+class Level:
+    """The profit of one unit of flow on each kind of arc, for one objective level."""
+
+    name: str
+    pair_bonus: int = 0
+    weight_factor: int = 0
+    left_add: np.ndarray | None = None  # (n_left,) added to the profit of each pair of row i
+    right_add: np.ndarray | None = None  # (n_right,)
+    left_first: np.ndarray | None = None  # (n_left,) profit of row i's first partner
+    right_first: np.ndarray | None = None  # (n_right,) profit of column j's first partner
+    unit_bonus: np.ndarray | None = None  # (L,) profit of a row's k-th partner (fair)
+
+    def take_rows(self, rows: np.ndarray) -> Level:
+        """The level on a subset of rows (the per-row arrays cut to them)."""
+        cut = {
+            k: getattr(self, k)[rows]
+            for k in ("left_add", "left_first")
+            if getattr(self, k) is not None
+        }
+        return replace(self, **cut)
+
+
+@dataclass(frozen=True)
+class Face:
+    """A solved level and its certified potentials: later levels stay on its optimal face."""
+
+    level: Level
+    dist: np.ndarray  # node potentials (source, sink, rows, columns)
 
 
 @dataclass(frozen=True)
 class FlowSpec:
-    """One max-profit b-matching over the allowed entries of a dense matrix.
+    """One level of a max-profit b-matching over the allowed pairs of ``weights``.
 
-    An entry ``(i, j)`` is an arc when ``weights[i, j] >= min_weight`` (weights
-    use ``NOT_ALLOWED = -1``; ``min_weight >= 0``), its key ``i * n_right + j`` is
-    not in ``excluded`` (sorted; locked pairs already made), and both residual
-    capacities are positive.
+    A pair ``(i, j)`` can be an arc when its weight is ``>= min_weight`` (weights
+    use ``NOT_ALLOWED = -1``; ``min_weight >= 0``), its key ``i * n_right + j``
+    is not in ``excluded`` (sorted; locked pairs already made), both residual
+    capacities are positive and it is tight for every face.
     """
 
-    weights: np.ndarray
+    weights: PairWeights
     left_cap: np.ndarray  # int64, residual capacity after locks
     right_cap: np.ndarray  # int64
     min_weight: int
     excluded: np.ndarray  # sorted int64 keys
-    pair_bonus: int
-    weight_factor: int
-    level_bonus: np.ndarray | None = None  # (L,) int64: bonus of a left node's k-th partner
+    level: Level
     left_start: np.ndarray | None = None  # partners a left node already has (locked)
+    faces: tuple[Face, ...] = ()
     flow_value: int | None = None  # exactly this many pairs (no bypass); None: any number
+    split_left: bool = False  # first-unit arcs on the row side
+    split_right: bool = False
+    wide_pairs: bool = False  # a pair arc carries up to min(both capacities) (class level)
 
 
 @dataclass
@@ -95,26 +131,43 @@ class FlowResult:
     """Pairs of the best flow found and what was proven about it."""
 
     pairs: np.ndarray  # (k, 2) int64, sorted
-    profit: int  # pair profits + level bonuses of the flow
-    certified: bool  # optimal for the whole matrix, not just the candidates
+    profit: int  # the level's profit of the flow (fixed arcs included)
+    certified: bool  # optimal for the whole pair space, not just the candidates
     bound: int | None  # proven upper bound on profit (None if unknown)
-    right_potential: np.ndarray | None = None  # d of right nodes (a price estimate)
+    keys: np.ndarray  # sorted pair keys of the network (they carry this flow)
+    dist: np.ndarray | None = None  # node potentials of the residual graph
+    amounts: np.ndarray | None = None  # flow on each pair of ``pairs`` (wide pairs)
     stats: dict[str, float | int | str] = field(default_factory=dict)
 
 
 @numba.njit(cache=True)
-def _spfa(n: int, indptr: np.ndarray, heads: np.ndarray, costs: np.ndarray) -> np.ndarray:
-    """Shortest distances from a virtual root joined to every node by a 0-cost arc.
+def _spfa(
+    dist: np.ndarray,
+    start: np.ndarray,
+    indptr: np.ndarray,
+    heads: np.ndarray,
+    costs: np.ndarray,
+    max_pushes: int,
+) -> bool:
+    """Lower ``dist`` (in place) to shortest distances, from the nodes ``start``.
 
-    Queue-based Bellman-Ford.  The residual graph of an optimal flow has no
-    negative cycle; if one shows up (a bug), an empty array is returned.
+    Queue-based Bellman-Ford.  With ``dist`` all 0 and every node a start, the
+    distances are those from a virtual root joined to every node by a 0-cost
+    arc.  Returns False when more than ``max_pushes`` queue insertions were
+    needed (a negative cycle — the flow is not optimal — or a long repair).
     """
-    dist = np.zeros(n, dtype=np.int64)
-    in_queue = np.ones(n, dtype=np.bool_)
-    pushes = np.zeros(n, dtype=np.int64)
-    queue = np.arange(n, dtype=np.int64)
+    n = dist.size
+    in_queue = np.zeros(n, dtype=np.bool_)
+    queue = np.empty(n, dtype=np.int64)
+    size = 0
+    for k in range(start.size):
+        u = start[k]
+        if not in_queue[u]:
+            in_queue[u] = True
+            queue[size] = u
+            size += 1
     head = 0
-    size = n
+    pushes = 0
     while size > 0:
         u = queue[head]
         head = (head + 1) % n
@@ -127,17 +180,13 @@ def _spfa(n: int, indptr: np.ndarray, heads: np.ndarray, costs: np.ndarray) -> n
             if nd < dist[v]:
                 dist[v] = nd
                 if not in_queue[v]:
-                    pushes[v] += 1
-                    if pushes[v] > n:
-                        return np.empty(0, dtype=np.int64)
+                    pushes += 1
+                    if pushes > max_pushes:
+                        return False
                     queue[(head + size) % n] = v
                     size += 1
                     in_queue[v] = True
-    return dist
-
-
-def _arc_mask(spec: FlowSpec, block: np.ndarray, cols_ok: np.ndarray) -> np.ndarray:
-    return (block >= spec.min_weight) & cols_ok[None, :]
+    return True
 
 
 def sorted_unique(a: np.ndarray) -> np.ndarray:
@@ -151,115 +200,291 @@ def sorted_unique(a: np.ndarray) -> np.ndarray:
     return a[keep]
 
 
-def _drop_keys(keys: np.ndarray, sorted_out: np.ndarray) -> np.ndarray:
-    """``keys`` without those in the sorted array ``sorted_out``."""
-    if keys.size == 0 or sorted_out.size == 0:
-        return keys
-    pos = np.searchsorted(sorted_out, keys)
-    pos[pos == sorted_out.size] = 0
-    return keys[sorted_out[pos] != keys]
+def csr(keys: np.ndarray, n_rows: int, n_cols: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row pointers and per-row sorted columns of sorted pair keys."""
+    ptr = np.searchsorted(keys, np.arange(n_rows + 1, dtype=np.int64) * max(n_cols, 1))
+    return ptr.astype(np.int64), (keys % max(n_cols, 1)).astype(np.int64)
+
+
+# --- the spaces of a spec (cached: built once per weights and capacities) ---------------------
+
+
+_SPACES: dict[tuple[int, int, bytes, bytes], Space] = {}
+
+
+def space_of(weights: PairWeights, rows_ok: np.ndarray, cols_ok: np.ndarray) -> Space:
+    """The :class:`Space` of these weights and open rows/columns (a small cache)."""
+    key = (
+        id(weights),
+        weights.shape[0],
+        np.packbits(rows_ok).tobytes(),
+        np.packbits(cols_ok).tobytes(),
+    )
+    found = _SPACES.get(key)
+    if found is None or found.weights is not weights:
+        if len(_SPACES) > 8:
+            _SPACES.clear()
+        found = _SPACES[key] = Space.build(weights, rows_ok, cols_ok)
+    return found
+
+
+_TRANSPOSED: dict[int, tuple[PairWeights, PairWeights]] = {}
+
+
+def transposed(weights: PairWeights) -> PairWeights:
+    """``weights.transposed()``, kept while the same weights are in use."""
+    found = _TRANSPOSED.get(id(weights))
+    if found is None or found[0] is not weights:
+        _TRANSPOSED.clear()
+        found = _TRANSPOSED[id(weights)] = (weights, weights.transposed())
+    return found[1]
+
+
+def _spaces(spec: FlowSpec) -> Space:
+    return space_of(spec.weights, spec.left_cap > 0, spec.right_cap > 0)
 
 
 def all_arcs(spec: FlowSpec) -> np.ndarray:
     """Sorted keys of every arc of the full network (the dense path)."""
     n_left, n_right = spec.weights.shape
-    rows_ok = spec.left_cap > 0
-    cols_ok = spec.right_cap > 0
-    parts = []
-    step = _row_step(n_left, n_right)
-    for r0 in range(0, n_left, step):
-        block = spec.weights[r0 : r0 + step]
-        mask = _arc_mask(spec, block, cols_ok) & rows_ok[r0 : r0 + block.shape[0], None]
-        rr, cc = np.nonzero(mask)
-        parts.append((rr.astype(np.int64) + r0) * n_right + cc)
-    keys = np.concatenate(parts) if parts else np.empty(0, np.int64)
-    return _drop_keys(keys, spec.excluded)
-
-
-def _row_step(n_rows: int, n_cols: int) -> int:
-    return max(1, _BLOCK_ENTRIES // max(1, n_cols))
+    found = scan(
+        _spaces(spec),
+        thr=np.full(n_left, -FAR, np.int64),
+        key=np.zeros(n_right, np.int64),
+        factor=0,
+        min_weight=spec.min_weight,
+        limit=np.full(n_left, n_right, np.int64),
+        known_ptr=csr(spec.excluded, n_left, n_right)[0],
+        known_cols=csr(spec.excluded, n_left, n_right)[1],
+    )
+    return np.sort(found.rows * n_right + found.cols)
 
 
 def candidate_arcs(spec: FlowSpec, k_row: int, k_col: int) -> np.ndarray:
-    """Sorted keys of the top ``k_row`` arcs of each row and ``k_col`` of each column.
-
-    Ties are broken by index (lower index first), so the set is deterministic.
-    """
-    n_right = spec.weights.shape[1]
-    rows, cols = top_candidates(
-        spec.weights,
-        spec.min_weight,
-        spec.left_cap > 0,
-        spec.right_cap > 0,
-        min(k_row, n_right),
-        min(k_col, spec.weights.shape[0]),
+    """Sorted keys of the top ``k_row`` arcs of each row and ``k_col`` of each column by weight."""
+    n_left, n_right = spec.weights.shape
+    ptr, cols = csr(spec.excluded, n_left, n_right)
+    rows = scan(
+        _spaces(spec),
+        thr=np.full(n_left, -FAR, np.int64),
+        key=np.zeros(n_right, np.int64),
+        factor=1,
+        min_weight=spec.min_weight,
+        limit=np.full(n_left, min(k_row, n_right), np.int64),
+        known_ptr=ptr,
+        known_cols=cols,
     )
-    return _drop_keys(sorted_unique(rows * n_right + cols), spec.excluded)
+    keys = [rows.rows * n_right + rows.cols]
+    if k_col > 0 and n_left:
+        t = transposed(spec.weights)
+        excl_t = np.sort((spec.excluded % n_right) * n_left + spec.excluded // n_right)
+        tptr, tcols = csr(excl_t, n_right, n_left)
+        by_col = scan(
+            space_of(t, spec.right_cap > 0, spec.left_cap > 0),
+            thr=np.full(n_right, -FAR, np.int64),
+            key=np.zeros(n_left, np.int64),
+            factor=1,
+            min_weight=spec.min_weight,
+            limit=np.full(n_right, min(k_col, n_left), np.int64),
+            known_ptr=tptr,
+            known_cols=tcols,
+        )
+        keys.append(by_col.cols * n_right + by_col.rows)
+    return sorted_unique(np.concatenate(keys))
+
+
+def capped_degrees(
+    weights: PairWeights,
+    cap: np.ndarray,
+    min_weight: int,
+    excluded_rows: np.ndarray,
+    excluded_cols: np.ndarray,
+) -> np.ndarray:
+    """Per row: how many allowed pairs (weight >= ``min_weight``, not excluded) it has,
+    counted up to ``cap`` (a row never needs more)."""
+    n_left, n_right = weights.shape
+    blocked_rows = np.repeat(np.arange(n_left, dtype=np.int64), np.diff(weights.blocked_ptr))
+    skip = sorted_unique(
+        np.concatenate(
+            [
+                blocked_rows * n_right + weights.blocked_cols,
+                excluded_rows.astype(np.int64) * n_right + excluded_cols,
+            ]
+        )
+    )
+    skip_ptr, skip_cols = csr(skip, n_left, n_right)
+    space = space_of(weights, cap > 0, np.ones(n_right, bool))
+    return count_allowed(
+        space.eg_ptr,
+        space.eg_rows,
+        space.eg_class,
+        space.eg_group,
+        space.b_ptr,
+        space.b_base,
+        space.b_class,
+        space.cg_ptr,
+        space.rg_ptr,
+        space.rg_cols,
+        weights.class_weights,
+        weights.row_codes,
+        weights.col_codes,
+        weights.code_same,
+        skip_ptr,
+        skip_cols,
+        weights.penalty_ptr,
+        weights.penalty_cols,
+        weights.penalty_values,
+        int(min_weight),
+        np.asarray(cap, np.int64),
+    )
+
+
+# --- the network ------------------------------------------------------------------------------
 
 
 @dataclass
 class _Network:
     tails: np.ndarray
     heads: np.ndarray
-    caps: np.ndarray
-    costs: np.ndarray
+    caps: np.ndarray  # capacity of free arcs (0 for removed and fixed ones)
+    costs: np.ndarray  # the current level's cost (−profit) per arc
+    fixed: np.ndarray  # flow forced by a face (0 or the arc's capacity)
+    supplies: np.ndarray
     n_nodes: int
     first_pair_arc: int
+    keys: np.ndarray  # pair keys, in arc order
+
+
+@dataclass(frozen=True)
+class _Arcs:
+    """The arcs of a network: which row/column each serves and which unit of it."""
+
+    tails: np.ndarray
+    heads: np.ndarray
+    caps: np.ndarray
+    src_row: np.ndarray  # row of each source arc
+    src_unit: np.ndarray  # -1: all units, 0: the first unit, 1: the rest, k: unit k (fair)
+    snk_col: np.ndarray
+    snk_unit: np.ndarray
+    pair_rows: np.ndarray
+    pair_cols: np.ndarray
+    pair_w: np.ndarray
+    n_nodes: int
     supply: int
+    bypass: int
 
 
-def _network(spec: FlowSpec, keys: np.ndarray) -> _Network:
-    """Arc arrays of the flow network restricted to the pair arcs ``keys``."""
-    n_left, n_right = spec.weights.shape
-    left_cap, right_cap = spec.left_cap, spec.right_cap
-    left_ids = np.arange(n_left, dtype=np.int64) + 2
-    right_ids = np.arange(n_right, dtype=np.int64) + 2 + n_left
-    if spec.level_bonus is None:
-        has = left_cap > 0
-        src_heads = left_ids[has]
-        src_caps = left_cap[has]
-        src_costs = np.zeros(src_heads.size, np.int64)
-    else:
+def _source_arcs(spec: FlowSpec, unit_arcs: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, unit, capacity) of each source arc (see :class:`_Arcs`)."""
+    n_left = spec.weights.shape[0]
+    cap = spec.left_cap
+    if unit_arcs:
         start = spec.left_start if spec.left_start is not None else np.zeros(n_left, np.int64)
-        src_heads = np.repeat(left_ids, left_cap)
-        first = np.repeat(np.cumsum(left_cap) - left_cap, left_cap)
-        level = np.repeat(start, left_cap) + np.arange(src_heads.size) - first
-        src_caps = np.ones(src_heads.size, np.int64)
-        src_costs = -spec.level_bonus[level]
-    has_r = right_cap > 0
-    supply = int(min(left_cap.sum(), right_cap.sum()))
+        row = np.repeat(np.arange(n_left, dtype=np.int64), cap)
+        first = np.repeat(np.cumsum(cap) - cap, cap)
+        unit = np.repeat(start, cap) + np.arange(row.size) - first
+        return row, unit, np.ones(row.size, np.int64)
+    return _split(cap, spec.split_left)
+
+
+def _split(cap: np.ndarray, split: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    idx = np.flatnonzero(cap > 0).astype(np.int64)
+    if not split:
+        return idx, np.full(idx.size, -1, np.int64), cap[idx]
+    rest = idx[cap[idx] > 1]
+    node = np.concatenate([idx, rest])
+    unit = np.concatenate([np.zeros(idx.size, np.int64), np.ones(rest.size, np.int64)])
+    caps = np.concatenate([np.ones(idx.size, np.int64), cap[rest] - 1])
+    order = np.lexsort((unit, node))
+    return node[order], unit[order], caps[order]
+
+
+def _arcs(spec: FlowSpec, keys: np.ndarray) -> _Arcs:
+    n_left, n_right = spec.weights.shape
+    unit_arcs = spec.level.unit_bonus is not None
+    src_row, src_unit, src_cap = _source_arcs(spec, unit_arcs)
+    snk_col, snk_unit, snk_cap = _split(spec.right_cap, spec.split_right)
+    supply = int(min(spec.left_cap.sum(), spec.right_cap.sum()))
     bypass = supply
     if spec.flow_value is not None:
         supply, bypass = spec.flow_value, 0
-    rows = keys // n_right
-    cols = keys % n_right
-    w = spec.weights[rows, cols].astype(np.int64)
-    pair_costs = -(spec.pair_bonus + spec.weight_factor * w)
-    tails = np.concatenate(
-        [np.zeros(src_heads.size + 1, np.int64), right_ids[has_r], left_ids[rows]]
-    )
-    heads = np.concatenate([src_heads, [1], np.ones(int(has_r.sum()), np.int64), right_ids[cols]])
-    caps = np.concatenate([src_caps, [bypass], right_cap[has_r], np.ones(keys.size, np.int64)])
-    costs = np.concatenate([src_costs, [0], np.zeros(int(has_r.sum()), np.int64), pair_costs])
-    return _Network(
+    rows, cols = keys // n_right, keys % n_right
+    left_ids, right_ids = 2 + rows, 2 + n_left + cols
+    tails = np.concatenate([np.zeros(src_row.size + 1, np.int64), 2 + n_left + snk_col, left_ids])
+    heads = np.concatenate([2 + src_row, [1], np.ones(snk_col.size, np.int64), right_ids])
+    pair_cap = np.ones(keys.size, np.int64)
+    if spec.wide_pairs:
+        pair_cap = np.minimum(spec.left_cap[rows], spec.right_cap[cols])
+    caps = np.concatenate([src_cap, [bypass], snk_cap, pair_cap])
+    return _Arcs(
         tails=tails,
         heads=heads,
         caps=caps.astype(np.int64),
-        costs=costs.astype(np.int64),
+        src_row=src_row,
+        src_unit=src_unit,
+        snk_col=snk_col,
+        snk_unit=snk_unit,
+        pair_rows=rows,
+        pair_cols=cols,
+        pair_w=spec.weights.at(rows, cols).astype(np.int64),
         n_nodes=2 + n_left + n_right,
-        first_pair_arc=src_heads.size + 1 + int(has_r.sum()),
         supply=supply,
+        bypass=bypass,
+    )
+
+
+def _profits(level: Level, arcs: _Arcs) -> np.ndarray:
+    """The level's profit of one unit on each arc."""
+    src = np.zeros(arcs.src_row.size, np.int64)
+    if level.unit_bonus is not None:
+        src = level.unit_bonus[arcs.src_unit].astype(np.int64)
+    elif level.left_first is not None:
+        src = np.where(arcs.src_unit == 0, level.left_first[arcs.src_row], 0).astype(np.int64)
+    snk = np.zeros(arcs.snk_col.size, np.int64)
+    if level.right_first is not None:
+        snk = np.where(arcs.snk_unit == 0, level.right_first[arcs.snk_col], 0).astype(np.int64)
+    pair = level.pair_bonus + level.weight_factor * arcs.pair_w
+    if level.left_add is not None:
+        pair = pair + level.left_add[arcs.pair_rows]
+    if level.right_add is not None:
+        pair = pair + level.right_add[arcs.pair_cols]
+    return np.concatenate([src, [0], snk, pair]).astype(np.int64)
+
+
+def _network(spec: FlowSpec, keys: np.ndarray) -> _Network:
+    """The network of ``spec`` on the pair arcs ``keys``, on the faces of earlier levels."""
+    arcs = _arcs(spec, keys)
+    caps = arcs.caps.copy()
+    fixed = np.zeros(caps.size, np.int64)
+    open_ = np.ones(caps.size, bool)
+    for face in spec.faces:
+        rc = -_profits(face.level, arcs) + face.dist[arcs.tails] - face.dist[arcs.heads]
+        fix = open_ & (rc < 0)
+        fixed[fix] = caps[fix]
+        caps[open_ & (rc != 0)] = 0
+        open_ &= rc == 0
+    supplies = np.zeros(arcs.n_nodes, np.int64)
+    supplies[0], supplies[1] = arcs.supply, -arcs.supply
+    np.subtract.at(supplies, arcs.tails, fixed)
+    np.add.at(supplies, arcs.heads, fixed)
+    return _Network(
+        tails=arcs.tails,
+        heads=arcs.heads,
+        caps=caps,
+        costs=-_profits(spec.level, arcs),
+        fixed=fixed,
+        supplies=supplies,
+        n_nodes=arcs.n_nodes,
+        first_pair_arc=arcs.caps.size - keys.size,
+        keys=keys,
     )
 
 
 def _min_cost_flow(net: _Network) -> np.ndarray:
-    """Optimal arc flows of ``net`` (raises SolverError if OR-Tools does not prove optimality)."""
+    """Optimal flows of the free arcs (raises SolverError if OR-Tools does not prove it)."""
     smcf = _SMCF()
     smcf.add_arcs_with_capacity_and_unit_cost(net.tails, net.heads, net.caps, net.costs)
-    supplies = np.zeros(net.n_nodes, np.int64)
-    supplies[0] = net.supply
-    supplies[1] = -net.supply
-    smcf.set_nodes_supplies(np.arange(net.n_nodes), supplies)
+    smcf.set_nodes_supplies(np.arange(net.n_nodes), net.supplies)
     code = smcf.solve()
     status = ORTOOLS_STATUS.get(code, Status.UNKNOWN)
     if status is not Status.OPTIMAL:
@@ -267,8 +492,16 @@ def _min_cost_flow(net: _Network) -> np.ndarray:
     return np.asarray(smcf.flows(np.arange(net.tails.size)), dtype=np.int64)
 
 
-def _potentials(net: _Network, flows: np.ndarray) -> np.ndarray:
-    """Feasible node potentials of the residual graph (all reduced costs >= 0)."""
+@dataclass(frozen=True)
+class _Residual:
+    """The residual graph of a flow on the network, as CSR (tails implied by indptr)."""
+
+    indptr: np.ndarray
+    heads: np.ndarray
+    costs: np.ndarray
+
+
+def _residual(net: _Network, flows: np.ndarray) -> _Residual:
     fwd = flows < net.caps
     bwd = flows > 0
     tails = np.concatenate([net.tails[fwd], net.heads[bwd]])
@@ -277,180 +510,248 @@ def _potentials(net: _Network, flows: np.ndarray) -> np.ndarray:
     order = np.argsort(tails, kind="stable")
     indptr = np.zeros(net.n_nodes + 1, np.int64)
     np.cumsum(np.bincount(tails, minlength=net.n_nodes), out=indptr[1:])
-    dist = _spfa(net.n_nodes, indptr, heads[order], costs[order])
-    if dist.size == 0:
-        raise SolverError("residual graph has a negative cycle: the flow is not optimal (a bug)")
-    return np.asarray(dist)
+    return _Residual(indptr, heads[order], costs[order])
 
 
-def _violations(
-    spec: FlowSpec, keys: np.ndarray, dist: np.ndarray, per_row: int
-) -> tuple[np.ndarray, int]:
-    """Arcs outside ``keys`` with negative reduced cost (the ``per_row`` most violated
-    of each row), and how many violating arcs there were in all."""
+def _potentials(
+    net: _Network, graph: _Residual, warm: np.ndarray | None = None, budget: int | None = None
+) -> np.ndarray | None:
+    """Feasible node potentials of the residual graph (all reduced costs >= 0), lowered
+    from ``warm`` (default 0); None when there is a negative cycle (within ``budget``
+    queue insertions): the flow is not optimal."""
+    dist = np.zeros(net.n_nodes, np.int64) if warm is None else warm.astype(np.int64).copy()
+    every = np.arange(net.n_nodes, dtype=np.int64)
+    limit = net.n_nodes**2 + 1 if budget is None else budget
+    if not _spfa(dist, every, graph.indptr, graph.heads, graph.costs, limit):
+        return None
+    return dist
+
+
+def _flows_of(net: _Network, chosen: np.ndarray) -> np.ndarray | None:
+    """Arc flows of the b-matching ``chosen`` (sorted pair keys) on a network with one arc
+    per row and per column (None when it has split or fixed arcs, or ``chosen`` does not
+    fit it)."""
+    first = net.first_pair_arc
+    if net.fixed.any() or not np.isin(chosen, net.keys).all():
+        return None
+    flows = np.zeros(net.tails.size, np.int64)
+    pos = np.searchsorted(net.keys, chosen)
+    flows[first + pos] = 1
+    tails, heads = net.tails[first + pos], net.heads[first + pos]
+    deg = np.bincount(np.concatenate([tails, heads]), minlength=net.n_nodes)
+    src = np.flatnonzero(net.tails[:first] == 0)
+    bypass = src[net.heads[src] == 1]
+    rows = src[net.heads[src] != 1]
+    cols = np.flatnonzero(net.heads[:first] == 1)
+    cols = cols[net.tails[cols] != 0]
+    if np.unique(net.heads[rows]).size != rows.size or bypass.size != 1:
+        return None  # split arcs: not this simple network
+    flows[rows] = deg[net.heads[rows]]
+    flows[cols] = deg[net.tails[cols]]
+    flows[bypass] = net.supplies[0] - chosen.size
+    if (flows > net.caps).any() or (flows < 0).any():
+        return None
+    return flows
+
+
+def _thresholds(level: Level, dist: np.ndarray, n_left: int) -> tuple[np.ndarray, np.ndarray]:
+    """(thr, key) of :func:`.kernels.scan` for this level's pair gains under ``dist``."""
+    thr = dist[2 : 2 + n_left] - level.pair_bonus
+    if level.left_add is not None:
+        thr = thr - level.left_add
+    key = dist[2 + n_left :].copy()
+    if level.right_add is not None:
+        key = key + level.right_add
+    return thr.astype(np.int64), key.astype(np.int64)
+
+
+def _faces(spec: FlowSpec) -> Faces:
+    n_left, n_right = spec.weights.shape
+    if not spec.faces:
+        return Faces.none(n_left, n_right)
+    parts = [_thresholds(f.level, f.dist, n_left) for f in spec.faces]
+    return Faces(
+        thr=np.stack([p[0] for p in parts]),
+        key=np.stack([p[1] for p in parts]),
+        factor=np.array([f.level.weight_factor for f in spec.faces], np.int64),
+    )
+
+
+def _pricing(
+    spec: FlowSpec, keys: np.ndarray, dist: np.ndarray, per_row: int, sum_mode: bool = False
+) -> tuple[np.ndarray, int, int]:
+    """Pairs outside ``keys`` (and on the faces) with a positive gain under ``dist``:
+    the ``per_row`` best of each row, how many were found, and (sum mode) their gains."""
     n_left, n_right = spec.weights.shape
     known = sorted_unique(np.concatenate([keys, spec.excluded])) if spec.excluded.size else keys
-    ptr = np.searchsorted(known, np.arange(n_left + 1, dtype=np.int64) * n_right)
-    rows, cols, total = violating_arcs(
-        spec.weights,
-        spec.min_weight,
-        spec.pair_bonus,
-        spec.weight_factor,
-        dist[2 : 2 + n_left],
-        dist[2 + n_left :],
-        spec.left_cap > 0,
-        spec.right_cap > 0,
-        ptr,
-        known % n_right,
-        per_row,
-    )
-    return np.sort(rows * n_right + cols), int(total)
-
-
-def _dual_bound(spec: FlowSpec, dist: np.ndarray) -> int:
-    """Upper bound on the full problem's profit from the LP dual (plain b-matching only).
-
-    u_i = max(d_i − d_t, 0), v_j = max(d_t − d_j, 0) are dual-feasible with slack
-    z_ij = max(0, p_ij − u_i − v_j): bound = Σ cap·u + Σ cap·v + Σ z.
-    """
-    n_left = spec.weights.shape[0]
-    d_sink = int(dist[1])
-    u = np.maximum(dist[2 : 2 + n_left] - d_sink, 0)
-    v = np.maximum(d_sink - dist[2 + n_left :], 0)
-    total = int((spec.left_cap * u).sum()) + int((spec.right_cap * v).sum())
-    return total + int(
-        dual_slack_sum(
-            spec.weights,
-            spec.min_weight,
-            spec.pair_bonus,
-            spec.weight_factor,
-            u,
-            v,
-            spec.left_cap > 0,
-            spec.right_cap > 0,
-        )
-    )
-
-
-def _priced_candidates(
-    spec: FlowSpec, factor: int, k: int, dense_limit: int, rounds: int
-) -> np.ndarray:
-    """Top ``k`` arcs per row ranked by weight plus an estimated mentor price.
-
-    Prices come from the same problem on every ``factor``-th left node with right
-    capacities scaled by 1/``factor`` (a smaller market with the same balance),
-    solved on its own (one level, no further sampling).  Only a heuristic for
-    the first candidate set: the certificate still checks every arc.
-    """
-    n_left, n_right = spec.weights.shape
-    rows = np.arange(0, n_left, factor)
-    sub_right = np.maximum(np.rint(spec.right_cap * (rows.size / n_left)), 0).astype(np.int64)
-    sub = FlowSpec(
-        weights=np.ascontiguousarray(spec.weights[rows]),
-        left_cap=spec.left_cap[rows],
-        right_cap=np.where(spec.right_cap > 0, np.maximum(sub_right, 1), 0),
+    ptr, cols = csr(known, n_left, n_right)
+    thr, key = _thresholds(spec.level, dist, n_left)
+    found = scan(
+        _spaces(spec),
+        thr=thr,
+        key=key,
+        factor=spec.level.weight_factor,
         min_weight=spec.min_weight,
-        excluded=np.empty(0, np.int64),
-        pair_bonus=spec.pair_bonus,
-        weight_factor=spec.weight_factor,
-        level_bonus=spec.level_bonus,
-        left_start=None if spec.left_start is None else spec.left_start[rows],
-        flow_value=None,
+        limit=np.full(n_left, per_row, np.int64),
+        known_ptr=ptr,
+        known_cols=cols,
+        faces=_faces(spec),
+        sum_mode=sum_mode,
     )
-    res = solve_flow(
-        sub,
-        dense_limit=dense_limit,
-        deadline=None,
-        k_row=k,
-        k_col=2 * k,
-        sample_factor=factor if rounds else 1,
-        price_per_row=k,
-        max_rounds=rounds,
-        price_rounds=rounds,
-    )
-    if res.right_potential is None:
-        return np.empty(0, np.int64)
-    d_right = res.right_potential - int(res.right_potential.min())
-    far = np.full(n_left, -(1 << 50), np.int64)  # every arc "violates": rank by p + d_j
-    known = np.sort(spec.excluded)
-    ptr = np.searchsorted(known, np.arange(n_left + 1, dtype=np.int64) * n_right)
-    r, c, _ = violating_arcs(
-        spec.weights,
-        spec.min_weight,
-        spec.pair_bonus,
-        spec.weight_factor,
-        far,
-        d_right,
-        spec.left_cap > 0,
-        spec.right_cap > 0,
-        ptr,
-        known % n_right,
-        k,
-    )
-    return r * n_right + c
+    return np.sort(found.rows * n_right + found.cols), found.found, found.gain_sum
 
 
-def solve_flow(
-    spec: FlowSpec,
-    *,
-    dense_limit: int,
-    deadline: float | None,
-    k_row: int,
-    k_col: int,
-    add_per_row: int = 16,
-    sample_factor: int = 4,
-    price_per_row: int = 6,
-    max_rounds: int = 0,
-    price_rounds: int = 0,
-    initial_keys: np.ndarray | None = None,
-) -> FlowResult:
-    """Optimal (certified) b-matching of ``spec``; best found if ``deadline`` passes first.
+def _transposed_faces(spec: FlowSpec) -> Faces:
+    f = _faces(spec)
+    return Faces(thr=-f.key, key=-f.thr, factor=f.factor)
 
-    ``dense_limit``: when the matrix has at most this many entries, every arc is
-    put in the network at once (nothing to certify).  Otherwise the first
-    candidates are the top ``k_row`` / ``k_col`` arcs of each row / column, plus
-    (for matrices over ``sample_factor × dense_limit`` entries) the top
-    ``price_per_row`` of each row by weight + a price estimated on a sampled
-    sub-market; each round adds the ``add_per_row`` most violated arcs of each row.
-    ``initial_keys`` (sorted arc keys) replace the top-k candidates when given.
 
-    With ``spec.flow_value`` set the flow must carry exactly that many pairs
-    (the caller guarantees ``initial_keys`` carry such a flow); the certificate
-    then proves optimality among all flows of that value in the full network.
+def _repair(
+    spec: FlowSpec, keys: np.ndarray, graph: _Residual, dist: np.ndarray, max_iter: int
+) -> tuple[bool, np.ndarray]:
+    """Lower ``dist`` until it certifies the flow over the whole pair space (True), or give up.
+
+    A flow optimal on the network is often optimal on the whole space while the
+    network's shortest-path potentials are not a certificate (count levels have
+    flat costs: degenerate duals).  Instead of re-solving with more arcs, each
+    column's potential is lowered to its best pair outside the network (one
+    :func:`.kernels.scan` from the column side) and the change propagated
+    through the network's residual graph (Bellman-Ford from the changed
+    nodes).  When a scan finds nothing, every pair of the space has a
+    non-negative reduced cost under ``dist``: the certificate.  Gives up after
+    ``max_iter`` scans or a long propagation (e.g. a negative cycle: the flow is
+    not optimal), leaving ``dist`` unusable; the pairs its scans found are then
+    returned (as keys): they lie on the improving cycles, the arcs to add.
     """
     n_left, n_right = spec.weights.shape
-    dense = n_left * n_right <= dense_limit
-    if dense:
-        keys = all_arcs(spec)
-    elif initial_keys is not None:
-        keys = initial_keys
-    else:
-        keys = candidate_arcs(spec, k_row, k_col)
-    t_price = 0.0
-    if not dense and sample_factor > 1 and n_left * n_right > sample_factor * max(dense_limit, 1):
-        t0 = time.perf_counter()
-        priced = _priced_candidates(spec, sample_factor, price_per_row, dense_limit, price_rounds)
-        keys = sorted_unique(np.concatenate([keys, priced]))
-        t_price = time.perf_counter() - t0
+    known = sorted_unique(np.concatenate([keys, spec.excluded])) if spec.excluded.size else keys
+    known_t = np.sort((known % n_right) * n_left + known // n_right)
+    ptr, cols = csr(known_t, n_right, n_left)
+    space = space_of(transposed(spec.weights), spec.right_cap > 0, spec.left_cap > 0)
+    faces = _transposed_faces(spec)
+    seen: list[np.ndarray] = []
+    for _ in range(max_iter):
+        thr, key = _thresholds(spec.level, dist, n_left)
+        found = scan(
+            space,
+            thr=-key,
+            key=-thr,
+            factor=spec.level.weight_factor,
+            min_weight=spec.min_weight,
+            limit=np.ones(n_right, np.int64),
+            known_ptr=ptr,
+            known_cols=cols,
+            faces=faces,
+        )
+        if found.rows.size == 0:
+            return True, np.empty(0, np.int64)
+        j, i = found.rows, found.cols
+        seen.append(i * n_right + j)
+        w = spec.weights.at(i, j).astype(np.int64)
+        gain = spec.level.weight_factor * w + key[j] - thr[i]
+        nodes = 2 + n_left + j
+        dist[nodes] -= gain
+        budget = 10 * dist.size
+        if not _spfa(dist, nodes, graph.indptr, graph.heads, graph.costs, budget):
+            break
+    return False, sorted_unique(np.concatenate(seen))
+
+
+def _dual_bound(spec: FlowSpec, net: _Network, flows: np.ndarray, dist: np.ndarray) -> int:
+    """Upper bound on the level's profit over the whole pair space from potentials ``dist``.
+
+    For any potentials d: cost(x) = Σ rc·x − Σ_v d(v)·b(v) >= Σ cap·min(rc, 0) − Σ d·b,
+    over the free arcs of the network and every pair outside it on the faces (cap 1).
+    """
+    rc = net.costs + dist[net.tails] - dist[net.heads]
+    inside = int((net.caps * np.maximum(-rc, 0)).sum())
+    _, _, outside = _pricing(spec, net.keys, dist, 0, sum_mode=True)
+    fixed_profit = -int((net.fixed * net.costs).sum())
+    return int((dist * net.supplies).sum()) + inside + outside + fixed_profit
+
+
+def scan_top(spec: FlowSpec, key: np.ndarray, k: int) -> np.ndarray:
+    """Keys of each row's ``k`` best arcs by ``factor * weight + key[j]`` (ties: bucket
+    order), where ``factor`` is the level's (1 for a count level)."""
+    n_left, n_right = spec.weights.shape
+    ptr, cols = csr(spec.excluded, n_left, n_right)
+    found = scan(
+        _spaces(spec),
+        thr=np.full(n_left, -FAR, np.int64),
+        key=key.astype(np.int64),
+        factor=spec.level.weight_factor or 1,
+        min_weight=spec.min_weight,
+        limit=np.full(n_left, k, np.int64),
+        known_ptr=ptr,
+        known_cols=cols,
+    )
+    return found.rows * n_right + found.cols
+
+
+@dataclass(frozen=True)
+class Start:
+    """A known starting point: a b-matching believed optimal and potentials near a
+    certificate (from the class level).  Used only if it checks out."""
+
+    chosen: np.ndarray | None  # sorted pair keys
+    warm: np.ndarray  # node potentials
+
+
+def _solve_round(net: _Network, start: Start | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """The flow of one round and its potentials: the start's flow when its residual graph
+    has no negative cycle (no solve needed), else a min-cost flow."""
+    if start is not None and start.chosen is not None:
+        flows = _flows_of(net, start.chosen)
+        if flows is not None:
+            dist = _potentials(net, _residual(net, flows), start.warm, 20 * net.n_nodes)
+            if dist is not None:
+                return flows, dist
+    flows = _min_cost_flow(net)
+    dist = _potentials(net, _residual(net, flows), None if start is None else start.warm)
+    if dist is None:
+        raise SolverError("residual graph has a negative cycle: the flow is not optimal (a bug)")
+    return flows, dist
+
+
+def certify_rounds(
+    spec: FlowSpec,
+    keys: np.ndarray,
+    dense: bool,
+    deadline: float | None,
+    add_per_row: int,
+    max_rounds: int,
+    t_price: float,
+    known_optimum: int | None = None,
+    start: Start | None = None,
+) -> FlowResult:
+    """Solve, price every pair, add the violators, until none remain (or time is up)."""
+    n_right = spec.weights.shape[1]
     history: list[str] = []
-    rounds = 0
-    added_total = 0
-    violators = 0
+    rounds = added_total = 0
     t_flow = t_check = 0.0
-    bound: int | None = None
     while True:
         rounds += 1
         t0 = time.perf_counter()
         net = _network(spec, keys)
-        flows = _min_cost_flow(net)
+        flows, dist = _solve_round(net, start if rounds == 1 else None)
         t_flow += time.perf_counter() - t0
-        profit = -int((flows * net.costs).sum())
+        profit = -int(((flows + net.fixed) * net.costs).sum())
+        t0 = time.perf_counter()
+        graph = _residual(net, flows)
+        assert dist is not None  # also the face of this level for the next one
         if dense:
             certified, bound = True, profit
             break
-        t0 = time.perf_counter()
-        dist = _potentials(net, flows)
-        extra, violators = _violations(spec, keys, dist, add_per_row)
+        repaired = dist.copy()
+        repairs = 64 if known_optimum is not None and profit >= known_optimum else 8
+        done, cycle_arcs = _repair(spec, keys, graph, repaired, repairs)
+        if done:
+            history.append("0")
+            t_check += time.perf_counter() - t0
+            certified, bound, dist = True, profit, repaired
+            break
+        extra, violators, _ = _pricing(spec, keys, dist, add_per_row)
+        extra = sorted_unique(np.concatenate([extra, cycle_arcs]))
         history.append(str(violators))
         t_check += time.perf_counter() - t0
         if extra.size == 0:
@@ -458,12 +759,12 @@ def solve_flow(
             break
         if (deadline is not None and time.monotonic() > deadline) or rounds == max_rounds:
             certified = False
-            plain = spec.level_bonus is None and spec.flow_value is None
-            bound = _dual_bound(spec, dist) if plain else None
+            bound = _dual_bound(spec, net, flows, dist)
             break
         added_total += int(extra.size)
         keys = sorted_unique(np.concatenate([keys, extra]))
-    used = flows[net.first_pair_arc :] > 0
+    carried = (flows + net.fixed)[net.first_pair_arc :]
+    used = carried > 0
     chosen = keys[used]
     pairs = np.stack([chosen // n_right, chosen % n_right], axis=1).astype(np.int64)
     stats: dict[str, float | int | str] = {
@@ -481,59 +782,14 @@ def solve_flow(
         profit=profit,
         certified=certified,
         bound=bound,
+        keys=keys,
+        dist=dist,
         stats=stats,
-        right_potential=None if dense else dist[2 + n_left :],
+        amounts=carried[used],
     )
 
 
-@dataclass
-class CardinalityResult:
-    """A maximum-cardinality b-matching and the arcs it was found on."""
-
-    keys: np.ndarray  # sorted arc keys (they carry a flow of ``value``)
-    value: int  # pairs in the matching
-    certified: bool  # no augmenting path in the full matrix: ``value`` is the maximum
-    stats: dict[str, float | int | str] = field(default_factory=dict)
-
-
-def _ptr(sorted_rows: np.ndarray, n: int) -> np.ndarray:
-    return np.searchsorted(sorted_rows, np.arange(n + 1, dtype=np.int64))
-
-
-def max_cardinality(spec: FlowSpec, keys: np.ndarray) -> CardinalityResult:
-    """Most pairs of ``spec``, certified over the whole matrix.
-
-    :func:`maximum_bmatching` (Hopcroft–Karp from no pairs) runs until a search
-    finds no augmenting path in the **full** matrix, which proves the value is
-    the maximum (a flow is maximum iff its residual graph has no augmenting
-    path).  The returned keys are ``keys`` plus the matching, so they carry a
-    flow of that value.
-    """
-    n_left, n_right = spec.weights.shape
-    t0 = time.perf_counter()
-    excl = spec.excluded
-    empty = np.empty(0, np.int64)
-    rows, cols, searches, done = maximum_bmatching(
-        spec.weights,
-        spec.min_weight,
-        spec.left_cap > 0,
-        spec.right_cap > 0,
-        spec.left_cap,
-        spec.right_cap,
-        empty,
-        empty,
-        _ptr(excl // n_right, n_left),
-        excl % n_right,
-        0,
-    )
-    used = sorted_unique(rows * n_right + cols)
-    stats: dict[str, float | int | str] = {
-        "cardinality_searches": int(searches),
-        "cardinality_seconds": round(time.perf_counter() - t0, 4),
-    }
-    return CardinalityResult(
-        keys=sorted_unique(np.concatenate([keys, used])),
-        value=int(used.size),
-        certified=bool(done),
-        stats=stats,
-    )
+def clear_caches() -> None:
+    """Forget the spaces and transposed weights kept during a solve (they can be large)."""
+    _SPACES.clear()
+    _TRANSPOSED.clear()

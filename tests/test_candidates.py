@@ -9,9 +9,12 @@ just outside refused by both.  The class-compressed pair space
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -123,6 +126,7 @@ def test_gap_rule_on_large_decimals_agrees_with_the_checker(
 
 RULE_SETS = [
     [{"different": "org"}, {"gap": {"attribute": "band", "min": 1, "max": 2}}],
+    [{"common": {"attribute": "needs", "count": 1}}, {"different": "org"}],
     [{"same": "region"}, {"different": "needs"}],
     [{"gap": {"attribute": "band", "max": 1}}, {"same": "org"}],
     [],
@@ -174,7 +178,25 @@ def test_history_forbids_and_penalises_like_the_matrix(tmp_path) -> None:  # typ
     scheme["history"] = {"file": str(tmp_path / "history.csv"), "cooldown": 1, "penalty": 30}
     problem = load_problem(df, scheme)
     compressed = pair_weights(problem, mentees, mentors)
-    assert compressed.penalty_values.size and compressed.blocked_cols.size
+    assert compressed.override_values.size and compressed.blocked_cols.size
+    assert (compressed.dense() == weight_matrix(problem, mentees, mentors)).all()
+
+
+def test_feedback_and_split_by_like_the_matrix() -> None:
+    """Feedback points (a pair's own weight, above its class's too) and split_by parts."""
+    root = Path(__file__).resolve().parents[1]
+    problem = load_problem(
+        root / "sample_data" / "profiles.csv", root / "constraints" / "mentoring-feedback.yaml"
+    )
+    mentees, mentors = problem.mentees(), problem.mentors()
+    compressed = pair_weights(problem, mentees, mentors)
+    assert compressed.override_values.size
+    assert (compressed.dense() == weight_matrix(problem, mentees, mentors)).all()
+    data = yaml.safe_load((root / "constraints" / "mentoring.yaml").read_text())
+    data["rules"] = [r for r in data["rules"] if "forbid" not in r]
+    data["split_by"] = "region"
+    problem = load_problem(root / "sample_data" / "profiles.csv", data)
+    compressed = pair_weights(problem, mentees, mentors)
     assert (compressed.dense() == weight_matrix(problem, mentees, mentors)).all()
 
 

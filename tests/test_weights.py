@@ -18,9 +18,9 @@ def random_pair_weights(seed: int) -> PairWeights:
     w = rng.choice([NOT_ALLOWED, 0, 3, 50, 100_000], size=(n_rc, n_cc))
     n_codes = int(rng.integers(0, 3))
     blocked = np.argwhere(rng.random((n_rows, n_cols)) < 0.15)
-    pen_pos = np.argwhere(rng.random((n_rows, n_cols)) < 0.2)
-    pen_pos = np.concatenate([pen_pos, pen_pos[: len(pen_pos) // 2]])  # duplicates
-    pen_val = rng.integers(1, 80, len(pen_pos))
+    own_pos = np.argwhere(rng.random((n_rows, n_cols)) < 0.2)
+    own_pos = np.concatenate([own_pos, own_pos[: len(own_pos) // 2]])  # duplicates
+    own_val = rng.choice([0, 1, 60, 100_000], len(own_pos))
     return PairWeights.build(
         row_class=rng.integers(0, n_rc, n_rows),
         col_class=rng.integers(0, n_cc, n_cols),
@@ -32,7 +32,7 @@ def random_pair_weights(seed: int) -> PairWeights:
         col_codes=rng.integers(-1, 3, (n_cols, n_codes)),
         code_same=rng.random(n_codes) < 0.5,
         blocked=blocked,
-        penalties=(pen_pos, pen_val),
+        overrides=(own_pos, own_val),
     )
 
 
@@ -47,9 +47,9 @@ def by_definition(pw: PairWeights, i: int, j: int) -> int:
             return NOT_ALLOWED
     if j in pw.blocked_cols[pw.blocked_ptr[i] : pw.blocked_ptr[i + 1]].tolist():
         return NOT_ALLOWED
-    cols = pw.penalty_cols[pw.penalty_ptr[i] : pw.penalty_ptr[i + 1]].tolist()
+    cols = pw.override_cols[pw.override_ptr[i] : pw.override_ptr[i + 1]].tolist()
     if j in cols:
-        w = max(w - int(pw.penalty_values[pw.penalty_ptr[i] + cols.index(j)]), 0)
+        w = int(pw.override_values[pw.override_ptr[i] + cols.index(j)])
     return w
 
 
@@ -74,12 +74,12 @@ def test_transposed_and_rows_subset(seed: int) -> None:
     assert (pw.take_rows(rows).dense() == dense[rows]).all()
 
 
-def test_penalty_duplicates_keep_the_largest() -> None:
+def test_override_listed_twice_keeps_the_first() -> None:
     pw = PairWeights.build(
         row_class=np.zeros(1),
         col_class=np.zeros(1),
         class_weights=np.array([[100]]),
-        penalties=(np.array([[0, 0], [0, 0]]), np.array([30, 70])),
+        overrides=(np.array([[0, 0], [0, 0]]), np.array([30, 70])),
     )
     assert pw.dense().tolist() == [[30]]
 

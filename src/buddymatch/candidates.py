@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from .model import RULE_TOLERANCE, SCORE_TOLERANCE, AttributeData, Problem
+from .model import RULE_TOLERANCE, SCORE_TOLERANCE, AttributeData, Problem, SameRule
 from .scoring import named_people, row_blocks, score_block
-from .weights import NOT_ALLOWED, WEIGHT_SCALE, PairWeights
+from .weights import NOT_ALLOWED, WEIGHT_CAP, WEIGHT_SCALE, PairWeights
 
 SAME_PERSON = "same person"
 
@@ -323,12 +323,13 @@ def pair_weights(
 
     People whose criterion answers are identical share a *score class* (one
     score row); people whose answers to the coarse rules (a band gap, a
-    ``same`` region...) are identical share a *rule group*; rules on
-    attributes with many values (organisation) are kept as per-person codes;
-    pairs forbidden one by one (forbid lists, recent history, the same person
-    on both sides, ``extra_forbidden``) and history penalties are exceptions.
-    Memory grows with the number of classes and exceptions, never with
-    rows × columns.  ``pair_weights(...).dense() == weight_matrix(...)``
+    ``same`` region, ``common`` slots, ``split_by``...) are identical share a
+    *rule group*; rules on attributes with many values (organisation) are kept
+    as per-person codes; pairs forbidden one by one (forbid lists, recent
+    history, the same person on both sides, ``extra_forbidden``) are blocked,
+    and pairs whose weight a history penalty or feedback points change carry
+    their own weight.  Memory grows with the number of classes and exceptions,
+    never with rows × columns.  ``pair_weights(...).dense() == weight_matrix(...)``
     exactly (the scores of a class are computed by the same code on one
     representative, and every operation is per pair).
     """
@@ -345,10 +346,12 @@ def pair_weights(
     for rule in group_rules:
         allowed &= attribute_rule_mask(problem, rule, rows[row_greps], cols[col_greps])
     codes = [_codes(problem.attributes[r.attribute], None, blank=True) for r in code_rules]
+    class_weights = _class_weights(problem, rows[row_reps], cols[col_reps])
+    own = _own_weights(problem, rows, cols, (class_weights, row_class, col_class))
     return PairWeights.build(
         row_class=row_class,
         col_class=col_class,
-        class_weights=_class_weights(problem, rows[row_reps], cols[col_reps]),
+        class_weights=class_weights,
         row_group=row_group,
         col_group=col_group,
         group_allowed=allowed,
@@ -356,20 +359,24 @@ def pair_weights(
         col_codes=np.stack([c[cols] for c in codes], axis=1) if codes else None,
         code_same=np.array([r.kind == "same" for r in code_rules], dtype=bool),
         blocked=_blocked(problem, rows, cols, extra_forbidden, directed_blocks),
-        penalties=_penalties(problem, rows, cols),
+        overrides=own,
     )
 
 
 def _split_rules(problem: Problem) -> tuple[list[Any], list[Any]]:
-    """Attribute rules checked by per-person codes, and those checked by rule group."""
+    """Attribute rules checked by per-person codes, and those checked by rule group
+    (``split_by`` counts as a ``same`` rule)."""
     code: list[Any] = []
     group: list[Any] = []
-    for rule in problem.scheme.rules:
-        if rule.kind not in ("different", "same", "gap"):
+    rules = list(problem.scheme.rules)
+    if problem.scheme.split_by is not None:
+        rules.append(SameRule(attribute=problem.scheme.split_by))
+    for rule in rules:
+        if rule.kind not in ("different", "same", "gap", "common"):
             continue
         att = problem.attributes[rule.attribute]
         many = att.kind != "multi" and _distinct(att) > GROUP_VALUES
-        (code if rule.kind != "gap" and many else group).append(rule)
+        (code if rule.kind in ("different", "same") and many else group).append(rule)
     return code, group
 
 
@@ -480,16 +487,39 @@ def _blocked(
     return np.concatenate([out, np.stack([r[keep], c[keep]], axis=1)])
 
 
-def _penalties(
-    problem: Problem, rows: np.ndarray, cols: np.ndarray
+def _own_weights(
+    problem: Problem,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    classes: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    older = _older_history(problem)
-    if not len(older):
+    """Positions whose weight differs from their class's, and that weight, computed as
+    :func:`weight_matrix` does: the score's weight, minus the history penalty (floored
+    at 0), plus feedback points (kept within 0..100 points)."""
+    class_weights, row_class, col_class = classes
+    older = _positions(_older_history(problem), rows, cols)
+    fb_r, fb_c, points = feedback_positions(problem, rows, cols)
+    pos = np.concatenate([older, np.stack([fb_r, fb_c], axis=1).astype(np.int64)])
+    if not len(pos):
         return None
-    spec = problem.scheme.history
-    assert spec is not None
-    pos = _positions(older, rows, cols)
-    return pos, np.full(len(pos), round(spec.penalty * WEIGHT_SCALE), np.int64)
+    pos = np.unique(pos, axis=0)
+    w = class_weights[row_class[pos[:, 0]], col_class[pos[:, 1]]].astype(np.int64)
+    keep = w != NOT_ALLOWED  # such a pair is not allowed whatever its weight
+    pos, w = pos[keep], w[keep]
+    spec = problem.scheme.history_rules
+    if len(older) and spec is not None:
+        key = pos[:, 0] * len(cols) + pos[:, 1]
+        met = np.isin(key, older[:, 0] * len(cols) + older[:, 1])
+        w = np.where(met, np.maximum(w - round(spec.penalty * WEIGHT_SCALE), 0), w)
+    if len(fb_r):
+        key = pos[:, 0] * len(cols) + pos[:, 1]
+        order = np.argsort(fb_r * len(cols) + fb_c, kind="stable")
+        fb_key = (fb_r * len(cols) + fb_c)[order]
+        at = np.searchsorted(fb_key, key)
+        hit = (at < fb_key.size) & (fb_key[np.minimum(at, fb_key.size - 1)] == key)
+        add = np.rint(points[order][np.minimum(at, fb_key.size - 1)] * WEIGHT_SCALE)
+        w = np.where(hit, np.clip(w + add.astype(np.int64), 0, WEIGHT_CAP), w)
+    return pos, w
 
 
 def top_mask(scores: np.ndarray, k: int) -> np.ndarray:

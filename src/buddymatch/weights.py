@@ -13,6 +13,8 @@ Two forms of the same thing:
   forbidden one by one, history penalties), not with rows × columns.  The
   mentoring solver works on this form; :meth:`PairWeights.from_matrix` wraps a
   dense matrix (one class per person) and :meth:`PairWeights.dense` expands it.
+
+``WEIGHT_CAP``: no weight exceeds it (a score of 100 points).
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ NOT_ALLOWED = -1
 
 WEIGHT_SCALE = 1000
 """Pair scores in [0, 100] become integer weights ``round(score * WEIGHT_SCALE)``."""
+
+WEIGHT_CAP = 100 * WEIGHT_SCALE
+"""The largest weight: bonuses (feedback) keep a pair's weight within 0..100 points."""
 
 
 def _csr(n_rows: int, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -57,9 +62,11 @@ class PairWeights:
       forbids ``x == y >= 0``, true ("same") requires ``x == y >= 0``;
     - ``j`` is listed for row ``i`` in ``blocked`` (pairs forbidden one by one);
 
-    otherwise it is ``max(class_weights[...] − penalty(i, j), 0)``, the penalty
-    being listed for the pair in ``penalty`` (0 when absent).  Exceptions are
-    CSR lists: row ``i``'s columns are ``*_cols[*_ptr[i]:*_ptr[i + 1]]``, sorted.
+    otherwise it is ``class_weights[row_class[i], col_class[j]]``, unless the
+    pair is listed in ``override``: then it is the value listed there (a pair
+    whose history penalty or feedback points change its weight; it may be above
+    the class weight, up to ``WEIGHT_CAP``).  Exceptions are CSR lists: row
+    ``i``'s columns are ``*_cols[*_ptr[i]:*_ptr[i + 1]]``, sorted.
 
     What callers may rely on: :meth:`at` and :meth:`dense` implement exactly
     this definition (numpy, the reference the solver's kernels are tested
@@ -77,9 +84,9 @@ class PairWeights:
     code_same: np.ndarray  # (R,) bool
     blocked_ptr: np.ndarray  # (n_rows + 1,) int64
     blocked_cols: np.ndarray  # int64
-    penalty_ptr: np.ndarray  # (n_rows + 1,) int64
-    penalty_cols: np.ndarray  # int64
-    penalty_values: np.ndarray  # int32, > 0
+    override_ptr: np.ndarray  # (n_rows + 1,) int64
+    override_cols: np.ndarray  # int64
+    override_values: np.ndarray  # int32, 0..WEIGHT_CAP
     _dense: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -104,9 +111,9 @@ class PairWeights:
             code_same=np.zeros(0, bool),
             blocked_ptr=np.zeros(n_rows + 1, np.int64),
             blocked_cols=empty,
-            penalty_ptr=np.zeros(n_rows + 1, np.int64),
-            penalty_cols=empty,
-            penalty_values=np.empty(0, np.int32),
+            override_ptr=np.zeros(n_rows + 1, np.int64),
+            override_cols=empty,
+            override_values=np.empty(0, np.int32),
             _dense=w,
         )
 
@@ -124,18 +131,21 @@ class PairWeights:
         col_codes: np.ndarray | None = None,
         code_same: np.ndarray | None = None,
         blocked: np.ndarray | None = None,
-        penalties: tuple[np.ndarray, np.ndarray] | None = None,
+        overrides: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> PairWeights:
         """Pair weights from their parts; ``blocked`` is (k, 2) (row, col) positions and
-        ``penalties`` ((k, 2) positions, (k,) values) — duplicates keep the largest."""
+        ``overrides`` ((k, 2) positions, (k,) weights) — a position listed twice keeps
+        its first weight."""
         n_rows, n_cols = len(row_class), len(col_class)
         blocked = np.zeros((0, 2), np.int64) if blocked is None else np.asarray(blocked)
         bptr, bcols = _csr(n_rows, blocked[:, 0], blocked[:, 1])
-        if penalties is None or len(penalties[1]) == 0:
+        if overrides is None or len(overrides[1]) == 0:
             pptr, pcols, pvals = np.zeros(n_rows + 1, np.int64), np.empty(0, np.int64), None
         else:
-            pos, values = np.asarray(penalties[0]), np.asarray(penalties[1], np.int64)
-            order = np.lexsort((-values, pos[:, 1], pos[:, 0]))  # largest first per pair
+            pos, values = np.asarray(overrides[0]), np.asarray(overrides[1], np.int64)
+            if ((values < 0) | (values > WEIGHT_CAP)).any():
+                raise ValueError(f"override weights must lie in 0..{WEIGHT_CAP}")
+            order = np.lexsort((np.arange(len(values)), pos[:, 1], pos[:, 0]))
             pos, values = pos[order], values[order]
             first = np.ones(len(values), bool)
             first[1:] = (pos[1:, 0] != pos[:-1, 0]) | (pos[1:, 1] != pos[:-1, 1])
@@ -165,9 +175,9 @@ class PairWeights:
             code_same=np.zeros(0, bool) if code_same is None else np.asarray(code_same, bool),
             blocked_ptr=bptr,
             blocked_cols=bcols,
-            penalty_ptr=pptr,
-            penalty_cols=pcols,
-            penalty_values=np.empty(0, np.int32) if pvals is None else pvals.astype(np.int32),
+            override_ptr=pptr,
+            override_cols=pcols,
+            override_values=np.empty(0, np.int32) if pvals is None else pvals.astype(np.int32),
         )
 
     def at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -184,10 +194,9 @@ class PairWeights:
             equal = (x == y) & (x >= 0)
             ok &= equal if same else ~equal
         ok &= ~_listed(self.blocked_ptr, self.blocked_cols, rows, cols)
-        if self.penalty_values.size:
-            hit = _position(self.penalty_ptr, self.penalty_cols, rows, cols)
-            penalty = np.where(hit >= 0, self.penalty_values[np.maximum(hit, 0)], 0)
-            w = np.maximum(w - penalty, 0)
+        if self.override_values.size:
+            hit = _position(self.override_ptr, self.override_cols, rows, cols)
+            w = np.where(hit >= 0, self.override_values[np.maximum(hit, 0)], w)
         return np.where(ok, w, NOT_ALLOWED).astype(np.int32)
 
     def __getitem__(self, pair: tuple[int, int]) -> int:
@@ -208,8 +217,8 @@ class PairWeights:
         if self._dense is not None:
             return PairWeights.from_matrix(self._dense[rows])
         bptr, bcols = _take_csr(self.blocked_ptr, self.blocked_cols, rows)
-        pptr, pcols = _take_csr(self.penalty_ptr, self.penalty_cols, rows)
-        pick = _take_csr_index(self.penalty_ptr, rows)
+        pptr, pcols = _take_csr(self.override_ptr, self.override_cols, rows)
+        pick = _take_csr_index(self.override_ptr, rows)
         return PairWeights(
             row_class=self.row_class[rows],
             col_class=self.col_class,
@@ -222,9 +231,9 @@ class PairWeights:
             code_same=self.code_same,
             blocked_ptr=bptr,
             blocked_cols=bcols,
-            penalty_ptr=pptr,
-            penalty_cols=pcols,
-            penalty_values=self.penalty_values[pick],
+            override_ptr=pptr,
+            override_cols=pcols,
+            override_values=self.override_values[pick],
         )
 
     def transposed(self) -> PairWeights:
@@ -233,7 +242,7 @@ class PairWeights:
         if self._dense is not None:
             return PairWeights.from_matrix(np.ascontiguousarray(self._dense.T))
         b_rows = np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(self.blocked_ptr))
-        p_rows = np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(self.penalty_ptr))
+        p_rows = np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(self.override_ptr))
         return PairWeights.build(
             row_class=self.col_class,
             col_class=self.row_class,
@@ -245,7 +254,7 @@ class PairWeights:
             col_codes=self.row_codes,
             code_same=self.code_same,
             blocked=np.stack([self.blocked_cols, b_rows], axis=1),
-            penalties=(np.stack([self.penalty_cols, p_rows], axis=1), self.penalty_values),
+            overrides=(np.stack([self.override_cols, p_rows], axis=1), self.override_values),
         )
 
 
@@ -285,4 +294,4 @@ def _take_csr(ptr: np.ndarray, cols: np.ndarray, rows: np.ndarray) -> tuple[np.n
     return new_ptr, cols[_take_csr_index(ptr, rows)]
 
 
-__all__ = ["NOT_ALLOWED", "WEIGHT_SCALE", "PairWeights"]
+__all__ = ["NOT_ALLOWED", "WEIGHT_CAP", "WEIGHT_SCALE", "PairWeights"]

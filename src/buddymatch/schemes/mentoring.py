@@ -175,7 +175,7 @@ class Mentoring(PairScheme):
             from ..solvers.assignment import solve_with_changes
 
             res = solve_with_changes(
-                weights, *caps, kept=mine, max_changes=max_changes, objective=scheme.objective,
+                weights, *caps, kept=mine, max_changes=max_changes, objective=scheme.objective_name,
                 locked=locks, time_limit=scheme.solver.time_limit,
             )  # fmt: skip
             if not len(res.broken) and scheme.objective == "max-matched":

@@ -178,7 +178,7 @@ class Peer(PairScheme):
         try:
             res = solve_pairing_with_changes(
                 weights, kept=[tuple(pos[m] for m in u) for u in kept], max_changes=max_changes,
-                objective=scheme.objective, leftover=scheme.leftover, locked=locks,
+                objective=scheme.objective_name, leftover=scheme.leftover, locked=locks,
                 time_limit=scheme.solver.time_limit, seed=scheme.solver.seed,
             )  # fmt: skip
         except ValueError as exc:

@@ -42,8 +42,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from buddymatch.solvers import NOT_ALLOWED, Status
-from buddymatch.solvers.assignment.flow import FlowSpec, candidate_arcs, solve_flow, sorted_unique
+from buddymatch.solvers.assignment.flow import FlowSpec, Level, candidate_arcs, sorted_unique
+from buddymatch.solvers.assignment.search import solve_flow
 from buddymatch.solvers.assignment.solve import DENSE_LIMIT, AssignmentOutcome, solve_assignment
+from buddymatch.weights import PairWeights
 
 INT32_MAX = int(np.iinfo(np.int32).max)
 CPSAT_ARCS = 50_000
@@ -239,13 +241,12 @@ class _Run:
             else self.rc
         )
         spec = FlowSpec(
-            weights=np.ascontiguousarray(prefer),
+            weights=PairWeights.from_matrix(prefer),
             left_cap=np.asarray(lc, np.int64),
             right_cap=np.asarray(rc, np.int64),
             min_weight=0,
             excluded=lk_keys,
-            pair_bonus=0,
-            weight_factor=1,
+            level=Level("score", weight_factor=1),
             flow_value=value - len(self.locked),
         )
         k_row, k_col = int(lc.max(initial=0)) + 4, 2 * int(rc.max(initial=0)) + 4

@@ -40,11 +40,14 @@ def max_cardinality(
     start: np.ndarray | None = None,
     max_searches: int = 0,
 ) -> Cardinality:
-    """Most pairs with these capacities over the allowed pairs (weight >= ``min_weight``,
-    key not in ``excluded``), grown from the valid b-matching ``start`` (sorted keys)."""
+    """Most pairs with these capacities over the allowed pairs (key not in ``excluded``),
+    grown from the valid b-matching ``start`` (sorted keys).  ``min_weight`` must be 0:
+    the search admits a pair by its class weight (overridden weights are all >= 0)."""
     t0 = time.perf_counter()
     n_left, n_right = weights.shape
     space = space_of(weights, left_cap > 0, right_cap > 0)
+    if min_weight > 0:
+        raise ValueError("max_cardinality counts pairs of any weight (min_weight 0)")
     blocked_rows = np.repeat(np.arange(n_left, dtype=np.int64), np.diff(weights.blocked_ptr))
     skip = sorted_unique(
         np.concatenate([blocked_rows * n_right + weights.blocked_cols, excluded.astype(np.int64)])

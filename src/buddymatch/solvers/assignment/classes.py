@@ -2,7 +2,7 @@
 
 Rows of one *group* (same score class and rule group) have the same weight to
 every column of one *bucket*; apart from the exceptions (per-person codes,
-blocked pairs, penalties) the pair space is a transportation problem between
+blocked pairs, pairs with their own weight) the pair space is a transportation problem between
 groups and buckets — far smaller than rows × columns when people share
 profiles.  Its optimum is solved exactly (the same certified flow, with pair
 arcs as wide as both capacities), then
@@ -181,12 +181,12 @@ def _spread(spec: FlowSpec, space: Space, pairs: np.ndarray, amounts: np.ndarray
     w = spec.weights
     n_left, n_right = w.shape
     blocked_rows = np.repeat(np.arange(n_left, dtype=np.int64), np.diff(w.blocked_ptr))
-    penal_rows = np.repeat(np.arange(n_left, dtype=np.int64), np.diff(w.penalty_ptr))
+    own_rows = np.repeat(np.arange(n_left, dtype=np.int64), np.diff(w.override_ptr))
     skip = sorted_unique(
         np.concatenate(
             [
                 blocked_rows * n_right + w.blocked_cols,
-                penal_rows * n_right + w.penalty_cols,
+                own_rows * n_right + w.override_cols,
                 spec.excluded,
             ]
         )

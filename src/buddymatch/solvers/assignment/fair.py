@@ -49,12 +49,12 @@ def coverage(pairs: np.ndarray, n_left: int, n_levels: int) -> tuple[int, ...]:
 
 def _distinct_above(prep: Prepared, floor: int) -> np.ndarray:
     """Sorted distinct weights > ``floor`` that some pair may have: every class weight and
-    every penalised weight (a superset of the weights of allowed pairs)."""
+    every overridden weight (a superset of the weights of allowed pairs)."""
     w = prep.weights
     values = [w.class_weights[w.class_weights > floor].astype(np.int64)]
-    if w.penalty_values.size:
-        rows = np.repeat(np.arange(w.shape[0], dtype=np.int64), np.diff(w.penalty_ptr))
-        values.append(w.at(rows, w.penalty_cols).astype(np.int64))
+    if w.override_values.size:
+        rows = np.repeat(np.arange(w.shape[0], dtype=np.int64), np.diff(w.override_ptr))
+        values.append(w.at(rows, w.override_cols).astype(np.int64))
     both = np.concatenate(values)
     both = both[both > floor]
     top = int(both.max(initial=0))

@@ -15,7 +15,7 @@ in it (class weight + the bucket's best key); buckets are then visited best
 bound first through a heap, and each bucket's columns in key order, so a row
 stops as soon as no remaining pair can beat what it needs.  Pairs that the
 class-level bound lets through are checked one by one (code rules, blocked
-pairs, penalties, pairs already known) — the exact definition of
+pairs, pairs with their own weight, pairs already known) — the exact definition of
 :class:`PairWeights` — so nothing is skipped that could qualify.
 
 All passes are deterministic: groups in order, buckets by (bound desc, index),
@@ -147,7 +147,7 @@ def scan(
 ) -> ScanResult:
     """Pairs with ``gain = factor * w + key[j] − thr[i] > 0`` over every allowed pair.
 
-    A pair qualifies when ``w >= min_weight`` (w its weight, penalties
+    A pair qualifies when ``w >= min_weight`` (w its weight, overrides
     applied), it is not listed in ``known`` (per-row sorted columns: arcs
     already in the network, locked pairs) and it is tight for every face.
     Returns up to ``limit[i]`` pairs of each row, the highest gains first; in
@@ -175,9 +175,13 @@ def scan(
         w.code_same,
         w.blocked_ptr,
         w.blocked_cols,
-        w.penalty_ptr,
-        w.penalty_cols,
-        w.penalty_values,
+        w.override_ptr,
+        w.override_cols,
+        w.override_values,
+        space.b_of_col,
+        w.col_class,
+        w.col_group,
+        w.group_allowed,
         known_ptr,
         known_cols,
         thr.astype(np.int64),
@@ -314,6 +318,10 @@ def _scan(  # noqa: C901 - numba kernel: one flat loop nest, kept whole for spee
     pe_ptr: np.ndarray,
     pe_cols: np.ndarray,
     pe_vals: np.ndarray,
+    b_of_col: np.ndarray,
+    col_class: np.ndarray,
+    col_group: np.ndarray,
+    group_allowed: np.ndarray,
     kn_ptr: np.ndarray,
     kn_cols: np.ndarray,
     thr: np.ndarray,
@@ -348,7 +356,6 @@ def _scan(  # noqa: C901 - numba kernel: one flat loop nest, kept whole for spee
     known_mark = np.full(n_cols, -1, np.int64)
     blocked_mark = np.full(n_cols, -1, np.int64)
     pen_mark = np.full(n_cols, -1, np.int64)
-    pen_val = np.zeros(n_cols, np.int64)
     max_limit = 1
     for i in range(limit.size):
         if limit[i] > max_limit:
@@ -415,12 +422,40 @@ def _scan(  # noqa: C901 - numba kernel: one flat loop nest, kept whole for spee
                     known_mark[kn_cols[e]] = i
                 for e in range(bl_ptr[i], bl_ptr[i + 1]):
                     blocked_mark[bl_cols[e]] = i
-                for e in range(pe_ptr[i], pe_ptr[i + 1]):
-                    pen_mark[pe_cols[e]] = i
-                    pen_val[pe_cols[e]] = pe_vals[e]
                 r_size = 0
                 k = 0
                 bar = t
+                # pairs with their own weight: each on its own, then skipped in buckets
+                for e in range(pe_ptr[i], pe_ptr[i + 1]):
+                    j = pe_cols[e]
+                    pen_mark[j] = i
+                    if b_of_col[j] < 0 or known_mark[j] == i or blocked_mark[j] == i:
+                        continue
+                    if W[cls, col_class[j]] < 0 or not group_allowed[rg, col_group[j]]:
+                        continue
+                    w = int(pe_vals[e])
+                    if w < min_weight:
+                        continue
+                    ok = True
+                    for r in range(n_codes):
+                        x = row_codes[i, r]
+                        if (x >= 0 and x == col_codes[j, r]) != code_same[r]:
+                            ok = False
+                            break
+                    for lv in range(n_faces):
+                        if f_factor[lv] * w + f_key[lv, j] - f_thr[lv, i] != 0:
+                            ok = False
+                            break
+                    gain = factor * w + key[j] - t
+                    if not ok or gain <= bar - t:
+                        continue
+                    found += 1
+                    if sum_mode:
+                        gain_sum += gain
+                        continue
+                    r_size = _row_push(r_gain, r_col, r_size, cap, gain, j)
+                    if r_size == cap:
+                        bar = t + r_gain[0]
                 while True:
                     if k == n_sorted:
                         if size == 0:
@@ -448,7 +483,7 @@ def _scan(  # noqa: C901 - numba kernel: one flat loop nest, kept whole for spee
                         j = members[m]
                         if factor * wc + key[j] <= bar:
                             break
-                        if known_mark[j] == i or blocked_mark[j] == i:
+                        if known_mark[j] == i or blocked_mark[j] == i or pen_mark[j] == i:
                             continue
                         ok = True
                         for r in range(n_codes):
@@ -461,10 +496,6 @@ def _scan(  # noqa: C901 - numba kernel: one flat loop nest, kept whole for spee
                         if not ok:
                             continue
                         w = wc
-                        if pen_mark[j] == i:
-                            w = max(wc - pen_val[j], 0)
-                            if w < min_weight:
-                                continue
                         gain = factor * w + key[j] - t
                         if gain <= bar - t:
                             continue
@@ -756,6 +787,10 @@ def count_allowed(  # noqa: C901 - numba kernel: one flat loop nest, kept whole 
     pe_ptr: np.ndarray,
     pe_cols: np.ndarray,
     pe_vals: np.ndarray,
+    b_of_col: np.ndarray,
+    col_class: np.ndarray,
+    col_group: np.ndarray,
+    group_allowed: np.ndarray,
     min_weight: int,
     cap: np.ndarray,
 ) -> np.ndarray:
@@ -763,7 +798,7 @@ def count_allowed(  # noqa: C901 - numba kernel: one flat loop nest, kept whole 
     n_rows = cap.size
     out = np.zeros(n_rows, np.int64)
     mark = np.full(col_codes.shape[0], -1, np.int64)
-    pen = np.zeros(mark.size, np.int64)
+    own = np.full(col_codes.shape[0], -1, np.int64)
     for g in range(eg_ptr.size - 1):
         cls = eg_class[g]
         rg = eg_group[g]
@@ -772,12 +807,24 @@ def count_allowed(  # noqa: C901 - numba kernel: one flat loop nest, kept whole 
             need = cap[i]
             if need <= 0:
                 continue
-            for e in range(pe_ptr[i], pe_ptr[i + 1]):
-                mark[pe_cols[e]] = -2 - i
-                pen[pe_cols[e]] = pe_vals[e]
             for e in range(skip_ptr[i], skip_ptr[i + 1]):
                 mark[skip_cols[e]] = i
             count = 0
+            for e in range(pe_ptr[i], pe_ptr[i + 1]):  # pairs with their own weight
+                j = pe_cols[e]
+                own[j] = i
+                if count >= need or mark[j] == i or b_of_col[j] < 0 or pe_vals[e] < min_weight:
+                    continue
+                if W[cls, col_class[j]] < 0 or not group_allowed[rg, col_group[j]]:
+                    continue
+                ok = True
+                for r in range(code_same.size):
+                    x = row_codes[i, r]
+                    if (x >= 0 and x == col_codes[j, r]) != code_same[r]:
+                        ok = False
+                        break
+                if ok:
+                    count += 1
             for t in range(rg_ptr[rg], rg_ptr[rg + 1]):
                 if count >= need:
                     break
@@ -790,9 +837,7 @@ def count_allowed(  # noqa: C901 - numba kernel: one flat loop nest, kept whole 
                         continue
                     for m in range(b_ptr[b], b_ptr[b + 1]):
                         j = b_members[m]
-                        if mark[j] == i:
-                            continue
-                        if mark[j] == -2 - i and max(wc - pen[j], 0) < min_weight:
+                        if mark[j] == i or own[j] == i:
                             continue
                         ok = True
                         for r in range(code_same.size):
@@ -804,5 +849,5 @@ def count_allowed(  # noqa: C901 - numba kernel: one flat loop nest, kept whole 
                             count += 1
                             if count >= need:
                                 break
-            out[i] = count
+            out[i] = min(count, need)
     return out

@@ -13,14 +13,50 @@ from .candidates import Cuts
 from .model import Problem, criterion_name
 
 
-def pair_sentence(problem: Problem, a: int, b: int, layers: dict[str, float]) -> str:
+class Displays:
+    """Attribute values as sentences show them, worked out once per person and attribute.
+
+    A matches table of 70,000 pairs names each mentor several times; building
+    the text of a multi-valued answer is the costly part of a sentence.
+    """
+
+    def __init__(self, problem: Problem) -> None:
+        self.atts = problem.attributes
+        self._text: dict[tuple[str, int], str] = {}
+        self._items: dict[tuple[str, int], frozenset[str]] = {}
+        self.close_attrs = {c.attribute for c in problem.scheme.criteria if c.kind == "closeness"}
+
+    def value(self, attribute: str, who: int) -> str:
+        key = (attribute, who)
+        text = self._text.get(key)
+        if text is None:
+            text = self._text[key] = self.atts[attribute].display(who)
+        return text
+
+    def items(self, attribute: str, who: int) -> frozenset[str]:
+        key = (attribute, who)
+        found = self._items.get(key)
+        if found is None:
+            found = self._items[key] = frozenset(self.value(attribute, who).split("; ")) - {""}
+        return found
+
+
+def pair_sentence(
+    problem: Problem,
+    a: int,
+    b: int,
+    layers: dict[str, float],
+    displays: Displays | None = None,
+) -> str:
     """One sentence for the pair (a, b) (mentoring: a = mentor, b = mentee).
 
     Values are shown "a → b" (mentoring) or "a / b"; one-sided values (a
     shared region, the interests a mentor covers) are the mentee's (b).
+    ``displays``: shared by the sentences of one table (the same text, faster).
     """
-    close_attrs = {c.attribute for c in problem.scheme.criteria if c.kind == "closeness"}
-    side = _Pair(problem, a, b, "→" if problem.directed else "/")
+    shown = displays if displays is not None else Displays(problem)
+    close_attrs = shown.close_attrs
+    side = _Pair(shown, a, b, "→" if problem.directed else "/")
     parts: list[str] = []
     for rule in problem.scheme.rules:
         if rule.kind == "different":
@@ -38,17 +74,17 @@ def pair_sentence(problem: Problem, a: int, b: int, layers: dict[str, float]) ->
 class _Pair:
     """The two people's displayed values, in the sentence's orientation."""
 
-    def __init__(self, problem: Problem, a: int, b: int, arrow: str) -> None:
-        self.atts, self.a, self.b, self.arrow = problem.attributes, a, b, arrow
+    def __init__(self, shown: Displays, a: int, b: int, arrow: str) -> None:
+        self.shown, self.a, self.b, self.arrow = shown, a, b, arrow
 
     def value(self, attribute: str, who: int) -> str:
-        return self.atts[attribute].display(who)
+        return self.shown.value(attribute, who)
 
     def both(self, attribute: str) -> str:
         return f"{self.value(attribute, self.a)} {self.arrow} {self.value(attribute, self.b)}"
 
-    def items(self, attribute: str, who: int) -> set[str]:
-        return set(self.value(attribute, who).split("; ")) - {""}
+    def items(self, attribute: str, who: int) -> frozenset[str]:
+        return self.shown.items(attribute, who)
 
     def different(self, attribute: str) -> list[str]:
         if self.value(attribute, self.a) and self.value(attribute, self.b):

@@ -166,7 +166,7 @@ def _headings(frame: pd.DataFrame) -> list[str]:
 
 
 def _csv_field(text: str) -> str:
-    if any(ch in text for ch in ',"\r\n'):
+    if "," in text or '"' in text or "\r" in text or "\n" in text:
         return '"' + text.replace('"', '""') + '"'
     return text
 
@@ -177,15 +177,37 @@ def _csv_line(fields: Sequence[str]) -> str:
     return ",".join(_csv_field(f) for f in fields) + "\n"
 
 
+def _column_fields(series: pd.Series) -> list[str]:
+    """The CSV fields of one column (cell text, quoted where needed).
+
+    The same text as ``_cell_text`` of each of ``_column_cells``; numbers are
+    formatted once per distinct value (a column of scores repeats a few hundred).
+    """
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind == "b":
+        return ["true" if v else "false" for v in series.tolist()]
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu":
+        return [str(v) for v in series.tolist()]
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        values = series.to_numpy(dtype=np.float64)
+        bits, first, inverse = np.unique(  # by bit pattern: -0.0 and 0.0 stay apart
+            values.view(np.int64), return_index=True, return_inverse=True
+        )
+        texts = ["" if math.isnan(v) else _format_float(v) for v in values[first].tolist()]
+        return [texts[k] for k in inverse.reshape(-1).tolist()]
+    return [_csv_field(_cell_text(c)) for c in _column_cells(series)]
+
+
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """The exact bytes :func:`write_csv` writes for ``frame`` (the index is not written)."""
     if len(frame.columns) == 0:
         return b""
-    columns = [
-        [_cell_text(c) for c in _column_cells(frame.iloc[:, i])] for i in range(frame.shape[1])
-    ]
+    columns = [_column_fields(frame.iloc[:, i]) for i in range(frame.shape[1])]
     lines = [_csv_line(_headings(frame))]
-    lines.extend(_csv_line(row) for row in zip(*columns, strict=True))
+    if len(columns) == 1:
+        lines.extend('""\n' if v == "" else v + "\n" for v in columns[0])
+    else:
+        lines.extend(",".join(row) + "\n" for row in zip(*columns, strict=True))
     return "".join(lines).encode("utf-8")
 
 

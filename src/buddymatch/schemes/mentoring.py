@@ -283,27 +283,36 @@ class Mentoring(PairScheme):
         pairs: Pairs,
         met: set[frozenset[int]],
     ) -> list[str]:
-        """The concrete reason each person has no (or too few) partners this round."""
+        """The concrete reason each person has no (or too few) partners this round.
+
+        Counted by profile class (no people × others array): each person's fresh
+        eligible partners (rules, not met in earlier rounds, ``min_score``) and how
+        many of them still have room; people with none at all get the rule-by-rule
+        account of :meth:`PairScheme.partner_reasons`.
+        """
+        if len(people) == 0:
+            return []
+        fresh, spare = _fresh_partners(problem, people, others, are_mentees, pairs, met)
+        none = people[fresh == 0]
         other_role = "mentor" if are_mentees else "mentee"
-        open_ = self.partner_reasons(
-            problem, people, others, people_are_rows=are_mentees, met=met, other_role=other_role
+        hard = self.partner_reasons(
+            problem, none, others, people_are_rows=are_mentees, met=met, other_role=other_role
         )
-        load = np.bincount(pairs.mentor, minlength=problem.n)  # mentees per mentor
-        taken = np.bincount(pairs.mentee, minlength=problem.n)  # mentors per mentee
+        account = dict(zip(none.tolist(), hard, strict=True))
         objective = problem.scheme.objective_text
         out = []
-        for fresh in open_:
-            if isinstance(fresh, str):
-                out.append(fresh)
-            elif are_mentees and (load[fresh] >= problem.capacity[fresh]).all():
+        for k, person in enumerate(people.tolist()):
+            if fresh[k] == 0:
+                out.append(str(account[person]))
+            elif spare[k] == 0 and are_mentees:
                 out.append(
-                    all_of(len(fresh), "eligible mentor", "is", "are") + " at full capacity "
+                    all_of(int(fresh[k]), "eligible mentor", "is", "are") + " at full capacity "
                     f"(objective {objective}: their places went where they matched more people "
                     "or scored higher)"
                 )
-            elif not are_mentees and (taken[fresh] >= problem.wants[fresh]).all():
+            elif spare[k] == 0:
                 out.append(
-                    all_of(len(fresh), "eligible mentee", "has", "have")
+                    all_of(int(fresh[k]), "eligible mentee", "has", "have")
                     + " the mentors they wanted"
                 )
             else:
@@ -441,6 +450,36 @@ def _max_changes_issue(objective: str) -> Issue:
         f"--max-changes needs objective max-matched or max-score, not {objective}",
         fix="use --max-changes 0 (every pair that still holds is kept) or change the objective",
     )
+
+
+def _fresh_partners(
+    problem: Problem,
+    people: np.ndarray,
+    others: np.ndarray,
+    are_mentees: bool,
+    pairs: Pairs,
+    met: set[frozenset[int]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per person: partners allowed this round (rules, not met before, ``min_score``), and
+    how many of those still have room (a mentor below capacity, a mentee short of mentors)."""
+    from ..solvers.assignment.flow import capped_degrees, clear_caches
+
+    met_pairs = np.array([sorted(p) for p in met], dtype=np.int64).reshape(-1, 2)
+    rows, cols = (people, others) if are_mentees else (others, people)
+    weights = pair_weights(problem, rows, cols, extra_forbidden=met_pairs)
+    if not are_mentees:
+        weights = weights.transposed()
+    if are_mentees:
+        room = np.bincount(pairs.mentor, minlength=problem.n) < problem.capacity
+    else:
+        room = np.bincount(pairs.mentee, minlength=problem.n) < problem.wants
+    none = np.empty(0, np.int64)
+    try:
+        every = capped_degrees(weights, np.full(len(people), len(others)), 0, none, none)
+        spare = capped_degrees(weights, np.ones(len(people), np.int64), 0, none, none, room[others])
+    finally:
+        clear_caches()
+    return every, spare
 
 
 def _levels(scheme: Scheme) -> str | tuple[str, ...]:

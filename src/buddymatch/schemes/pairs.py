@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..candidates import rule_cuts
 from ..check import check_pairs
-from ..explain import all_of, no_partner_reason, pair_sentence
+from ..explain import Displays, all_of, no_partner_reason, pair_sentence
 from ..model import SCORE_TOLERANCE, Pairs, Problem, Unit, criterion_name
 from ..scoring import pair_layers, pair_scores
 from .base import RoundOutcome, SchemeKind, SchemeRun, round_numbers
@@ -210,9 +210,12 @@ class PairScheme(SchemeKind):
     ) -> list[str]:
         names = [criterion_name(c) for c in problem.scheme.criteria]
         per_unit: list[list[str]] = [[] for _ in units]
+        shown = Displays(problem)
+        columns = [layers[n].tolist() for n in names]
+        owners = owner.tolist()
         for k, (a, b) in enumerate(pairs):
-            values = {n: float(layers[n][k]) for n in names}
-            per_unit[int(owner[k])].append(pair_sentence(problem, a, b, values))
+            values = {n: float(col[k]) for n, col in zip(names, columns, strict=True)}
+            per_unit[owners[k]].append(pair_sentence(problem, a, b, values, shown))
         return [s[0] if len(s) == 1 else "Trio: " + " | ".join(s) for s in per_unit]
 
     def partner_reasons(

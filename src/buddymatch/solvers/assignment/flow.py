@@ -299,9 +299,10 @@ def capped_degrees(
     min_weight: int,
     excluded_rows: np.ndarray,
     excluded_cols: np.ndarray,
+    cols_ok: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Per row: how many allowed pairs (weight >= ``min_weight``, not excluded) it has,
-    counted up to ``cap`` (a row never needs more)."""
+    """Per row: how many allowed pairs (weight >= ``min_weight``, not excluded, column in
+    ``cols_ok``) it has, counted up to ``cap`` (a row never needs more)."""
     n_left, n_right = weights.shape
     blocked_rows = np.repeat(np.arange(n_left, dtype=np.int64), np.diff(weights.blocked_ptr))
     skip = sorted_unique(
@@ -313,7 +314,7 @@ def capped_degrees(
         )
     )
     skip_ptr, skip_cols = csr(skip, n_left, n_right)
-    space = space_of(weights, cap > 0, np.ones(n_right, bool))
+    space = space_of(weights, cap > 0, np.ones(n_right, bool) if cols_ok is None else cols_ok)
     return count_allowed(
         space.eg_ptr,
         space.eg_rows,

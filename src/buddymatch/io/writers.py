@@ -190,7 +190,7 @@ def _column_fields(series: pd.Series) -> list[str]:
         return [str(v) for v in series.tolist()]
     if isinstance(dtype, np.dtype) and dtype.kind == "f":
         values = series.to_numpy(dtype=np.float64)
-        bits, first, inverse = np.unique(  # by bit pattern: -0.0 and 0.0 stay apart
+        _, first, inverse = np.unique(  # by bit pattern: -0.0 and 0.0 stay apart
             values.view(np.int64), return_index=True, return_inverse=True
         )
         texts = ["" if math.isnan(v) else _format_float(v) for v in values[first].tolist()]

@@ -9,36 +9,52 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from .candidates import Cuts
 from .model import Problem, criterion_name
 
 
 class Displays:
-    """Attribute values as sentences show them, worked out once per person and attribute.
+    """Attribute values as sentences show them, worked out once per distinct value.
 
     A matches table of 70,000 pairs names each mentor several times; building
-    the text of a multi-valued answer is the costly part of a sentence.
+    the text of a multi-valued answer is the costly part of a sentence, and a
+    few hundred distinct answers cover everyone.
     """
 
     def __init__(self, problem: Problem) -> None:
         self.atts = problem.attributes
-        self._text: dict[tuple[str, int], str] = {}
-        self._items: dict[tuple[str, int], frozenset[str]] = {}
+        self._texts: dict[str, list[str]] = {}
+        self._items: dict[str, list[frozenset[str]]] = {}
         self.close_attrs = {c.attribute for c in problem.scheme.criteria if c.kind == "closeness"}
 
+    def _all(self, attribute: str) -> list[str]:
+        texts = self._texts.get(attribute)
+        if texts is None:
+            att = self.atts[attribute]
+            values = att.values
+            if att.kind == "multi":
+                _, first, inverse = np.unique(
+                    np.packbits(values, axis=1), axis=0, return_index=True, return_inverse=True
+                )
+            else:
+                _, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+            shown = [att.display(int(i)) for i in first.tolist()]
+            texts = self._texts[attribute] = [shown[k] for k in inverse.reshape(-1).tolist()]
+        return texts
+
     def value(self, attribute: str, who: int) -> str:
-        key = (attribute, who)
-        text = self._text.get(key)
-        if text is None:
-            text = self._text[key] = self.atts[attribute].display(who)
-        return text
+        return self._all(attribute)[who]
 
     def items(self, attribute: str, who: int) -> frozenset[str]:
-        key = (attribute, who)
-        found = self._items.get(key)
+        found = self._items.get(attribute)
         if found is None:
-            found = self._items[key] = frozenset(self.value(attribute, who).split("; ")) - {""}
-        return found
+            cache: dict[str, frozenset[str]] = {}
+            found = self._items[attribute] = [
+                cache.setdefault(t, frozenset(t.split("; ")) - {""}) for t in self._all(attribute)
+            ]
+        return found[who]
 
 
 def pair_sentence(

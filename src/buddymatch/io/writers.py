@@ -195,6 +195,9 @@ def _column_fields(series: pd.Series) -> list[str]:
         )
         texts = ["" if math.isnan(v) else _format_float(v) for v in values[first].tolist()]
         return [texts[k] for k in inverse.reshape(-1).tolist()]
+    cells = series.tolist()
+    if all(type(v) is str for v in cells):  # the common case: plain text, neutralised
+        return [_csv_field(neutralise(v)) for v in cells]
     return [_csv_field(_cell_text(c)) for c in _column_cells(series)]
 
 

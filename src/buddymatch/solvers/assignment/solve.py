@@ -143,7 +143,8 @@ def solve_assignment(
     names = _objective_levels(objective)
     start = time.perf_counter()
     deadline = None if time_limit is None else time.monotonic() + time_limit
-    score_only = names is not None and set(names) == {"score"}
+    # Score alone: pairs adding nothing (weight 0, no favour bonus) are not arcs at all.
+    score_only = names is not None and set(names) == {"score"} and not (favour and favour.bonus)
     try:
         prep = prepare(weights, left_capacity, right_capacity, locked, 1 if score_only else 0)
         if isinstance(prep, str):

@@ -403,3 +403,78 @@ def test_scale_value_and_carry_column_listed_twice() -> None:
         's.yaml: key "participants.carry": lists the column "full name" twice; list each '
         "column once"
     ]
+
+
+# --- objective: {priorities: [...]} and priority: --------------------------------------------
+
+
+CIVIL_SERVICE = {"priorities": ["mentees-covered", "mentors-covered", "pairs", "score"]}
+
+
+def test_priorities_objective_is_valid_and_named_objectives_keep_their_messages() -> None:
+    scheme = validate_scheme(_with(objective=CIVIL_SERVICE))
+    assert scheme.objective_name == "priorities"
+    assert scheme.objective_text == ("priorities mentees-covered > mentors-covered > pairs > score")
+    (line,) = _errors(_with(objective="max-matchd"))
+    assert 'key "objective": "max-matchd" is not allowed' in line
+    assert 'did you mean "max-matched"' in line
+
+
+def test_priority_level_errors_name_the_item() -> None:
+    lines = _errors(_with(objective={"priorities": ["mentees-covred", "pairs", "pairs"]}))
+    assert any(
+        'key "objective.priorities[0]": "mentees-covred" is not allowed' in x
+        and 'did you mean "mentees-covered"' in x
+        for x in lines
+    )
+    assert any('key "objective.priorities[2]": "pairs" is listed twice' in x for x in lines)
+    lines = _errors(_with(objective={"priority": ["pairs"]}))
+    assert any('key "objective.priority": unknown key' in x and '"priorities"' in x for x in lines)
+    assert any('key "objective.priorities": required key is missing' in x for x in lines)
+    (line,) = _errors(_with(objective=["pairs"]))
+    assert 'key "objective": must be a name' in line
+
+
+@pytest.mark.parametrize("scheme", ["peer", "cohorts"])
+def test_priorities_are_refused_by_schemes_without_them(scheme: str) -> None:
+    data = {
+        "version": 1,
+        "scheme": scheme,
+        "participants": {"id": "Email"},
+        "objective": {"priorities": ["pairs"]},
+        **({"groups": {"size": {"min": 2, "max": 3}}} if scheme == "cohorts" else {}),
+    }
+    lines = _errors(data)
+    assert any(f"the {scheme} scheme has no priorities objective" in x for x in lines)
+
+
+def test_priority_needs_an_effect_and_a_source() -> None:
+    file = {"file": "unmatched.csv"}
+    (line,) = _errors(_with(priority=file))
+    assert 'key "priority": has no effect' in line
+    (line,) = _errors(_with(priority={**file, "bonus": 5}, objective="fair"))
+    assert "fair has its own fixed order" in line
+    (line,) = _errors(_with(objective={"priorities": ["priority-covered", "pairs"]}))
+    assert 'key "objective.priorities[0]": priority-covered counts the people named' in line
+    lines = _errors(_with(priority={"bonus": 5}))
+    assert any("give file" in x for x in lines)
+    lines = _errors(_with(priority={"attribute": "regoin", "values": ["North"], "bonus": 5}))
+    assert any('key "priority.attribute": unknown attribute "regoin"' in x for x in lines)
+    ok = validate_scheme(_with(priority={**file, "bonus": 10}))
+    assert ok.priority is not None and ok.priority.bonus == 10
+
+
+def test_priority_is_refused_by_peer() -> None:
+    data = {
+        "version": 1,
+        "scheme": "peer",
+        "participants": {"id": "Email"},
+        "priority": {"file": "unmatched.csv", "bonus": 5},
+    }
+    assert any("does not favour people" in x for x in _errors(data))
+
+
+def test_priority_keeps_old_hashes() -> None:
+    assert scheme_hash(validate_scheme(BASE)) == scheme_hash(validate_scheme(copy.deepcopy(BASE)))
+    with_priority = _with(priority={"file": "u.csv", "bonus": 5})
+    assert scheme_hash(validate_scheme(with_priority)) != scheme_hash(validate_scheme(BASE))

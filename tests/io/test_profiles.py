@@ -437,3 +437,56 @@ def test_a_cohorts_groups_csv_is_read_as_history_pair_by_pair(tmp_path: Any) -> 
     with pytest.raises(InputError) as caught:
         _problem_with_history(tmp_path)
     assert caught.value.lines[0].startswith(f'{tmp_path}/past.csv row 2, column "round"')
+
+
+# --- priority: who is favoured ----------------------------------------------------------------
+
+
+def _favoured(tmp_path, text: str, **priority: Any) -> np.ndarray:  # type: ignore[no-untyped-def]
+    (tmp_path / "prev.csv").write_text(text, encoding="utf-8")
+    scheme = _scheme(priority={"file": "prev.csv", "bonus": 5, **priority})
+    problem = build_problem([_table(PROFILES_CSV)], scheme, base_dir=tmp_path)
+    assert problem.favoured is not None
+    return problem.favoured
+
+
+def test_priority_reads_the_latest_round_of_unmatched_csv(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        "round,participant_id,role,reason\n"
+        "1,e1@example.test,mentee,old\n"
+        "2,E3@Example.test ,mentee,now\n"
+        "2,gone@example.test,mentee,left since\n"
+    )
+    assert _favoured(tmp_path, text).tolist() == [False, False, False, False, True, False]
+
+
+def test_priority_reads_trios_and_a_named_column(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    trios = "round,member_a,member_b,member_c\n1,m1@example.test,e1@example.test,\n"
+    trios += "1,m2@example.test,e2@example.test,b1@example.test\n"
+    assert _favoured(tmp_path, trios).tolist() == [False, True, False, True, False, True]
+    plain = "who\ne2@example.test\n"
+    assert _favoured(tmp_path, plain, column="Who").tolist()[3]
+
+
+def test_priority_file_errors_name_file_row_and_column(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "prev.csv").write_text("round,name\nx,Ann\n", encoding="utf-8")
+    scheme = _scheme(priority={"file": "prev.csv", "bonus": 5})
+    with pytest.raises(InputError) as info:
+        build_problem([_table(PROFILES_CSV)], scheme, base_dir=tmp_path)
+    (line,) = info.value.lines
+    assert "an id column for priority: is not in the file" in line and "prev.csv" in line
+    assert "priority.column" in line and "Ann" not in line
+    (tmp_path / "prev.csv").write_text("round,participant_id\nlast,e1@example.test\n")
+    with pytest.raises(InputError) as info:
+        build_problem([_table(PROFILES_CSV)], scheme, base_dir=tmp_path)
+    (line,) = info.value.lines
+    assert "prev.csv" in line and "row 2" in line and "round" in line and "not a number" in line
+    missing = _scheme(priority={"file": "nowhere.csv", "bonus": 5})
+    with pytest.raises(InputError, match="nowhere.csv"):
+        build_problem([_table(PROFILES_CSV)], missing, base_dir=tmp_path)
+
+
+def test_priority_by_attribute() -> None:
+    problem = _problem(priority={"attribute": "region", "values": ["north"], "bonus": 5})
+    assert problem.favoured is not None
+    assert problem.favoured.tolist() == [True, False, True, False, True, False]

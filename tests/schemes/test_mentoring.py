@@ -297,3 +297,62 @@ def test_explain_made_and_not_made() -> None:
         "capacity 1, full — the objective max-matched preferred these pairs overall."
     )
     assert MENTOR != MENTEE
+
+
+# --- priorities ----------------------------------------------------------------------------
+
+
+def _sample_scheme(**changes):  # type: ignore[no-untyped-def]
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    data = yaml.safe_load((root / "constraints" / "mentoring.yaml").read_text(encoding="utf-8"))
+    data["rules"] = [r for r in data["rules"] if "forbid" not in r]
+    data.update(changes)
+    return root / "sample_data" / "profiles.csv", data
+
+
+def test_priorities_summary_and_a_second_run_favouring_the_unmatched(tmp_path: Path) -> None:
+    levels = ["mentees-covered", "mentors-covered", "pairs", "score"]
+    profiles, scheme = _sample_scheme(objective={"priorities": levels})
+    first = buddymatch.match(profiles, scheme)
+    summary = first.summary
+    assert summary["objective"] == "priorities" and summary["status"] == "optimal"
+    assert [p["name"] for p in summary["priorities"]] == levels
+    assert all(p["value"] == p["bound"] for p in summary["priorities"])
+    assert summary["objective_value"] == summary["priorities"][0]["value"]
+    assert summary["rounds"][0]["priorities"] == summary["priorities"]
+    mm = buddymatch.match(profiles, _sample_scheme(objective="max-matched")[1])
+    assert summary["priorities"][2]["value"] <= mm.summary["objective_value"]
+    first.write(tmp_path / "first")
+    unmatched = pd.read_csv(tmp_path / "first" / "unmatched.csv")
+    # favour last run's unmatched and, to have some who can be placed, a few it placed
+    listed = [*unmatched["participant_id"], *first.matches["mentee_id"][:8]]
+    pd.DataFrame({"participant_id": listed}).to_csv(tmp_path / "favour.csv", index=False)
+    scheme["priority"] = {"file": str(tmp_path / "favour.csv"), "bonus": 0}
+    scheme["objective"] = {"priorities": ["priority-covered", *levels]}
+    second = buddymatch.match(profiles, scheme)
+    mentees = set(second.matches["mentee_id"])
+    mentors = set(second.matches["mentor_id"])
+    covered = second.summary["priorities"][0]["value"]
+    # a "both" person counts once per side
+    assert covered == len(set(listed) & mentees) + len(set(listed) & mentors) >= 8
+    assert second.summary["priorities"][0]["bound"] == covered
+
+
+def test_a_bad_priority_file_exits_2_without_a_traceback(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from buddymatch.cli import cli
+
+    (tmp_path / "prev.csv").write_text("round,who\n1,x\n", encoding="utf-8")
+    profiles, scheme = _sample_scheme(priority={"file": str(tmp_path / "prev.csv"), "bonus": 5})
+    import yaml
+
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(scheme), encoding="utf-8")
+    result = CliRunner().invoke(
+        cli, ["match", str(profiles), "-c", str(tmp_path / "s.yaml"), "-o", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+    assert "prev.csv" in result.output and "priority.column" in result.output
+    assert "Traceback" not in result.output

@@ -482,7 +482,7 @@ def test_priority_file_errors_name_file_row_and_column(tmp_path) -> None:  # typ
     (line,) = info.value.lines
     assert "prev.csv" in line and "row 2" in line and "round" in line and "not a number" in line
     missing = _scheme(priority={"file": "nowhere.csv", "bonus": 5})
-    with pytest.raises(InputError, match="nowhere.csv"):
+    with pytest.raises(InputError, match=r"nowhere\.csv"):
         build_problem([_table(PROFILES_CSV)], missing, base_dir=tmp_path)
 
 

@@ -44,7 +44,9 @@ def applies(spec: FlowSpec) -> bool:
     """Whether the level's profits depend on classes only (no per-person terms, no faces)."""
     lv = spec.level
     per_person = (lv.left_add, lv.right_add, lv.left_first, lv.right_first, lv.unit_bonus)
-    simple = not (spec.faces or spec.wide_pairs or spec.split_left or spec.split_right)
+    simple = not (
+        spec.faces or spec.wide_pairs or spec.split_left or spec.split_right or spec.unit_arcs
+    )
     return all(x is None for x in per_person) and simple
 
 

@@ -124,6 +124,7 @@ class FlowSpec:
     split_left: bool = False  # first-unit arcs on the row side
     split_right: bool = False
     wide_pairs: bool = False  # a pair arc carries up to min(both capacities) (class level)
+    unit_arcs: bool = False  # one source arc per unit of a row's capacity (coverage by depth)
 
 
 @dataclass
@@ -406,7 +407,7 @@ def _split(cap: np.ndarray, split: bool) -> tuple[np.ndarray, np.ndarray, np.nda
 
 def _arcs(spec: FlowSpec, keys: np.ndarray) -> _Arcs:
     n_left, n_right = spec.weights.shape
-    unit_arcs = spec.level.unit_bonus is not None
+    unit_arcs = spec.unit_arcs or spec.level.unit_bonus is not None
     src_row, src_unit, src_cap = _source_arcs(spec, unit_arcs)
     snk_col, snk_unit, snk_cap = _split(spec.right_cap, spec.split_right)
     supply = int(min(spec.left_cap.sum(), spec.right_cap.sum()))
@@ -442,7 +443,7 @@ def _profits(level: Level, arcs: _Arcs) -> np.ndarray:
     """The level's profit of one unit on each arc."""
     src = np.zeros(arcs.src_row.size, np.int64)
     if level.unit_bonus is not None:
-        src = level.unit_bonus[arcs.src_unit].astype(np.int64)
+        src = level.unit_bonus[np.maximum(arcs.src_unit, 0)].astype(np.int64)
     elif level.left_first is not None:
         src = np.where(arcs.src_unit == 0, level.left_first[arcs.src_row], 0).astype(np.int64)
     snk = np.zeros(arcs.snk_col.size, np.int64)
@@ -798,3 +799,16 @@ def clear_caches() -> None:
     """Forget the spaces and transposed weights kept during a solve (they can be large)."""
     _SPACES.clear()
     _TRANSPOSED.clear()
+
+
+def flow_on(spec: FlowSpec, keys: np.ndarray) -> np.ndarray:
+    """Pairs of a best flow of ``spec`` using only the pair arcs ``keys`` (no certificate:
+    a witness that some result exists on them, not that nothing better does)."""
+    n_right = spec.weights.shape[1]
+    if keys.size:
+        w = spec.weights.at(keys // n_right, keys % n_right)
+        keys = keys[w >= spec.min_weight]
+    net = _network(spec, keys)
+    flows = _min_cost_flow(net)
+    chosen = keys[(flows + net.fixed)[net.first_pair_arc :] > 0]
+    return np.stack([chosen // n_right, chosen % n_right], axis=1).astype(np.int64)

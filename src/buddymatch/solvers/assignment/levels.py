@@ -74,32 +74,13 @@ def solve_levels(
     if "score" in names:
         top = prep.max_weight + 2 * favour.bonus
         check_range("score", top, 2 + n_left + n_right, top * int(prep.left_cap.sum()))
-    split = {
+    shape: dict[str, object] = {
         "split_left": any(lv.left_first is not None for lv in levels),
         "split_right": any(lv.right_first is not None for lv in levels),
         "min_weight": 1 if score_only else 0,
     }
-    faces: list[Face] = []
-    flow_value: int | None = None
-    keys: np.ndarray | None = None  # the previous level's network (on its face)
-    extra: np.ndarray | None = None  # arcs that must join fresh candidates
-    results: list[FlowResult] = []
-    for k, level in enumerate(levels):
-        spec = prep.spec(level, faces=tuple(faces), flow_value=flow_value, **split)
-        caps = _matching_caps(level.name, prep, favour) if k == 0 else None
-        if caps is not None:
-            res, extra = _first_by_matching(spec, caps, flow_kw)
-        else:
-            res = solve_flow(spec, initial_keys=keys, extra_keys=extra, **flow_kw)  # type: ignore[arg-type]
-            extra = None
-        results.append(res)
-        if not res.certified:
-            break
-        if level.name == "pairs":
-            flow_value = len(res.pairs)
-        else:
-            faces.append(Face(level, res.dist))  # type: ignore[arg-type]
-        keys = None if res.dist is None else res.keys
+    caps = _matching_caps(names[0], prep, favour)
+    results = run_levels(prep, levels, flow_kw, shape, caps)
     last = results[-1]
     pairs = _drop_idle(merge(prep.locked, last.pairs), names, prep, favour)
     outcomes = _level_outcomes(names, results, pairs, prep, favour)
@@ -111,6 +92,40 @@ def solve_levels(
     first = outcomes[0]
     bound = None if first.bound is None else float(first.bound)
     return finish(prep, last, done, float(first.value), bound, stats, outcomes, pairs)
+
+
+def run_levels(
+    prep: Prepared,
+    levels: list[Level],
+    flow_kw: dict[str, object],
+    shape: dict[str, object],
+    first_caps: tuple[np.ndarray, np.ndarray] | None = None,
+) -> list[FlowResult]:
+    """Solve ``levels`` in order, each on the optimal face of the ones before (a level named
+    ``pairs`` fixes the flow value instead).  ``shape``: network settings shared by every
+    level (first-unit or unit arcs, ``min_weight``); ``first_caps``: the first level is a
+    maximum b-matching with these capacities.  Stops after a level not proven optimal."""
+    faces: list[Face] = []
+    flow_value: int | None = None
+    keys: np.ndarray | None = None  # the previous level's network (on its face)
+    extra: np.ndarray | None = None  # arcs that must join fresh candidates
+    results: list[FlowResult] = []
+    for k, level in enumerate(levels):
+        spec = prep.spec(level, faces=tuple(faces), flow_value=flow_value, **shape)
+        if k == 0 and first_caps is not None:
+            res, extra = _first_by_matching(spec, first_caps, flow_kw)
+        else:
+            res = solve_flow(spec, initial_keys=keys, extra_keys=extra, **flow_kw)  # type: ignore[arg-type]
+            extra = None
+        results.append(res)
+        if not res.certified:
+            break
+        if level.name == "pairs":
+            flow_value = len(res.pairs)
+        else:
+            faces.append(Face(level, res.dist))  # type: ignore[arg-type]
+        keys = None if res.dist is None else res.keys
+    return results
 
 
 def _matching_caps(

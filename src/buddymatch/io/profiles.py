@@ -700,20 +700,24 @@ def _read_pairs(rule, path: str, lookup: dict[str, int], base_dir, issues) -> li
 def _file_pairs(
     table: Table, strict: bool, lookup: dict[str, int], issues: _Collector
 ) -> list[tuple[int, int]]:
-    pairs: list[tuple[int, int]] = []
+    """Pairs of a forbid or lock file, looked up per distinct id (vectorised);
+    rows with something to report (or to skip) are looked at one by one."""
     first, second = table.frame.columns[:2]
-    for a, b, row in zip(table.frame[first], table.frame[second], table.rows, strict=True):
+    ia_all = _side_ids(table.frame[first], lookup)
+    ib_all = _side_ids(table.frame[second], lookup)
+    fine = (ia_all >= 0) & (ib_all >= 0) & (ia_all != ib_all)
+    pairs = list(zip(ia_all[fine].tolist(), ib_all[fine].tolist(), strict=True))
+    odd = ~fine
+    looked = (table.frame[first][odd], table.frame[second][odd], table.rows[odd])
+    for a, b, row in zip(*looked, strict=True):
         ia, ib = _side_id(a, lookup), _side_id(b, lookup)
         for value, index, col in ((a, ia, first), (b, ib, second)):
             blank = not str(value).strip()
             if index is None and (strict or blank):
                 what = "id is blank" if blank else "id is not in the profiles"
                 issues.add(Issue(what, file=table.file, row=int(row), column=str(col)))
-        if ia is not None and ib is not None:
-            if ia == ib:
-                issues.add(Issue("pairs a person with themselves", file=table.file, row=int(row)))
-            else:
-                pairs.append((ia, ib))
+        if ia is not None and ib is not None and ia == ib:
+            issues.add(Issue("pairs a person with themselves", file=table.file, row=int(row)))
     return pairs
 
 
@@ -725,6 +729,14 @@ def _side_id(value: object, lookup: dict[str, int]) -> int | None:
     the exact inverse, so an id written by buddymatch always reads back as itself.
     """
     return lookup.get(_key(unneutralise(str(value).strip())))
+
+
+def _side_ids(series: pd.Series, lookup: dict[str, int]) -> np.ndarray:
+    """:func:`_side_id` of every cell (-1: unknown), computed once per distinct value."""
+    codes, distinct = pd.factorize(series.astype(str))
+    found = [_side_id(v, lookup) for v in distinct]
+    index = np.array([-1 if i is None else i for i in found] + [-1], dtype=np.int64)
+    return index[codes]
 
 
 def _read_pairwise(file: str, n: int, lookup: dict[str, int], base_dir, issues) -> np.ndarray:  # type: ignore[no-untyped-def]

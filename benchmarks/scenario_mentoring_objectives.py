@@ -54,7 +54,15 @@ print(json.dumps({"seconds": seconds, "cpu": cpu_s, "status": s["status"],
 def _sub(profiles, scheme, objective) -> dict:  # type: ignore[no-untyped-def]
     out = profiles.parent / "out-objective"
     done = subprocess.run(
-        [sys.executable, "-c", _WORKER, str(profiles), str(scheme), json.dumps(objective), str(out)],
+        [
+            sys.executable,
+            "-c",
+            _WORKER,
+            str(profiles),
+            str(scheme),
+            json.dumps(objective),
+            str(out),
+        ],
         capture_output=True,
         text=True,
         check=True,

@@ -29,7 +29,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -176,7 +175,8 @@ def run(quick: bool) -> str:
         f"this process's own (the machine has 2 shared cores; load average {load:.1f} at "
         "the start).",
         "",
-        "| method | cold s | cold CPU s | warm s | warm CPU s | peak RSS MB | pairs | total weight |",
+        "| method | cold s | cold CPU s | warm s | warm CPU s | peak RSS MB | pairs "
+        "| total weight |",
         "|---|---|---|---|---|---|---|---|",
         f"| buddymatch (whole run) | {ours['cold']:.2f} | {ours['cold_cpu']:.2f} | "
         f"{ours['warm']:.2f} | {ours['warm_cpu']:.2f} | {ours['peak_mb']:.0f} | {pairs:,} | "
@@ -186,7 +186,8 @@ def run(quick: bool) -> str:
         f"{base['first'][0]:,} | {base['first'][1]:,} |",
         "",
         f"scipy ÷ buddymatch: cold {base['cold'] / ours['cold']:.1f}× "
-        f"(CPU {base['cold_cpu'] / ours['cold_cpu']:.1f}×), warm {base['warm'] / ours['warm']:.1f}× "
+        f"(CPU {base['cold_cpu'] / ours['cold_cpu']:.1f}×), "
+        f"warm {base['warm'] / ours['warm']:.1f}× "
         f"(CPU {base['warm_cpu'] / ours['warm_cpu']:.1f}×); goal ≥ 10× cold and warm. "
         f"Same pairs and total weight: {'yes' if same else 'NO'}; buddymatch status "
         f"{ours['first'][1]}. Command: `.venv/bin/python -m benchmarks.run mentoring_run`.",

@@ -480,7 +480,7 @@ def test_priority_file_errors_name_file_row_and_column(tmp_path) -> None:  # typ
     with pytest.raises(InputError) as info:
         build_problem([_table(PROFILES_CSV)], scheme, base_dir=tmp_path)
     (line,) = info.value.lines
-    assert "prev.csv" in line and "row 2" in line and "round" in line and "not a number" in line
+    assert "prev.csv" in line and "row 2" in line and "round" in line and "whole number" in line
     missing = _scheme(priority={"file": "nowhere.csv", "bonus": 5})
     with pytest.raises(InputError, match=r"nowhere\.csv"):
         build_problem([_table(PROFILES_CSV)], missing, base_dir=tmp_path)

@@ -33,15 +33,16 @@ _PASS_THEM = "pass the profile files with --profiles and the scheme with -c"
 
 
 def side_file_path(base_dir: Path | None, file: str) -> Path:
-    """A file a scheme names (forbid, lock, pairwise, history), from the scheme's folder."""
+    """A file a scheme names (forbid, lock, history, priority...), from the scheme's folder."""
     path = Path(file)
     return path if path.is_absolute() or base_dir is None else base_dir / path
 
 
 def side_files(scheme: Scheme, base_dir: Path | None) -> list[Path]:
-    """Every data file the scheme names, in scheme order."""
+    """Every data file the scheme names, in scheme order (a ``priority:`` file last)."""
     names = [getattr(item, "file", None) for item in (*scheme.rules, *scheme.criteria)]
     names += [spec.file for spec in (scheme.history, scheme.feedback) if spec is not None]
+    names += [scheme.priority.file] if scheme.priority is not None else []
     return [side_file_path(base_dir, name) for name in names if name]
 
 

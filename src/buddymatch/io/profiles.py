@@ -673,6 +673,8 @@ _SIDE_EXPECTED = {
     "history": "a heading row round,member_a,member_b[,member_c] "
     "(a previous run's history.csv or matches.csv)",
     "feedback": "a heading row mentor_id,mentee_id (or member_a,member_b),outcome[,rating]",
+    "priority": "a heading row, then one id per row (a previous run's unmatched.csv, a peer "
+    "run's matches.csv, or a file with the column named by priority.column)",
 }
 _NUMBER = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+)?")
 _HISTORY_IDS = ("mentor_id", "mentee_id", "member_a", "member_b", "member_c")
@@ -1095,7 +1097,7 @@ def _read_priority(
         return _matches_values(attributes[spec.attribute], spec.values)
     favoured = np.zeros(n, dtype=bool)
     assert spec.file is not None
-    table = _read_side_file(_resolve(base_dir, spec.file), issues)
+    table = _read_side_file(_resolve(base_dir, spec.file), issues, lookup, "priority", 1)
     if table is None:
         return favoured
     frame = table.frame
@@ -1119,30 +1121,18 @@ def _read_priority(
         members = [cols[k] for k in ("member_a", "member_b", "member_c") if k in cols]
         rows &= (frame[found].astype(str).str.strip() != "").to_numpy()
     for c in members:
-        for value in frame[c][rows].astype(str):
-            index = lookup.get(_key(value))
-            if index is not None:
-                favoured[index] = True
+        index = _side_ids(frame[c][rows], lookup)
+        favoured[index[index >= 0]] = True
     return favoured
 
 
 def _latest_round(table: Table, cols: dict[str, str], issues: _Collector) -> np.ndarray:
-    """Rows of the latest round when the file has a ``round`` column (else every row)."""
+    """Rows of the latest round when the file has a ``round`` column (else every row);
+    round numbers are checked as in a history file."""
     frame = table.frame
     if "round" not in cols:
         return np.ones(len(frame), dtype=bool)
-    text = frame[cols["round"]].astype(str).str.strip()
-    rounds = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
-    for k in np.flatnonzero(~np.isfinite(rounds)).tolist():
-        issues.add(
-            Issue(
-                "round is not a number",
-                file=table.file,
-                row=int(table.rows[k]),
-                column=cols["round"],
-                fix="use the round numbers of the previous run's files",
-            )
-        )
+    rounds = _history_rounds(table, cols["round"], issues)
     if not np.isfinite(rounds).any():
         return np.zeros(len(frame), dtype=bool)
     return np.asarray(rounds == np.nanmax(rounds))

@@ -391,3 +391,46 @@ def test_rematch_outputs_are_byte_identical(tmp_path: Path) -> None:
         buddymatch.rematch(first, later, scheme, max_changes=2).write(tmp_path / str(k))
         texts.append({p.name: p.read_bytes() for p in sorted((tmp_path / str(k)).iterdir())})
     assert texts[0] == texts[1] and "changes.csv" in texts[0]
+
+
+# --- priorities through rematch ---------------------------------------------------------------
+
+
+def _one_mentor_two_mentees() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """m1 (room for one) met e1 last round; e2 joins, as good a partner for m1 as e1."""
+    df = pd.DataFrame(
+        {"id": ["m1", "e1"], "role": ["Mentor", "Mentee"], "cap": ["1", ""], "org": ["A", "C"],
+         "band": ["B8", "B6"], "region": ["North"] * 2, "needs": [""] * 2, "offers": [""] * 2}
+    )  # fmt: skip
+    joiner = {"id": "e2", "role": "Mentee", "cap": "", "org": "D", "band": "B6",
+              "region": "North", "needs": "", "offers": ""}  # fmt: skip
+    return df, pd.concat([df, pd.DataFrame([joiner])], ignore_index=True)
+
+
+def test_rematch_with_priorities_keeps_pairs_and_reports_each_level() -> None:
+    df, later = _one_mentor_two_mentees()
+    levels = ["mentees-covered", "mentors-covered", "pairs", "score"]
+    scheme = scheme_dict("mentoring", objective="max-matched")
+    scheme["objective"] = {"priorities": levels}
+    first = buddymatch.match(df, scheme)
+    again = buddymatch.rematch(first, later, scheme)  # max_changes 0: the kept pair stays
+    assert units(again, "mentoring") == {("m1", "e1")} and again.matches["kept"].all()
+    reported = again.summary["priorities"]
+    assert [lv["name"] for lv in reported] == levels
+    assert [lv["value"] for lv in reported[:3]] == [1, 1, 1]
+    with pytest.raises(ConfigError, match="max-matched or max-score"):
+        buddymatch.rematch(first, later, scheme, max_changes=1)
+
+
+def test_rematch_budget_counts_the_priority_bonus() -> None:
+    """With --max-changes, priority:'s bonus is part of the objective the budget trades for."""
+    df, later = _one_mentor_two_mentees()
+    plain = scheme_dict("mentoring", objective="max-score")
+    first = buddymatch.match(df, plain)
+    assert units(buddymatch.rematch(first, later, plain, max_changes=1), "mentoring") == {
+        ("m1", "e1")
+    }  # a tie: nothing is worth a change
+    favour = {**plain, "priority": {"attribute": "org", "values": ["D"], "bonus": 10}}
+    moved = buddymatch.rematch(first, later, favour, max_changes=1)
+    assert units(moved, "mentoring") == {("m1", "e2")}
+    assert moved.summary["rematch"]["changes_used"] == 1

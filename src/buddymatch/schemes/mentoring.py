@@ -21,7 +21,7 @@ from ..errors import ConfigError, InfeasibleError, Issue
 from ..explain import all_of
 from ..model import BOTH, MENTEE, MENTOR, Pairs, PrioritiesSpec, Problem, Scheme, Unit
 from ..scoring import pair_scores
-from ..weights import WEIGHT_SCALE
+from ..weights import NOT_ALLOWED, WEIGHT_SCALE
 from .base import LevelValue, RoundOutcome, round_numbers
 from .both_roles import solve_without_conflicts
 from .common import excluded_rows, local_locks, role_word
@@ -174,6 +174,7 @@ class Mentoring(PairScheme):
         else:
             from ..solvers.assignment import solve_with_changes
 
+            weights = _with_bonus(weights, _favour(problem, mentees, mentors))
             res = solve_with_changes(
                 weights, *caps, kept=mine, max_changes=max_changes, objective=scheme.objective_name,
                 locked=locks, time_limit=scheme.solver.time_limit,
@@ -497,6 +498,17 @@ def _favour(problem: Problem, mentees: np.ndarray, mentors: np.ndarray) -> Any:
         return None
     bonus = round(spec.bonus * WEIGHT_SCALE)
     return Favour(problem.favoured[mentees], problem.favoured[mentors], bonus)
+
+
+def _with_bonus(weights: np.ndarray, favour: Any) -> np.ndarray:
+    """Dense weights with ``priority:``'s bonus folded in (each favoured member of an
+    allowed pair adds it), for the budgeted re-match solve, whose objective is
+    max-matched or max-score: the same objective the assignment solver's score level
+    optimises with the bonus.  Unchanged without a bonus."""
+    if favour is None or not favour.bonus:
+        return weights
+    add = favour.bonus * (favour.left[:, None].astype(np.int64) + favour.right[None, :])
+    return np.where(weights == NOT_ALLOWED, weights, weights.astype(np.int64) + add)
 
 
 def _outcome(

@@ -145,3 +145,36 @@ def test_cli_bad_manifest_exits_2_before_anything_runs(tmp_path: Path) -> None:
     ]
     assert "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_priorities_overrides_are_refused_where_the_scheme_has_none(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        f"""\
+version: 1
+defaults:
+  profiles: {ROOT}/sample_data/profiles.csv
+  scheme: {ROOT}/constraints/cohorts.yaml
+runs:
+  - name: groups
+    overrides:
+      objective: {{priorities: [pairs]}}
+  - name: peer
+    scheme: {ROOT}/constraints/peer.yaml
+    overrides:
+      priority: {{attribute: region, values: [North], bonus: 5}}
+  - name: mentoring
+    scheme: {ROOT}/constraints/mentoring.yaml
+    overrides:
+      objective: {{priorities: [mentees-covered, pairs, score]}}
+""",
+    )
+    lines = _lines(path)
+    assert lines == [
+        f'{path} runs[0] (cohorts.yaml): key "objective.priorities": the cohorts scheme has no '
+        "priorities objective; use one of max-matched, max-score, fair",
+        f'{path} runs[1] (peer.yaml): key "priority": the peer scheme does not favour people '
+        "(priority:)",
+    ]
+    result = CliRunner().invoke(cli, ["batch", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and not (tmp_path / "out").exists()

@@ -282,3 +282,35 @@ def _busy_worker(client: Any) -> tuple[str, tuple[str, ...]]:
                 return address, keys
         time.sleep(0.05)
     pytest.fail("no batch task started on the cluster")
+
+
+def test_priorities_as_overrides_equal_the_scheme_matched_alone(
+    tmp_path: Path, dask_scheduler: str
+) -> None:
+    """A batch run may switch the objective to priorities and favour people by key path."""
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(
+        f"""\
+version: 1
+defaults:
+  profiles: {ROOT}/sample_data/profiles.csv
+  scheme: {MENTORING}
+  seed: 1
+runs:
+  - name: programme
+    overrides:
+      objective: {{priorities: [mentees-covered, mentors-covered, pairs, score]}}
+      priority: {{attribute: region, values: [North], bonus: 5}}
+""",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    report = run_batch(manifest, out, scheduler=dask_scheduler)
+    assert report.exit_code == 0, report.rows
+    summary = json.loads((out / "programme" / "summary.json").read_text(encoding="utf-8"))
+    names = [lv["name"] for lv in summary["priorities"]]
+    assert names == ["mentees-covered", "mentors-covered", "pairs", "score"]
+    scheme = out / "_inputs" / "programme" / "scheme.yaml"  # file references made absolute
+    solo = tmp_path / "solo"
+    _match(f"{ROOT}/sample_data/profiles.csv", "-c", str(scheme), "-o", str(solo), "--seed", "1")
+    assert (solo / "matches.csv").read_bytes() == (out / "programme" / "matches.csv").read_bytes()

@@ -133,3 +133,18 @@ def schemes(draw: st.DrawFn) -> dict[str, Any]:
 def test_generated_schemes_round_trip(data: dict[str, Any]) -> None:
     expected = validate_scheme(data)
     assert validate_scheme(from_form(posted(to_form(data)))) == expected
+
+
+def test_a_priorities_objective_and_priority_travel_unchanged() -> None:
+    data = read_scheme_file(ROOT / "constraints" / "mentoring.yaml")
+    data["objective"] = {"priorities": ["priority-covered", "mentees-covered", "pairs", "score"]}
+    data["priority"] = {"attribute": "region", "values": ["North"], "bonus": 5}
+    state = to_form(data)
+    assert state.top["objective"] == ""  # the select shows it as the scheme's own
+    assert state.top["objective_kept"] == "priority-covered > mentees-covered > pairs > score"
+    back = from_form(posted(state))
+    assert back["objective"] == data["objective"] and back["priority"] == data["priority"]
+    assert validate_scheme(back) == validate_scheme(data)
+    fields = posted(state)
+    fields["objective"] = "max-score"  # a named objective chosen in the form wins
+    assert from_form(fields)["objective"] == "max-score"

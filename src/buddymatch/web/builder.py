@@ -5,6 +5,7 @@
 ``from_form(fields)`` turns the posted fields back into a scheme mapping,
 which the caller validates with :func:`buddymatch.config.validate_scheme`.
 What the form has no control for (a rule naming a file, aliases, history, feedback,
+a priorities objective and ``priority:``,
 ``groups.bounds``, ``role.files``, ``split_by``, name columns, availability grids
 and requests by name...) travels unchanged as JSON in a hidden field, so saving
 the form never drops or invents a rule: ``from_form(to_form(s))`` validates to
@@ -201,9 +202,11 @@ def _top(data: Mapping[str, Any]) -> dict[str, str]:
         top[f"{key}_default"] = _text(spec.get("default"))
         top[f"{key}_max"] = _text(spec.get("max"))
     for key in ("objective", "min_score", "rounds", "leftover", "group_size"):
-        top[key] = _text(data.get(key))
+        top[key] = "" if isinstance(data.get(key), Mapping) else _text(data.get(key))
     for key in ("seed", "iterations", "time_limit"):
         top[key] = _text(solver.get(key))
+    levels = _mapping(data.get("objective")).get("priorities")
+    top["objective_kept"] = " > ".join(map(str, levels)) if isinstance(levels, list) else ""
     return top
 
 
@@ -219,9 +222,11 @@ def _extra(data: Mapping[str, Any]) -> str:
             extra["role_settings"] = both
     if isinstance(data.get("groups"), dict) and "bounds" in data["groups"]:
         extra["groups"] = data["groups"]
-    for key in ("history", "feedback", "split_by"):
+    for key in ("history", "feedback", "split_by", "priority"):
         if data.get(key) is not None:
             extra[key] = data[key]
+    if isinstance(data.get("objective"), Mapping):  # {priorities: [...]}: no form control
+        extra["objective"] = data["objective"]
     if isinstance(p, dict) and p.get("name") is not None:
         extra["name"] = p["name"]
     if isinstance(p, dict) and _kept_attributes(p):
@@ -396,9 +401,11 @@ def from_form(form: Form) -> dict[str, Any]:
     groups = _groups(form, extra)
     if groups is not None:
         data["groups"] = groups
-    for key in ("history", "feedback", "split_by"):
+    for key in ("history", "feedback", "split_by", "priority"):
         if key in extra:
             data[key] = extra[key]
+    if "objective" in extra and "objective" not in data:  # a named objective chosen wins
+        data["objective"] = extra["objective"]
     solver = {k: _number(_get(form, k)) for k in ("seed", "iterations", "time_limit")}
     solver = {k: v for k, v in solver.items() if v is not None}
     if solver:

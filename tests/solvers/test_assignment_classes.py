@@ -4,13 +4,17 @@ nothing: the same optimum as the dense solve, certified over every pair."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import buddymatch
 from buddymatch.api import load_problem
-from buddymatch.candidates import pair_weights
+from buddymatch.candidates import pair_weights, weight_matrix
 from buddymatch.solvers import Status
-from buddymatch.solvers.assignment import solve_assignment
+from buddymatch.solvers.assignment import classes, solve_assignment
+from tests.strategies import profiles, scheme_dict
 
 
 def _problem(size: int, seed: int, rules: list, criteria: list):  # type: ignore[no-untyped-def]
@@ -49,3 +53,37 @@ def test_class_level_equals_dense(case: int, objective: str, seed: int) -> None:
     pairs = by_class.pairs
     assert (w[pairs[:, 0], pairs[:, 1]] >= 0).all()
     assert (np.bincount(pairs[:, 1], minlength=len(mentors)) <= caps).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    profiles(min_size=4, max_size=40),
+    st.sampled_from(["max-score", "max-matched", ("mentees-covered", "pairs", "score")]),
+    st.sampled_from([(1, 2), (0, 3), None]),
+)
+def test_solving_by_classes_equals_the_uncompressed_path(
+    df: pd.DataFrame, objective: str | tuple[str, ...], gap: tuple[int, int] | None
+) -> None:
+    """Invariant: the class-first solve (forced on whenever there is a class, however
+    little it compresses) reaches the optimum of the dense solve on the uncompressed
+    matrix — same status, levels and total weight — and its pairs are allowed and
+    within every capacity."""
+    problem = load_problem(df, scheme_dict("mentoring", gap=gap))
+    mentees, mentors = problem.mentees(), problem.mentors()
+    pw = pair_weights(problem, mentees, mentors)
+    wants, caps = problem.wants[mentees], problem.capacity[mentors]
+    old = classes.PAYS_OFF
+    classes.PAYS_OFF = 0  # always solve by classes first
+    try:
+        by_class = solve_assignment(pw, wants, caps, objective=objective, dense_limit=0)
+    finally:
+        classes.PAYS_OFF = old
+    w = weight_matrix(problem, mentees, mentors)  # the uncompressed path, independently built
+    dense = solve_assignment(w, wants, caps, objective=objective, dense_limit=10**9)
+    assert by_class.status is dense.status is Status.OPTIMAL
+    assert (by_class.objective, by_class.total_weight) == (dense.objective, dense.total_weight)
+    assert [lv.value for lv in by_class.levels] == [lv.value for lv in dense.levels]
+    pairs = by_class.pairs
+    assert (w[pairs[:, 0], pairs[:, 1]] >= 0).all()
+    assert (np.bincount(pairs[:, 1], minlength=len(mentors)) <= caps).all()
+    assert (np.bincount(pairs[:, 0], minlength=len(mentees)) <= wants).all()

@@ -133,8 +133,9 @@ def _sub(method: str, profiles: Path, scheme: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _weight_of(profiles: Path, scheme: Path) -> tuple[int, int]:
-    """(pairs, total weight) of buddymatch's written result, on the same integer weights."""
+def _weight_of(profiles: Path, scheme: Path) -> tuple[int, int, float]:
+    """(pairs, total weight) of buddymatch's written result on the same integer weights, and
+    the share of pairs allowed (-1 when too large to count densely)."""
     import pandas as pd
 
     from buddymatch.api import load_problem

@@ -35,13 +35,16 @@ tiny = buddymatch.sample_profiles("mentoring", 40, seed=1)
 buddymatch.match(tiny, buddymatch.sample_scheme("mentoring"))  # load the compiled kernels
 data = yaml.safe_load(open(scheme, encoding="utf-8"))
 data["objective"] = objective
+scheme = scheme.replace("scheme.yaml", "scheme-objective.yaml")  # next to forbid.csv
+with open(scheme, "w", encoding="utf-8") as f:
+    yaml.safe_dump(data, f, sort_keys=False)
 
 def cpu():
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
 
 c0, t0 = cpu(), time.perf_counter()
-result = buddymatch.match(profiles, data)
+result = buddymatch.match(profiles, scheme)
 result.write(out, force=True)
 seconds, cpu_s = time.perf_counter() - t0, cpu() - c0
 s = result.summary
@@ -79,7 +82,7 @@ def run(quick: bool) -> str:
     lines = [
         "## Mentoring objectives on one input: fair and priorities vs max-matched",
         "",
-        f"The input of the run scenario above ({n:,} mentees × {m:,} mentors of capacity {cap}, "
+        f"The input of `scenario_mentoring_run` ({n:,} mentees × {m:,} mentors of capacity {cap}, "
         "different organisation, band gap 0–3, forbidden pairs). Whole run (read, score, "
         "rules, certified solve, check, explanations, write), each objective in a fresh "
         f"subprocess after a warm-up; load average {load:.1f} at the start (2 shared cores).",

@@ -83,12 +83,34 @@ def _goal(size: int, r: dict) -> str:
     return f"≤ {limit:.0f} s, ≤ {memory / 1024:.0f} GB: {'met' if ok else 'NOT met'}"
 
 
+SKIP_ABOVE = 360.0
+"""A size whose projected whole run exceeds this many seconds is skipped (and says so):
+the machine is shared.  Projection: the last size's seconds × (size ratio)^1.2."""
+
+
+def _projected(size: int, done: list[tuple[int, float]]) -> float | None:
+    if not done:
+        return None
+    last, seconds = done[-1]
+    return float(seconds * (size / last) ** 1.2)
+
+
 def run(quick: bool) -> str:
     sizes = QUICK_SIZES if quick else SIZES
     rows = []
+    done: list[tuple[int, float]] = []
     for size in sizes:
+        projected = _projected(size, done)
+        if projected is not None and projected > SKIP_ABOVE:
+            rows.append(
+                f"| {size:,} | – | skipped: projected {projected:.0f} s from the size before "
+                f"(over {SKIP_ABOVE:.0f} s on this shared machine) | | | | | | "
+                f"{os.getloadavg()[0]:.1f} | not measured |"
+            )
+            continue
         print(f"   mentoring scale: {size:,} people", flush=True)
         r = measure(size)
+        done.append((size, r["seconds"]))
         rows.append(
             f"| {size:,} | {r['pairs']:,} | {r['seconds']:.1f} | {r['cpu']:.1f} | "
             f"{r['peak_mb']:,.0f} | {r['status']} | {r['gap'] or 0:.6%} | {r['imports']:.2f} | "

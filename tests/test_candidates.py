@@ -211,3 +211,26 @@ def test_sampler_compresses(size: int) -> None:
     assert pw.class_weights.size < len(mentees) * len(mentors)
     if size <= 400:
         assert (pw.dense() == weight_matrix(problem, mentees, mentors)).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(profiles(min_size=2, max_size=9), st.data())
+def test_directed_blocks_block_one_direction_only(df: pd.DataFrame, data: st.DataObject) -> None:
+    """A (mentor, mentee) pair blocked by a both-roles branch is not allowed that way round;
+    the same two people the other way round keep their weight."""
+    scheme = scheme_dict("mentoring", gap=None, rules=[])
+    problem = load_problem(df, scheme)
+    mentees, mentors = problem.mentees(), problem.mentors()
+    if not len(mentees) or not len(mentors):
+        return
+    blocks = data.draw(
+        st.lists(st.tuples(st.sampled_from(mentors.tolist()), st.sampled_from(mentees.tolist())))
+    )
+    directed = np.array(blocks, dtype=np.int64).reshape(-1, 2)
+    got = pair_weights(problem, mentees, mentors, directed_blocks=directed).dense()
+    expected = weight_matrix(problem, mentees, mentors)
+    row = {int(x): k for k, x in enumerate(mentees)}
+    col = {int(x): k for k, x in enumerate(mentors)}
+    for a, b in blocks:
+        expected[row[b], col[a]] = NOT_ALLOWED
+    assert (got == expected).all()

@@ -36,7 +36,7 @@ lint: $(STAMP)
 
 test: lint
 	.ci/ensure-browser
-	$(BIN)/pytest -n 2 -q -m "not slow"
+	$(BIN)/pytest -n 2 -q -m "not slow" --durations=15
 
 fuzz: $(STAMP)  # minutes: thousands of mutated inputs per reader; prints inputs/second
 	BUDDYMATCH_FUZZ_PROFILE=fuzz $(BIN)/pytest -n 2 -q tests/fuzz

@@ -2,8 +2,11 @@
 
 Public entry points: :func:`solve_pairing` (one round), :func:`solve_rounds`
 (rotations without repeats) and :func:`solve_pairing_with_changes` (``budget``:
-re-pairing with a budget on breaking current units).  ``core`` grows and certifies the candidate
-graph; ``graph`` holds its kernels, the fractional-matching LP and blossom calls.
+re-pairing with a budget on breaking current units).  ``blossom`` is the
+matching engine (with its dual certificate and warm starts), ``graph`` lists
+candidate pairs, ``price`` checks the duals against every allowed pair,
+``core`` runs one solve, ``trio`` chooses the trio, ``fair`` and
+``cardinality`` serve the fair objective.
 """
 
 from buddymatch.solvers.pairing.budget import PairingChanges, solve_pairing_with_changes

@@ -19,7 +19,13 @@ Differences from the textbook version, each needed for warm starts:
   free one, with dual zero, which is optimal);
 * an unlabelled free person reached by a tight edge ends the stage with an
   augmentation;
-* people can be removed (:func:`remove_vertex`), blossoms dissolved into
+* dual changes are lazy: a stage keeps its total change ``delta`` and each
+  vertex the sign and the ``delta`` at which its label last changed, and the
+  candidates for the next change sit in three heaps keyed so that their
+  order does not change as ``delta`` grows, so a dual update costs
+  O(log n) instead of a pass over the tree (odd pools nest blossoms
+  hundreds deep, and a warm start peels them one level per update);
+* people can be removed (:func:`remove_vertices`), blossoms dissolved into
   their members' duals, duals raised, and edges appended, each keeping the
   duals feasible so that :func:`run` re-optimises from where it stands.
 
@@ -49,9 +55,13 @@ _U = 1  # unused blossom ids on the stack
 _T = 2  # touched ids (labels to reset)
 _E = 3  # touched edges (allow flags to reset)
 _SUB = 4  # substages (dual updates) so far: work counter
-_WORK = 5  # sum of the touched-list lengths scanned by dual updates: work counter
+_WORK = 5  # unused
 _C = 6  # next free slot of cpool / epool
 _B = 7  # next free slot of bpool
+_DELTA = 8  # total dual change of the current stage
+_SMIN = 9  # smallest (S-vertex dual + _DELTA when it became S): delta1 in O(1)
+_SARG = 10  # the vertex it belongs to
+_BIG = np.iinfo(np.int64).max // 4
 
 
 class State(NamedTuple):
@@ -71,7 +81,10 @@ class State(NamedTuple):
     parent: np.ndarray  # int64 (2n,)
     base: np.ndarray  # int64 (2n,)
     bestedge: np.ndarray
-    dual: np.ndarray  # int64 (2n,): 2u for vertices, z for blossoms
+    dual: np.ndarray  # int64 (2n,): 2u for vertices, z for blossoms (see ``sgn``)
+    sgn: np.ndarray  # int64 (2n,): how a vertex's dual moves with the stage's delta (-1, 0, 1);
+    # for a top-level blossom, how its members' duals move (its own z moves the other way)
+    stamp: np.ndarray  # int64 (2n,): the stage's total delta when ``sgn`` was last set
     dec: np.ndarray  # int64 (n,): how much each vertex dual went down since reset
     allow: np.ndarray  # bool (m,)
     coff: np.ndarray  # int64 (2n,) where blossom b's sub-blossoms start in cpool
@@ -90,6 +103,11 @@ class State(NamedTuple):
     tmp: np.ndarray  # int64 (2n,) scratch
     tmp2: np.ndarray  # int64 (2n,) scratch
     bestto: np.ndarray  # int64 (2n,) scratch, all -1 between uses
+    lbuf: np.ndarray  # int64 (n,) scratch for members whose dual sign changes
+    hk: np.ndarray  # int64 (3, cap): keys of three min-heaps (delta 2, 3, 4 candidates)
+    ha: np.ndarray  # int64 (3, cap): first payload (vertex / blossom)
+    hb: np.ndarray  # int64 (3, cap): second payload (edge)
+    hsize: np.ndarray  # int64 (3,)
     cnt: np.ndarray  # int64 (4,)
 
 
@@ -103,8 +121,55 @@ def _endpoint(s: State, p: int) -> int:
 
 
 @nb.njit(cache=True, inline="always")
+def _vd(dual: np.ndarray, sgn: np.ndarray, stamp: np.ndarray, delta: int, v: int) -> int:
+    """Current doubled dual of vertex ``v`` (duals are updated lazily within a stage)."""
+    return dual[v] + sgn[v] * (delta - stamp[v])
+
+
+@nb.njit(cache=True, inline="always")
 def _slack(s: State, k: int) -> int:
-    return s.dual[s.eu[k]] + s.dual[s.ev[k]] - 2 * s.ew[k]
+    t = s.cnt[_DELTA]
+    return (
+        _vd(s.dual, s.sgn, s.stamp, t, s.eu[k])
+        + _vd(s.dual, s.sgn, s.stamp, t, s.ev[k])
+        - (2 * s.ew[k])
+    )
+
+
+@nb.njit(cache=True, inline="always")
+def _zd(s: State, b: int) -> int:
+    """Current dual of top-level blossom ``b`` (moves against its members)."""
+    return s.dual[b] - s.sgn[b] * (s.cnt[_DELTA] - s.stamp[b])
+
+
+@nb.njit(cache=True, inline="always")
+def _set_vsign(s: State, v: int, new: int) -> None:
+    t = s.cnt[_DELTA]
+    old = s.sgn[v]
+    if old == -1:
+        s.dec[v] += t - s.stamp[v]
+    s.dual[v] += old * (t - s.stamp[v])
+    s.sgn[v] = new
+    s.stamp[v] = t
+    if new == -1 and s.dual[v] + t < s.cnt[_SMIN]:
+        s.cnt[_SMIN] = s.dual[v] + t
+        s.cnt[_SARG] = v
+
+
+@nb.njit(cache=True)
+def _set_sign(s: State, b: int, new: int) -> None:
+    """Top-level ``b``'s members' duals now move with sign ``new`` (settle the old moves)."""
+    if s.sgn[b] == new:
+        return
+    if b < s.n:
+        _set_vsign(s, b, new)
+        return
+    s.dual[b] = _zd(s, b)
+    s.stamp[b] = s.cnt[_DELTA]
+    nl = _leaves(s, b, s.lbuf, 0)
+    for i in range(nl):
+        _set_vsign(s, s.lbuf[i], new)
+    s.sgn[b] = new
 
 
 @nb.njit(cache=True, inline="always")
@@ -221,6 +286,100 @@ def _set_label(s: State, x: int, t: int) -> None:
     _touch(s, x)
 
 
+# ---- heaps of candidates for the next dual change ---------------------------------------------
+# Heap 0: (slack + delta, vertex, edge): least-slack edge from an S-vertex to an unlabelled one.
+# Heap 1: (slack + 2 delta, blossom, edge): least-slack edge between two S-blossoms.
+# Heap 2: (z + delta, blossom, 0): a T-blossom's dual.
+# Keys do not change while an entry is valid; stale entries are dropped when met.
+
+
+@nb.njit(cache=True, inline="always")
+def _hvalid(s: State, h: int, i: int) -> bool:
+    key, a, b = s.hk[h, i], s.ha[h, i], s.hb[h, i]
+    t = s.cnt[_DELTA]
+    if h == 0:
+        return s.bestedge[a] == b and s.label[s.inblossom[a]] == 0 and key == _slack(s, b) + t
+    if h == 1:
+        return (
+            s.parent[a] == -1 and s.label[a] == 1 and s.bestedge[a] == b
+            and (a < s.n or s.base[a] >= 0) and key == _slack(s, b) + 2 * t
+        )  # fmt: skip
+    return s.parent[a] == -1 and s.base[a] >= 0 and s.label[a] == 2 and key == _zd(s, a) + t
+
+
+@nb.njit(cache=True, inline="always")
+def _hsift_down(s: State, h: int, i: int) -> None:
+    size = s.hsize[h]
+    key, a, b = s.hk[h, i], s.ha[h, i], s.hb[h, i]
+    while True:
+        c = 2 * i + 1
+        if c >= size:
+            break
+        if c + 1 < size and s.hk[h, c + 1] < s.hk[h, c]:
+            c += 1
+        if s.hk[h, c] >= key:
+            break
+        s.hk[h, i], s.ha[h, i], s.hb[h, i] = s.hk[h, c], s.ha[h, c], s.hb[h, c]
+        i = c
+    s.hk[h, i], s.ha[h, i], s.hb[h, i] = key, a, b
+
+
+@nb.njit(cache=True)
+def _hcompact(s: State, h: int) -> None:
+    """Drop stale entries and restore the heap order."""
+    j = 0
+    for i in range(s.hsize[h]):
+        if _hvalid(s, h, i):
+            s.hk[h, j], s.ha[h, j], s.hb[h, j] = s.hk[h, i], s.ha[h, i], s.hb[h, i]
+            j += 1
+    s.hsize[h] = j
+    for i in range(j // 2 - 1, -1, -1):
+        _hsift_down(s, h, i)
+
+
+@nb.njit(cache=True, inline="always")
+def _hpush(s: State, h: int, key: int, a: int, b: int) -> None:
+    if s.hsize[h] == s.hk.shape[1]:
+        _hcompact(s, h)
+    i = s.hsize[h]
+    s.hsize[h] = i + 1
+    while i > 0:
+        p = (i - 1) >> 1
+        if s.hk[h, p] <= key:
+            break
+        s.hk[h, i], s.ha[h, i], s.hb[h, i] = s.hk[h, p], s.ha[h, p], s.hb[h, p]
+        i = p
+    s.hk[h, i], s.ha[h, i], s.hb[h, i] = key, a, b
+
+
+@nb.njit(cache=True, inline="always")
+def _hmin(s: State, h: int) -> tuple[int, int, int]:
+    """The smallest valid entry (key, a, b), or (_BIG, -1, -1)."""
+    while s.hsize[h] > 0:
+        if _hvalid(s, h, 0):
+            return s.hk[h, 0], s.ha[h, 0], s.hb[h, 0]
+        last = s.hsize[h] - 1
+        s.hsize[h] = last
+        if last > 0:
+            s.hk[h, 0], s.ha[h, 0], s.hb[h, 0] = s.hk[h, last], s.ha[h, last], s.hb[h, last]
+            _hsift_down(s, h, 0)
+    return _BIG, -1, -1
+
+
+@nb.njit(cache=True, inline="always")
+def _push_unlabelled(s: State, x: int) -> None:
+    """Heap 0 entry for vertex ``x``'s least-slack edge from the tree, if it has one."""
+    k = s.bestedge[x]
+    if k != -1:
+        _hpush(s, 0, _slack(s, k) + s.cnt[_DELTA], x, k)
+
+
+@nb.njit(cache=True, inline="always")
+def _push_t_blossom(s: State, b: int) -> None:
+    if b >= s.n:
+        _hpush(s, 2, _zd(s, b) + s.cnt[_DELTA], b, 0)
+
+
 # ---- labelling ------------------------------------------------------------------------------
 
 
@@ -229,6 +388,7 @@ def _assign_label(s: State, w: int, t: int, p: int) -> None:
     """Label ``w``'s top-level blossom ``t`` (1 = S, 2 = T), reached via endpoint ``p``."""
     while True:
         b = s.inblossom[w]
+        _set_sign(s, b, -1 if t == 1 else 1)
         _set_label(s, w, t)
         _set_label(s, b, t)
         s.labelend[w] = p
@@ -239,6 +399,7 @@ def _assign_label(s: State, w: int, t: int, p: int) -> None:
             q = s.cnt[_Q]
             s.cnt[_Q] = _leaves(s, b, s.queue, q)
             return
+        _push_t_blossom(s, b)
         base_mate = s.mate[s.base[b]]
         w = _endpoint(s, base_mate)
         t = 1
@@ -316,9 +477,18 @@ def _add_blossom(s: State, base: int, k: int) -> None:
     for i in range(kw):
         childs[o + kv + 1 + i] = cw[i]
         endps[o + kv + 1 + i] = cew[i]
+    for r in range(s.clen[b]):
+        c = s.cpool[o + r]
+        _set_sign(s, c, -1)
+        if c >= s.n:  # no longer top-level: its own dual stops moving
+            s.dual[c] = _zd(s, c)
+            s.sgn[c] = 0
+            s.stamp[c] = s.cnt[_DELTA]
     _set_label(s, b, 1)
     s.labelend[b] = s.labelend[bb]
     s.dual[b] = 0
+    s.sgn[b] = -1
+    s.stamp[b] = s.cnt[_DELTA]
     # Relabel: T-vertices inside become S-vertices (queued).
     nl = _leaves(s, b, s.tmp, 0)
     for i in range(nl):
@@ -382,11 +552,15 @@ def _blossom_best_edges(s: State, b: int) -> None:
         s.blen[b] = nto
         s.cnt[_B] += nto
     s.bestedge[b] = best
+    if best != -1:
+        _hpush(s, 1, _slack(s, best) + 2 * s.cnt[_DELTA], b, best)
 
 
 @nb.njit(cache=True)
 def _recycle(s: State, b: int) -> None:
     _set_label(s, b, 0)
+    s.sgn[b] = 0
+    s.dual[b] = 0
     s.labelend[b] = -1
     s.clen[b] = 0
     s.base[b] = -1
@@ -398,7 +572,12 @@ def _recycle(s: State, b: int) -> None:
 
 @nb.njit(cache=True)
 def _expand(s: State, b0: int, endstage: bool) -> None:
-    """Expand top-level blossom ``b0`` (and, at the end of a stage, its zero-dual sub-blossoms)."""
+    """Expand top-level blossom ``b0`` (and, at the end of a stage, its zero-dual sub-blossoms).
+
+    During a stage ``b0`` is a T-blossom whose dual reached 0: its children
+    start as T-blossoms (their members' duals keep moving up, their own
+    duals start moving down) and are then relabelled.
+    """
     top = 1
     s.tmp2[0] = b0
     while top > 0:
@@ -407,6 +586,9 @@ def _expand(s: State, b0: int, endstage: bool) -> None:
         for r in range(s.clen[b]):
             c = s.cpool[s.coff[b] + r]
             s.parent[c] = -1
+            if c >= s.n:
+                s.sgn[c] = s.sgn[b]
+                s.stamp[c] = s.cnt[_DELTA]
             if c < s.n:
                 s.inblossom[c] = c
             elif endstage and s.dual[c] == 0:
@@ -418,6 +600,15 @@ def _expand(s: State, b0: int, endstage: bool) -> None:
                     s.inblossom[s.tmp[i]] = c
         if not endstage and s.label[b] == 2:
             _relabel_expanded(s, b)
+            for r in range(s.clen[b]):
+                c = s.cpool[s.coff[b] + r]
+                if s.label[c] == 2:
+                    _push_t_blossom(s, c)
+                elif s.label[c] == 0:
+                    _set_sign(s, c, 0)
+                    nl = _leaves(s, c, s.lbuf, 0)
+                    for i in range(nl):
+                        _push_unlabelled(s, s.lbuf[i])
         _recycle(s, b)
 
 
@@ -565,6 +756,7 @@ def _grow(s: State) -> int:
     out of the State, which in this loop would cost more than the work itself.
     """
     eu, ev, ew, dual, alive = s.eu, s.ev, s.ew, s.dual, s.alive
+    sgn, stamp = s.sgn, s.stamp
     label, inblossom, allow, bestedge = s.label, s.inblossom, s.allow, s.bestedge
     nb_ptr, nb_end, queue, cnt = s.nb_ptr, s.nb_end, s.queue, s.cnt
     tflag, touched, tedges = s.tflag, s.touched, s.tedges
@@ -582,7 +774,9 @@ def _grow(s: State) -> int:
                 continue
             kslack = 0
             if not allow[k]:
-                kslack = dual[eu[k]] + dual[ev[k]] - 2 * ew[k]
+                t = cnt[_DELTA]
+                kslack = _vd(dual, sgn, stamp, t, eu[k]) + _vd(dual, sgn, stamp, t, ev[k])
+                kslack -= 2 * ew[k]
                 if kslack <= 0:
                     allow[k] = True
                     tedges[cnt[_E]] = k
@@ -599,12 +793,16 @@ def _grow(s: State) -> int:
             if x == -1:
                 continue
             be = bestedge[x]
-            if be == -1 or kslack < dual[eu[be]] + dual[ev[be]] - 2 * ew[be]:
+            if be == -1 or kslack < _slack(s, be):
                 bestedge[x] = k
                 if not tflag[x]:
                     tflag[x] = True
                     touched[cnt[_T]] = x
                     cnt[_T] += 1
+                if x == bv:
+                    _hpush(s, 1, kslack + 2 * cnt[_DELTA], x, k)
+                elif label[inblossom[x]] == 0:
+                    _hpush(s, 0, kslack + cnt[_DELTA], x, k)
     return 0
 
 
@@ -614,107 +812,42 @@ def _is_top(s: State, x: int) -> bool:
 
 
 @nb.njit(cache=True)
-def _delta1(s: State) -> tuple[int, int]:
-    """Smallest dual of an S-vertex, and that vertex."""
-    n, dual, label, parent, base = s.n, s.dual, s.label, s.parent, s.base
-    coff, clen, cpool, stk, tmp, touched = s.coff, s.clen, s.cpool, s.stk, s.tmp, s.touched
-    delta, arg = -1, -1
-    for i in range(s.cnt[_T]):
-        x = touched[i]
-        if parent[x] != -1 or label[x] != 1 or (x >= n and base[x] < 0):
-            continue
-        nl = 1
-        tmp[0] = x
-        if x >= n:
-            nl = _leaves_of(coff, clen, cpool, stk, n, x, tmp, 0)
-        for r in range(nl):
-            v = tmp[r]
-            if arg == -1 or dual[v] < delta:
-                delta, arg = dual[v], v
-    return delta, arg
-
-
-@nb.njit(cache=True)
-def _delta2(s: State, delta: int, arg: int) -> tuple[int, int]:
-    """Least slack from an S-vertex to an unlabelled vertex, if below ``delta``."""
-    n, dual, label, inblossom, alive = s.n, s.dual, s.label, s.inblossom, s.alive
-    eu, ev, ew, bestedge, touched = s.eu, s.ev, s.ew, s.bestedge, s.touched
-    for i in range(s.cnt[_T]):
-        x = touched[i]
-        if x < n and alive[x] and bestedge[x] != -1 and label[inblossom[x]] == 0:
-            k = bestedge[x]
-            d = dual[eu[k]] + dual[ev[k]] - 2 * ew[k]
-            if d < delta:
-                delta, arg = d, k
-    return delta, arg
-
-
-@nb.njit(cache=True)
-def _delta34(s: State, delta: int) -> tuple[int, int, int]:
-    """Half the least slack between S-blossoms (3), or the least T-blossom dual (4)."""
-    n, dual, label, parent, base = s.n, s.dual, s.label, s.parent, s.base
-    eu, ev, ew, bestedge, touched = s.eu, s.ev, s.ew, s.bestedge, s.touched
-    kind, arg = 0, -1
-    for i in range(s.cnt[_T]):
-        x = touched[i]
-        if parent[x] != -1 or (x >= n and base[x] < 0):
-            continue
-        if label[x] == 1 and bestedge[x] != -1:
-            k = bestedge[x]
-            d = dual[eu[k]] + dual[ev[k]] - 2 * ew[k]
-            if d & 1:  # pragma: no cover - would break integrality
-                raise ValueError("odd slack between S-blossoms")
-            if d // 2 < delta:
-                delta, kind, arg = d // 2, 3, k
-        elif label[x] == 2 and x >= n and dual[x] < delta:
-            delta, kind, arg = dual[x], 4, x
-    return delta, kind, arg
-
-
-@nb.njit(cache=True)
 def _delta(s: State) -> tuple[int, int, int]:
-    """Smallest dual change: (delta, type 1..4, vertex / edge / blossom it is attained at)."""
-    delta, arg = _delta1(s)
-    kind = 1
-    d2, a2 = _delta2(s, delta, -1)
-    if a2 != -1:
-        delta, kind, arg = d2, 2, a2
-    d3, k3, a3 = _delta34(s, delta)
-    if k3 != 0:
-        delta, kind, arg = d3, k3, a3
+    """Smallest dual change: (delta, type 1..4, vertex / edge / blossom it is attained at).
+
+    Type 1: an S-vertex's dual reaches 0 (kept as a running minimum: S-vertex
+    duals all fall at the same rate and S-vertices stay S within a stage);
+    types 2-4 come from the heaps.
+    """
+    t = s.cnt[_DELTA]
+    delta, kind, arg = s.cnt[_SMIN] - t, 1, s.cnt[_SARG]
+    key, _, k = _hmin(s, 0)
+    if k != -1 and key - t < delta:
+        delta, kind, arg = key - t, 2, k
+    key, _, k = _hmin(s, 1)
+    if k != -1:
+        d = key - 2 * t
+        if d & 1:  # pragma: no cover - would break integrality
+            raise ValueError("odd slack between S-blossoms")
+        if d // 2 < delta:
+            delta, kind, arg = d // 2, 3, k
+    key, b, _ = _hmin(s, 2)
+    if b != -1 and key - t < delta:
+        delta, kind, arg = key - t, 4, b
     return delta, kind, arg
-
-
-@nb.njit(cache=True)
-def _update_duals(s: State, delta: int) -> None:
-    n, dual, dec, label, parent, base = s.n, s.dual, s.dec, s.label, s.parent, s.base
-    coff, clen, cpool, stk, tmp = s.coff, s.clen, s.cpool, s.stk, s.tmp
-    touched = s.touched
-    for i in range(s.cnt[_T]):
-        x = touched[i]
-        if parent[x] != -1 or label[x] == 0 or (x >= n and base[x] < 0):
-            continue
-        if x < n:
-            nl = 1
-            tmp[0] = x
-        else:
-            nl = _leaves_of(coff, clen, cpool, stk, n, x, tmp, 0)
-        if label[x] == 1:
-            for r in range(nl):
-                dual[tmp[r]] -= delta
-                dec[tmp[r]] += delta
-            if x >= n:
-                dual[x] += delta
-        else:
-            for r in range(nl):
-                dual[tmp[r]] += delta
-            if x >= n:
-                dual[x] -= delta
 
 
 @nb.njit(cache=True)
 def _end_stage(s: State) -> None:
-    """Expand zero-dual S-blossoms, then forget labels, least-slack edges and allowed edges."""
+    """Settle the lazy duals, expand zero-dual S-blossoms, forget labels and allowed edges."""
+    for i in range(s.cnt[_T]):
+        x = s.touched[i]
+        if _is_top(s, x) and s.sgn[x] != 0:
+            _set_sign(s, x, 0)
+    s.cnt[_DELTA] = 0
+    s.cnt[_SMIN] = _BIG
+    s.cnt[_SARG] = -1
+    s.hsize[:] = 0
     i = 0
     while i < s.cnt[_T]:
         x = s.touched[i]
@@ -744,8 +877,7 @@ def _stage(s: State, root: int) -> None:
             break
         delta, kind, arg = _delta(s)
         s.cnt[_SUB] += 1
-        s.cnt[_WORK] += s.cnt[_T]
-        _update_duals(s, delta)
+        s.cnt[_DELTA] += delta
         if kind == 1:  # ``arg`` reached dual 0: it becomes the free one
             _augment_side(s, arg, -1)
             break
@@ -834,17 +966,26 @@ def new_state(n: int, eu: np.ndarray, ev: np.ndarray, ew: np.ndarray) -> State:
         n, eu, ev, ew, ptr, end, np.ones(n, dtype=bool), np.full(n, -1, i64),
         np.zeros(2 * n, i64), np.full(2 * n, -1, i64), np.arange(n, dtype=i64),
         np.full(2 * n, -1, i64), np.concatenate([np.arange(n, dtype=i64), np.full(n, -1, i64)]),
-        np.full(2 * n, -1, i64), np.zeros(2 * n, i64), np.zeros(n, i64), np.zeros(m, dtype=bool),
+        np.full(2 * n, -1, i64), np.zeros(2 * n, i64), np.zeros(2 * n, i64), np.zeros(2 * n, i64),
+        np.zeros(n, i64), np.zeros(m, dtype=bool),
         np.zeros(2 * n, i64), np.zeros(2 * n, i64), np.zeros(4 * n + 8, i64),
         np.zeros(4 * n + 8, i64), np.zeros(2 * n, i64), np.full(2 * n, -1, i64),
         np.zeros(4 * n + m + 8, i64),
         np.arange(2 * n - 1, n - 1, -1, dtype=i64),
         np.zeros(2 * n, i64), np.zeros(2 * n, i64), np.zeros(2 * n, dtype=bool), np.zeros(m, i64),
         np.zeros(2 * n, i64), np.zeros(2 * n, i64), np.zeros(2 * n, i64), np.full(2 * n, -1, i64),
-        np.array([0, n, 0, 0, 0, 0, 0, 0], dtype=i64),
+        np.zeros(n, i64), *_heaps(n, m), np.array([0, n, 0, 0, 0, 0, 0, 0, 0, _BIG, -1], dtype=i64),
     )  # fmt: skip
     _jump_start(s)
     return s
+
+
+def _heaps(n: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Empty heaps: each holds at most one valid entry per vertex or blossom, so with this
+    capacity a compaction always frees room."""
+    cap = 2 * m + 4 * n + 16
+    return (np.empty((3, cap), np.int64), np.empty((3, cap), np.int64),
+            np.empty((3, cap), np.int64), np.zeros(3, np.int64))  # fmt: skip
 
 
 def run(s: State) -> int:
@@ -853,8 +994,10 @@ def run(s: State) -> int:
 
 
 def copy_state(s: State) -> State:
-    """An independent copy."""
-    return State._make(v.copy() if isinstance(v, np.ndarray) else v for v in s)
+    """An independent copy (the heaps are empty between stages: fresh ones)."""
+    c = State._make(v.copy() if isinstance(v, np.ndarray) else v for v in s)
+    hk, ha, hb, hsize = _heaps(s.n, len(s.eu))
+    return c._replace(hk=hk, ha=ha, hb=hb, hsize=hsize)
 
 
 def add_edges(s: State, eu: np.ndarray, ev: np.ndarray, ew: np.ndarray) -> State:
@@ -865,8 +1008,9 @@ def add_edges(s: State, eu: np.ndarray, ev: np.ndarray, ew: np.ndarray) -> State
     ptr, end = _csr(s.n, eu2, ev2)
     m = len(eu2)
     allow = np.zeros(m, dtype=bool)
+    hk, ha, hb, hsize = _heaps(s.n, m)
     return s._replace(eu=eu2, ev=ev2, ew=ew2, nb_ptr=ptr, nb_end=end, allow=allow,
-                      tedges=np.zeros(m, np.int64))  # fmt: skip
+                      tedges=np.zeros(m, np.int64), hk=hk, ha=ha, hb=hb, hsize=hsize)  # fmt: skip
 
 
 @nb.njit(cache=True)

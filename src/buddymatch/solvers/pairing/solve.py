@@ -19,15 +19,17 @@ Definitions (these are what the user documentation promises):
   same value as trying every trio), not by attaching whoever was left last.
   With ``"exclude"`` no trio is formed.
 
-Guarantees: ``status`` is ``OPTIMAL`` only when proven — on small graphs by an
-exact blossom matching on every allowed pair, on large ones by an LP
-certificate (duals ``y`` per person and ``z`` per odd set with
-``y_i + y_j + sum of z over odd sets holding both >= w_ij`` for every allowed
-pair, checked against the full matrix) plus reduced-cost fixing.  Otherwise it is
+Guarantees: ``status`` is ``OPTIMAL`` only when proven.  The proof for the
+pairs is a dual certificate over *every* allowed pair (a value ``y`` per
+person and ``z`` per odd set of people with ``y_i + y_j + sum of z over sets
+holding both >= c_ij`` for every allowed pair, whose total equals the
+answer's worth; ``outcome.certificate`` holds it, see
+:class:`~buddymatch.solvers.pairing.price.Certificate`).  The trio is proven
+by bounding every triangle from those duals and settling each one whose
+bound could beat the answer.  Otherwise (a time limit, or a search cap) it is
 ``FEASIBLE`` and ``bound`` is a certified upper bound on ``objective``
-(``stats["gap"]`` is the relative gap).  Same inputs and seed give the same
-outcome.  The matching engine is rustworkx's blossom implementation; the LP
-is OR-Tools GLOP.
+(``stats["gap"]`` is the relative gap).  Same inputs give the same outcome.
+The matching engine is a primal-dual blossom algorithm (:mod:`.blossom`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ import numpy as np
 
 from buddymatch.solvers import NOT_ALLOWED, Status
 from buddymatch.solvers.pairing.core import CoreResult, View, solve_view
+from buddymatch.solvers.pairing.fair import solve_fair
+from buddymatch.solvers.pairing.price import Certificate
 
 OBJECTIVES = ("max-matched", "max-score", "fair")
 LEFTOVERS = ("trio", "exclude")
@@ -63,6 +67,7 @@ class PairingOutcome:
     objective: float
     bound: float | None
     stats: dict[str, float | int | str]
+    certificate: Certificate | None = None
 
 
 def _empty_pairs() -> np.ndarray:
@@ -109,42 +114,6 @@ def _check_locks(weights: np.ndarray, locked: np.ndarray | None) -> tuple[np.nda
     if np.any(weights[lk[:, 0], lk[:, 1]] == NOT_ALLOWED):
         return lk, "a locked pair is not allowed by the rules"
     return lk, None
-
-
-def _bottleneck_levels(w: np.ndarray, active: np.ndarray) -> np.ndarray:
-    sub = w[np.ix_(active, active)] if active.sum() < w.shape[0] else w
-    vals = np.unique(sub[sub >= 0])
-    return vals.astype(np.int64)
-
-
-def _solve_fair(
-    w: np.ndarray, base: View, deadline: float | None, lock_min: int | None
-) -> tuple[CoreResult, int | None, bool]:
-    """People first, then the largest bottleneck, then value (binary search on a threshold)."""
-    first = solve_view(base, deadline)
-    levels = _bottleneck_levels(w, base.active)
-    if first.people == 0 or len(levels) == 0:
-        return first, None, first.proven
-    target = first.people
-    lo, hi = 0, len(levels) - 1  # levels[lo] is feasible (it is the minimum: no threshold)
-    proven = first.proven
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        res = solve_view(_with_threshold(base, int(levels[mid])), deadline)
-        proven = proven and res.proven
-        if res.people >= target:
-            lo = mid
-        else:
-            hi = mid - 1
-    t = int(levels[lo])
-    if lock_min is not None:
-        t = min(t, lock_min)
-    final = solve_view(_with_threshold(base, t), deadline)
-    return final, t, proven and final.proven
-
-
-def _with_threshold(v: View, t: int) -> View:
-    return View(v.w, v.active, v.pen, v.trio_pen, t, v.card, v.trio)
 
 
 def solve_pairing(
@@ -194,7 +163,7 @@ def solve_pairing(
     bottleneck: int | None = None
     if objective == "fair":
         lock_min = int(lock_w.min()) if len(lock_w) else None
-        res, bottleneck, proven = _solve_fair(w, view, deadline, lock_min)
+        res, bottleneck, proven = solve_fair(view, deadline, lock_min)
         res.stats["fair"] = 1
     else:
         res = solve_view(view, deadline)
@@ -247,7 +216,9 @@ def _outcome(
     status = Status.OPTIMAL if proven else Status.FEASIBLE
     if not proven:
         stats["gap"] = (bound - objective) / max(abs(bound), 1e-9)
-    return PairingOutcome(status, pairs, trios, float(objective), float(bound), stats)
+    return PairingOutcome(
+        status, pairs, trios, float(objective), float(bound), stats, res.certificate
+    )
 
 
 __all__ = ["PairingOutcome", "solve_pairing"]

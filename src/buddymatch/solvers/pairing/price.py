@@ -1,0 +1,413 @@
+"""Reduced costs of every allowed pair under the blossom duals, read from the dense matrix.
+
+The blossom engine only sees the candidate pairs.  These kernels check its
+duals against *every* allowed pair of the view, so that the certificate
+covers the whole allowed graph, and find the pairs a better answer could use.
+
+Units: everything is doubled and integer.  A pair's value is
+``c_ij = K + w_ij + pen_i + pen_j`` (``K`` is the people weight: 0 for
+max-score), ``d`` are the engine's doubled person duals and ``Z_ij`` the sum
+of the duals of the blossoms holding both ``i`` and ``j``.  The doubled
+reduced cost ``r2_ij = d_i + d_j + 2 Z_ij - 2 c_ij`` is ``>= 0`` for every
+allowed pair exactly when the duals are a certificate.
+
+``Z_ij`` is found through the blossom tree: ``zcum[B]`` is the sum of the
+duals of ``B`` and all blossoms holding it, so ``Z_ij = zcum[L]`` for the
+smallest blossom ``L`` holding both.  Blossoms nest deeply (an odd pool's
+proof is one blossom of everybody, built a pair at a time), so each row
+``i`` first writes ``Z_ij`` for all ``j`` at once into ``zrow``, indexed by
+the people's positions in a depth-first order of the blossom tree (every
+blossom is a contiguous range of positions): one pass over the range of
+``i``'s top-level blossom, whatever the depth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba as nb
+import numpy as np
+
+from buddymatch.solvers.pairing import blossom as bl
+from buddymatch.solvers.pairing.graph import Edges
+
+
+@dataclass(frozen=True)
+class Tree:
+    """Blossom tree of a solved state, as the kernels need it."""
+
+    top: np.ndarray  # (n,) top-level blossom of each vertex (itself if none)
+    parent: np.ndarray  # (2n,) parent blossom, -1 at the top
+    zcum: np.ndarray  # (2n,) dual of a blossom plus those of all blossoms holding it
+    d: np.ndarray  # (n,) doubled person duals
+    pos: np.ndarray  # (n,) position of each person in depth-first order
+    lo: np.ndarray  # (2n,) each blossom's (and person's) range of positions
+    hi: np.ndarray
+
+
+@nb.njit(cache=True)
+def _tree_arrays(
+    n: int, parent: np.ndarray, base: np.ndarray, dual: np.ndarray, coff: np.ndarray,
+    clen: np.ndarray, cpool: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    zcum = np.zeros(2 * n, dtype=np.int64)
+    lo = np.zeros(2 * n, dtype=np.int64)
+    hi = np.zeros(2 * n, dtype=np.int64)
+    pos = np.zeros(n, dtype=np.int64)
+    stack = np.empty(4 * n + 2, dtype=np.int64)  # (node, phase) pairs
+    nxt = 0
+    for root in range(2 * n):
+        if parent[root] != -1 or (root >= n and base[root] < 0):
+            continue
+        stack[0], stack[1] = root, 0
+        top = 1
+        while top > 0:
+            top -= 1
+            x, phase = stack[2 * top], stack[2 * top + 1]
+            if x < n:
+                pos[x] = nxt
+                lo[x], hi[x] = nxt, nxt + 1
+                nxt += 1
+                continue
+            if phase == 1:
+                hi[x] = nxt
+                continue
+            lo[x] = nxt
+            zcum[x] = dual[x] + (zcum[parent[x]] if parent[x] != -1 else 0)
+            stack[2 * top], stack[2 * top + 1] = x, 1
+            top += 1
+            for r in range(clen[x] - 1, -1, -1):
+                stack[2 * top], stack[2 * top + 1] = cpool[coff[x] + r], 0
+                top += 1
+    return zcum, pos, lo, hi
+
+
+def tree(s: bl.State) -> Tree:
+    """The arrays the kernels read (copies: the state may change later)."""
+    zc, pos, lo, hi = _tree_arrays(s.n, s.parent, s.base, s.dual, s.coff, s.clen, s.cpool)
+    d = s.dual[: s.n].copy()
+    d[~s.alive] = 0
+    return Tree(s.inblossom.copy(), s.parent.copy(), zc, d, pos, lo, hi)
+
+
+@nb.njit(cache=True, inline="always")
+def fill_row(
+    i: int, n: int, top: np.ndarray, parent: np.ndarray, zcum: np.ndarray, lo: np.ndarray,
+    hi: np.ndarray, zrow: np.ndarray,
+) -> None:  # fmt: skip
+    """``zrow[pos[j]] = Z_ij`` for every ``j`` in ``i``'s top-level blossom."""
+    if top[i] < n:
+        return
+    plo, phi = lo[i], hi[i]
+    x = parent[i]
+    while x != -1:
+        for p in range(lo[x], plo):
+            zrow[p] = zcum[x]
+        for p in range(phi, hi[x]):
+            zrow[p] = zcum[x]
+        plo, phi = lo[x], hi[x]
+        x = parent[x]
+
+
+@nb.njit(cache=True, inline="always")
+def z_of(i: int, j: int, top: np.ndarray, pos: np.ndarray, zrow: np.ndarray) -> int:
+    """``Z_ij`` once ``fill_row`` ran for ``i`` (0 outside ``i``'s top-level blossom)."""
+    if top[j] != top[i] or top[i] < len(pos):
+        return 0
+    return zrow[pos[j]]
+
+
+@nb.njit(cache=True)
+def _violations(
+    w: np.ndarray, active: np.ndarray, pen: np.ndarray, t_min: int, big: int, d: np.ndarray,
+    top: np.ndarray, parent: np.ndarray, zcum: np.ndarray, pos: np.ndarray, lo: np.ndarray,
+    hi: np.ndarray, per_row: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """Pairs ``i < j`` with negative reduced cost: up to ``per_row`` worst per row ``i``.
+
+    Also returns each row's worst violation (``max(-r2, 0)`` over ``j > i``)
+    and how many violated pairs each row has.
+    """
+    n = w.shape[0]
+    nv = len(top)  # the state's vertex count (blossom ids start there)
+    zrow = np.zeros(nv, dtype=np.int64)
+    out_a = np.empty(n * per_row, dtype=np.int64)
+    out_b = np.empty(n * per_row, dtype=np.int64)
+    worst = np.zeros(n, dtype=np.int64)
+    count = np.zeros(n, dtype=np.int64)
+    best_v = np.empty(max(per_row, 1), dtype=np.int64)
+    best_j = np.empty(max(per_row, 1), dtype=np.int64)
+    cnt = 0
+    thr = max(t_min, 0)
+    for i in range(n):
+        if not active[i]:
+            continue
+        filled = False
+        m = 0
+        base_i = d[i] - 2 * (big + pen[i])
+        for j in range(i + 1, n):
+            wij = w[i, j]
+            if wij < thr or not active[j]:
+                continue
+            r2 = base_i + d[j] - 2 * (np.int64(wij) + pen[j])
+            if r2 >= 0 or (top[j] == top[i] and r2 + 2 * zcum[top[i]] >= 0):
+                continue  # Z_ij is at least the top-level blossom's dual
+            if not filled:
+                fill_row(i, nv, top, parent, zcum, lo, hi, zrow)
+                filled = True
+            r2 += 2 * z_of(i, j, top, pos, zrow)
+            if r2 >= 0:
+                continue
+            v = -r2
+            count[i] += 1
+            worst[i] = max(worst[i], v)
+            m = _keep_best(best_v, best_j, m, per_row, v, j)
+        for q in range(m):
+            out_a[cnt] = i
+            out_b[cnt] = best_j[q]
+            cnt += 1
+    return out_a[:cnt], out_b[:cnt], worst, count
+
+
+@nb.njit(cache=True, inline="always")
+def _keep_best(
+    best_v: np.ndarray, best_j: np.ndarray, m: int, cap: int, v: int, j: int
+) -> int:  # fmt: skip
+    """Insert ``(v, j)`` into the descending top-``cap`` list of length ``m``; new length."""
+    if cap == 0:
+        return 0
+    if m < cap:
+        p = m
+        m += 1
+    elif v > best_v[m - 1]:
+        p = m - 1
+    else:
+        return m
+    while p > 0 and best_v[p - 1] < v:
+        best_v[p] = best_v[p - 1]
+        best_j[p] = best_j[p - 1]
+        p -= 1
+    best_v[p] = v
+    best_j[p] = j
+    return m
+
+
+@nb.njit(cache=True)
+def _small_reduced(
+    w: np.ndarray, active: np.ndarray, pen: np.ndarray, t_min: int, big: int, d: np.ndarray,
+    top: np.ndarray, parent: np.ndarray, zcum: np.ndarray, pos: np.ndarray, lo: np.ndarray,
+    hi: np.ndarray, budget: int, per_row: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:  # fmt: skip
+    """Pairs ``i < j`` with ``r2 - 2 Z_ij < 2 budget``: their ``r2`` and ``Z_ij``, and overflow.
+
+    ``r2 - 2 Z_ij`` is the reduced cost without the blossom duals; a pair in
+    a triangle ``T`` whose bound beats the incumbent by ``budget`` passes
+    this test, because ``Z_T <= Z_ij``.  Keeps the ``per_row`` pairs with the
+    smallest such value per row; overflow is True when a row had more.
+    """
+    n = w.shape[0]
+    nv = len(top)  # the state's vertex count (blossom ids start there)
+    zrow = np.zeros(nv, dtype=np.int64)
+    out_a = np.empty(n * per_row, dtype=np.int64)
+    out_b = np.empty(n * per_row, dtype=np.int64)
+    out_r = np.empty(n * per_row, dtype=np.int64)
+    out_z = np.empty(n * per_row, dtype=np.int64)
+    best_v = np.empty(max(per_row, 1), dtype=np.int64)
+    best_j = np.empty(max(per_row, 1), dtype=np.int64)
+    cnt = 0
+    overflow = False
+    thr = max(t_min, 0)
+    for i in range(n):
+        if not active[i]:
+            continue
+        m = 0
+        seen = 0
+        base_i = d[i] - 2 * (big + pen[i])
+        for j in range(i + 1, n):
+            wij = w[i, j]
+            if wij < thr or not active[j]:
+                continue
+            rr = base_i + d[j] - 2 * (np.int64(wij) + pen[j])
+            if rr >= 2 * budget:
+                continue
+            seen += 1
+            m = _keep_best(best_v, best_j, m, per_row, -rr, j)
+        overflow = overflow or seen > per_row
+        if m:
+            fill_row(i, nv, top, parent, zcum, lo, hi, zrow)
+        for q in range(m):
+            j = best_j[q]
+            out_a[cnt] = i
+            out_b[cnt] = j
+            out_z[cnt] = z_of(i, j, top, pos, zrow)
+            out_r[cnt] = -best_v[q] + 2 * out_z[cnt]
+            cnt += 1
+    return out_a[:cnt], out_b[:cnt], out_r[:cnt], out_z[:cnt], overflow
+
+
+@nb.njit(cache=True)
+def _row_min_slack(
+    w: np.ndarray, active: np.ndarray, pen: np.ndarray, t_min: int, big: int, d: np.ndarray,
+    top: np.ndarray, parent: np.ndarray, zcum: np.ndarray, pos: np.ndarray, lo: np.ndarray,
+    hi: np.ndarray, cptr: np.ndarray, cidx: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """Each row's least ``r2`` over allowed pairs that are *not* candidate pairs.
+
+    ``cidx[cptr[i]:cptr[i + 1]]`` are ``i``'s candidate partners, sorted.
+    """
+    n = w.shape[0]
+    nv = len(top)  # the state's vertex count (blossom ids start there)
+    zrow = np.zeros(nv, dtype=np.int64)
+    out = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    thr = max(t_min, 0)
+    for i in range(n):
+        if not active[i]:
+            continue
+        filled = False
+        q = cptr[i]
+        base_i = d[i] - 2 * (big + pen[i])
+        for j in range(n):
+            while q < cptr[i + 1] and cidx[q] < j:
+                q += 1
+            if j == i or (q < cptr[i + 1] and cidx[q] == j):
+                continue
+            wij = w[i, j]
+            if wij < thr or not active[j]:
+                continue
+            r2 = base_i + d[j] - 2 * (np.int64(wij) + pen[j])
+            if r2 >= out[i] or (top[j] == top[i] and r2 + 2 * zcum[top[i]] >= out[i]):
+                continue
+            if not filled:
+                fill_row(i, nv, top, parent, zcum, lo, hi, zrow)
+                filled = True
+            r2 += 2 * z_of(i, j, top, pos, zrow)
+            out[i] = min(out[i], r2)
+    return out
+
+
+@nb.njit(cache=True)
+def _row_violations(
+    w: np.ndarray, active: np.ndarray, pen: np.ndarray, t_min: int, big: int, d: np.ndarray,
+    top: np.ndarray, parent: np.ndarray, zcum: np.ndarray, pos: np.ndarray, lo: np.ndarray,
+    hi: np.ndarray, rows: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Every pair with negative reduced cost that has an end in ``rows``."""
+    n = w.shape[0]
+    nv = len(top)  # the state's vertex count (blossom ids start there)
+    zrow = np.zeros(nv, dtype=np.int64)
+    out_a = []
+    out_b = []
+    thr = max(t_min, 0)
+    for i in rows:
+        if not active[i]:
+            continue
+        filled = False
+        base_i = d[i] - 2 * (big + pen[i])
+        for j in range(n):
+            wij = w[i, j]
+            if j == i or wij < thr or not active[j]:
+                continue
+            r2 = base_i + d[j] - 2 * (np.int64(wij) + pen[j])
+            if r2 >= 0 or (top[j] == top[i] and r2 + 2 * zcum[top[i]] >= 0):
+                continue
+            if not filled:
+                fill_row(i, nv, top, parent, zcum, lo, hi, zrow)
+                filled = True
+            if r2 + 2 * z_of(i, j, top, pos, zrow) < 0:
+                out_a.append(min(i, j))
+                out_b.append(max(i, j))
+    return np.array(out_a, dtype=np.int64), np.array(out_b, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Pricer:
+    """The dense view a solve prices against: weights, who is in, bonuses, threshold, ``K``."""
+
+    w: np.ndarray
+    active: np.ndarray
+    pen: np.ndarray
+    t_min: int
+    big: int
+
+    def violations(self, t: Tree, per_row: int) -> tuple[Edges, np.ndarray]:
+        """Up to ``per_row`` violated pairs per row, and each row's worst violation."""
+        a, b, worst, _ = _violations(
+            self.w, self.active, self.pen, self.t_min, self.big, t.d, t.top, t.parent,
+            t.zcum, t.pos, t.lo, t.hi, per_row,
+        )  # fmt: skip
+        return (a, b), worst
+
+    def small_reduced(
+        self, t: Tree, budget: int, per_row: int
+    ) -> tuple[Edges, np.ndarray, np.ndarray, bool]:
+        """Pairs that may sit in a trio beating the incumbent by ``budget`` (see the kernel)."""
+        a, b, r, z, over = _small_reduced(
+            self.w, self.active, self.pen, self.t_min, self.big, t.d, t.top, t.parent,
+            t.zcum, t.pos, t.lo, t.hi, budget, per_row,
+        )  # fmt: skip
+        return (a, b), r, z, bool(over)
+
+    def row_min_slack(self, t: Tree, cand: Edges) -> np.ndarray:
+        n = self.w.shape[0]
+        a = np.concatenate([cand[0], cand[1]])
+        b = np.concatenate([cand[1], cand[0]])
+        order = np.lexsort((b, a))
+        ptr = np.zeros(n + 1, dtype=np.int64)
+        np.add.at(ptr, a + 1, 1)
+        return _row_min_slack(
+            self.w, self.active, self.pen, self.t_min, self.big, t.d, t.top, t.parent,
+            t.zcum, t.pos, t.lo, t.hi, np.cumsum(ptr), b[order],
+        )  # fmt: skip
+
+    def row_violations(self, t: Tree, rows: np.ndarray) -> Edges:
+        return _row_violations(
+            self.w, self.active, self.pen, self.t_min, self.big, t.d, t.top, t.parent,
+            t.zcum, t.pos, t.lo, t.hi, np.asarray(rows, dtype=np.int64),
+        )  # fmt: skip
+
+    def values(self, edges: Edges) -> np.ndarray:
+        """``c`` of each pair (int64)."""
+        a, b = edges
+        return self.w[a, b].astype(np.int64) + self.pen[a] + self.pen[b] + self.big
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """Dual proof that no set of disjoint allowed pairs is worth more than :attr:`bound2` / 2.
+
+    A pair's worth is ``c_ij = people_weight + w_ij + pen_i + pen_j`` over the
+    pairs the solve could use (both people in ``active``, ``w_ij >= t_min``
+    and not NOT_ALLOWED).  For every such pair
+    ``y2_i + y2_j + sum(z2_k : i, j in sets[k]) >= 2 c_ij``, all ``y2`` and
+    ``z2`` are ``>= 0`` and every set has an odd size, so any set of disjoint
+    pairs is worth at most ``(sum(y2) + sum(z2_k * (|S_k| - 1) / 2)) / 2``.
+    With ``people_weight`` larger than any possible total of the other terms,
+    this also bounds how many people any set of pairs can place.
+    """
+
+    people_weight: int
+    pen: np.ndarray
+    active: np.ndarray
+    t_min: int
+    y2: np.ndarray
+    sets: tuple[np.ndarray, ...]
+    z2: np.ndarray
+
+    @property
+    def bound2(self) -> int:
+        extra = sum(int(z) * ((len(c) - 1) // 2) for z, c in zip(self.z2, self.sets, strict=True))
+        return int(self.y2.sum()) + extra
+
+
+def certificate(s: bl.State, pricer: Pricer) -> Certificate:
+    """The state's duals as a :class:`Certificate` (blossoms with zero dual left out)."""
+    found = bl.blossoms(s)
+    keep = found.z > 0
+    sets = tuple(m for m, k in zip(found.members, keep.tolist(), strict=True) if k)
+    n = len(pricer.active)
+    y2 = s.dual[:n].astype(np.int64).copy()
+    y2[~s.alive[:n]] = 0
+    return Certificate(
+        pricer.big, pricer.pen, pricer.active, pricer.t_min, y2, sets,
+        2 * found.z[keep].astype(np.int64),
+    )  # fmt: skip

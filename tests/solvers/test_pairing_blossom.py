@@ -18,6 +18,16 @@ from buddymatch.solvers.pairing import blossom as bl
 Edge = tuple[int, int, int]
 
 
+def member_sets(person_set: np.ndarray, set_parent: np.ndarray) -> list[set[int]]:
+    """Members of each set of a laminar tree (each person's chain of sets, walked up)."""
+    sets: list[set[int]] = [set() for _ in range(len(set_parent))]
+    for v, k in enumerate(person_set.tolist()):
+        while k != -1:
+            sets[k].add(v)
+            k = int(set_parent[k])
+    return sets
+
+
 def check_certificate(s: bl.State, alive: np.ndarray) -> int:
     """Independent check of optimality conditions; returns the matching weight."""
     n = s.n
@@ -25,7 +35,7 @@ def check_certificate(s: bl.State, alive: np.ndarray) -> int:
     d = s.dual[:n].astype(np.int64)
     assert (d[alive] >= 0).all()
     assert (found.z >= 0).all()
-    sets = [set(m.tolist()) for m in found.members]
+    sets = member_sets(found.innermost, found.parent)
     for m in sets:
         assert len(m) % 2 == 1 and all(alive[v] for v in m)
 

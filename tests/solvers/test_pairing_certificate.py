@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from buddymatch.solvers import NOT_ALLOWED, Status
 from buddymatch.solvers.pairing import PairingOutcome, solve_pairing
 from tests.solvers.test_pairing import random_weights, score, structures
+from tests.solvers.test_pairing_blossom import member_sets
 
 
 def check_certificate(w: np.ndarray, out: PairingOutcome) -> None:
@@ -32,19 +33,24 @@ def check_certificate(w: np.ndarray, out: PairingOutcome) -> None:
     act, pen = cert.active, cert.pen.astype(np.int64)
     y2, z2 = cert.y2.astype(np.int64), cert.z2.astype(np.int64)
     assert (y2 >= 0).all() and (z2 >= 0).all()
-    member = np.zeros((len(cert.sets), n), dtype=np.int64)
-    for k, s in enumerate(cert.sets):
-        assert len(s) % 2 == 1 and len(set(s.tolist())) == len(s)
-        member[k, s] = 1
+    sets = member_sets(cert.person_set, cert.set_parent)
+    member = np.zeros((len(sets), n), dtype=np.int64)
+    for k, s in enumerate(sets):
+        assert len(s) % 2 == 1
+        member[k, sorted(s)] = 1
     zz = member.T @ (z2[:, None] * member)  # sum of z2 over sets holding both i and j
     ok = (w >= max(cert.t_min, 0)) & act[:, None] & act[None, :]
     np.fill_diagonal(ok, False)
     c = cert.people_weight + w.astype(np.int64) + pen[:, None] + pen[None, :]
     lhs = y2[:, None] + y2[None, :] + zz
     assert (lhs[ok] >= 2 * c[ok]).all(), "a pair violates the dual"
-    bound2 = int(y2.sum()) + int(sum(int(z) * ((len(s) - 1) // 2) for z, s in zip(z2, cert.sets)))
+    bound2 = int(y2.sum()) + int(
+        sum(int(z) * ((len(s) - 1) // 2) for z, s in zip(z2, sets, strict=True))
+    )
     if cert.people_weight:  # worth ranks by people first: the weight must dominate values
-        assert cert.people_weight > int(act.sum()) * max(int(c[ok].max(initial=0)) - cert.people_weight, 0)
+        assert cert.people_weight > int(act.sum()) * max(
+            int(c[ok].max(initial=0)) - cert.people_weight, 0
+        )
     pairs = [(a, b) for a, b in out.pairs.tolist() if act[a] and act[b]]
     if len(out.trios) == 0:
         worth2 = 2 * sum(int(c[a, b]) for a, b in pairs)

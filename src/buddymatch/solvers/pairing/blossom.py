@@ -1119,31 +1119,56 @@ def pairs(s: State) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 class Blossoms(NamedTuple):
-    """The live blossoms: ``parent`` (-1 at top level), ``z`` and member lists (sorted)."""
+    """The live blossoms as a laminar tree (odd pools nest them thousands deep, so member
+    lists would cost people x depth): each blossom's parent (-1 at top level), dual ``z``
+    (real units) and size, and each vertex's innermost blossom (-1 if none).  Indices are
+    positions in ``ids`` (the engine's blossom ids)."""
 
     ids: np.ndarray
     parent: np.ndarray
     z: np.ndarray
-    members: tuple[np.ndarray, ...]
-    top: np.ndarray  # (n,) top-level blossom id of each vertex (itself if none)
+    size: np.ndarray
+    innermost: np.ndarray
+
+
+@nb.njit(cache=True)
+def _sizes(n: int, parent: np.ndarray, base: np.ndarray) -> np.ndarray:
+    size = np.zeros(2 * n, dtype=np.int64)
+    for v in range(n):
+        x = parent[v]
+        while x != -1:
+            size[x] += 1
+            x = parent[x]
+    return size
 
 
 def blossoms(s: State) -> Blossoms:
-    """Every live (possibly nested) blossom with its dual; ``z`` in real units."""
+    """Every live (possibly nested) blossom with its dual and size."""
     ids = np.flatnonzero(s.base[s.n :] >= 0) + s.n
-    members = []
-    buf = np.empty(s.n, dtype=np.int64)
-    for b in ids.tolist():
-        k = _leaves(s, b, buf, 0)
-        members.append(np.sort(buf[:k]))
-    return Blossoms(ids, s.parent[ids].copy(), s.dual[ids].copy(), tuple(members),
-                    s.inblossom.copy())  # fmt: skip
+    where = np.full(2 * s.n, -1, dtype=np.int64)
+    where[ids] = np.arange(len(ids))
+    par = s.parent[ids]
+    parent = np.where(par >= 0, where[np.maximum(par, 0)], -1)
+    vp = s.parent[: s.n]
+    innermost = np.where(vp >= 0, where[np.maximum(vp, 0)], -1)
+    size = _sizes(s.n, s.parent, s.base)[ids]
+    return Blossoms(ids, parent, s.dual[ids].copy(), size, innermost)
+
+
+def members(b: Blossoms, k: int) -> np.ndarray:
+    """The vertices of blossom ``k`` (position in ``b.ids``), sorted."""
+    inside = np.zeros(len(b.ids), dtype=bool)
+    inside[k] = True
+    changed = True
+    while changed:  # descendants of k
+        grow = inside | ((b.parent >= 0) & inside[np.maximum(b.parent, 0)])
+        changed = bool((grow != inside).any())
+        inside = grow
+    return np.flatnonzero((b.innermost >= 0) & inside[np.maximum(b.innermost, 0)])
 
 
 def dual_bound2(s: State) -> int:
     """Twice the dual objective: ``sum(d) + sum(z_B (|B| - 1))`` over live vertices, blossoms."""
     bl = blossoms(s)
     total = int(s.dual[: s.n][s.alive].sum())
-    for z, mem in zip(bl.z.tolist(), bl.members, strict=True):
-        total += int(z) * (len(mem) - 1)
-    return total
+    return total + int((bl.z * (bl.size - 1)).sum())

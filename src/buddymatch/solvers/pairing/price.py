@@ -377,12 +377,15 @@ class Certificate:
 
     A pair's worth is ``c_ij = people_weight + w_ij + pen_i + pen_j`` over the
     pairs the solve could use (both people in ``active``, ``w_ij >= t_min``
-    and not NOT_ALLOWED).  For every such pair
-    ``y2_i + y2_j + sum(z2_k : i, j in sets[k]) >= 2 c_ij``, all ``y2`` and
-    ``z2`` are ``>= 0`` and every set has an odd size, so any set of disjoint
-    pairs is worth at most ``(sum(y2) + sum(z2_k * (|S_k| - 1) / 2)) / 2``.
-    With ``people_weight`` larger than any possible total of the other terms,
-    this also bounds how many people any set of pairs can place.
+    and not NOT_ALLOWED).  The odd sets form a laminar family, stored as a
+    tree: ``person_set[i]`` is the smallest set holding ``i`` (-1 if none) and
+    ``set_parent[k]`` the smallest set strictly holding set ``k``.  For every
+    such pair ``y2_i + y2_j + sum(z2_k : i, j in set k) >= 2 c_ij``, all
+    ``y2`` and ``z2`` are ``>= 0`` and every set has an odd ``set_size``, so
+    any set of disjoint pairs is worth at most
+    ``(sum(y2) + sum(z2_k * (set_size_k - 1) / 2)) / 2``.  With
+    ``people_weight`` larger than any possible total of the other terms, this
+    also bounds how many people any set of pairs can place.
     """
 
     people_weight: int
@@ -390,24 +393,47 @@ class Certificate:
     active: np.ndarray
     t_min: int
     y2: np.ndarray
-    sets: tuple[np.ndarray, ...]
+    person_set: np.ndarray
+    set_parent: np.ndarray
+    set_size: np.ndarray
     z2: np.ndarray
 
     @property
     def bound2(self) -> int:
-        extra = sum(int(z) * ((len(c) - 1) // 2) for z, c in zip(self.z2, self.sets, strict=True))
-        return int(self.y2.sum()) + extra
+        return int(self.y2.sum()) + int((self.z2 * ((self.set_size - 1) // 2)).sum())
 
 
 def certificate(s: bl.State, pricer: Pricer) -> Certificate:
     """The state's duals as a :class:`Certificate` (blossoms with zero dual left out)."""
     found = bl.blossoms(s)
-    keep = found.z > 0
-    sets = tuple(m for m, k in zip(found.members, keep.tolist(), strict=True) if k)
     n = len(pricer.active)
     y2 = s.dual[:n].astype(np.int64).copy()
     y2[~s.alive[:n]] = 0
+    keep = found.z > 0
+    if not keep.any():
+        none = np.zeros(0, dtype=np.int64)
+        return Certificate(
+            pricer.big, pricer.pen, pricer.active, pricer.t_min, y2,
+            np.full(n, -1, dtype=np.int64), none, none, none,
+        )  # fmt: skip
+    new_id = np.full(len(keep), -1, dtype=np.int64)
+    new_id[keep] = np.arange(int(keep.sum()))
+    # Each blossom's nearest kept ancestor-or-self (parents come after children in no
+    # fixed order, so follow the tree until a kept one or the top).
+    near = np.where(keep, np.arange(len(keep)), found.parent)
+    while True:
+        nxt = np.where(
+            (near >= 0) & ~keep[np.maximum(near, 0)], found.parent[np.maximum(near, 0)], near
+        )
+        if np.array_equal(nxt, near):
+            break
+        near = nxt
+    kept_of = np.where(near >= 0, new_id[np.maximum(near, 0)], -1)
+    par = found.parent[keep]
+    set_parent = np.where(par >= 0, kept_of[np.maximum(par, 0)], -1)
+    inner = found.innermost[:n]
+    person_set = np.where(inner >= 0, kept_of[np.maximum(inner, 0)], -1)
     return Certificate(
-        pricer.big, pricer.pen, pricer.active, pricer.t_min, y2, sets,
-        2 * found.z[keep].astype(np.int64),
+        pricer.big, pricer.pen, pricer.active, pricer.t_min, y2, person_set, set_parent,
+        found.size[keep].astype(np.int64), 2 * found.z[keep].astype(np.int64),
     )  # fmt: skip

@@ -29,6 +29,7 @@ import numpy as np
 from buddymatch.errors import SolverError
 from buddymatch.solvers import Status
 from buddymatch.solvers.groups import kernel as K  # numba kernels
+from buddymatch.solvers.groups.bound import upper_bound
 from buddymatch.solvers.groups.rules import (
     Classes,
     CommonRule,
@@ -52,6 +53,8 @@ TABU_MAX_N = 1500
 each generation runs tabu search on the people of a few random groups (``PART_SIZE``)."""
 
 PART_SIZE = 200
+BOUND_SHARE = 0.1
+"""Share of a time limit the upper bound may take."""
 
 __all__ = [
     "CommonRule",
@@ -115,16 +118,6 @@ def _merge_blocks(n: int, together: Sequence[np.ndarray]) -> list[np.ndarray]:
         for i in np.asarray(s, dtype=np.int64):
             groups.setdefault(root(int(i)), []).append(int(i))
     return [np.unique(v) for v in groups.values() if len(set(v)) > 1]
-
-
-def upper_bound(D: np.ndarray, up: np.ndarray) -> float:
-    """Each person gains at most its ``max(up) - 1`` largest positive benefits; halve the sum."""
-    k = int(up.max()) - 1
-    if k <= 0:
-        return 0.0
-    pos = np.maximum(D, 0.0)
-    top = -np.partition(-pos, min(k, pos.shape[1] - 1), axis=1)[:, :k]
-    return float(top.sum() / 2.0)
 
 
 def _objective(D: np.ndarray, a: np.ndarray) -> float:
@@ -436,7 +429,6 @@ def solve_groups(
     for blk in blocks:
         movable[blk] = False
     p = _Problem(D, lo, up, compile_classes(n, rules, apart, common), movable, lk, blocks)
-    bound = upper_bound(D, up)
     if n <= EXACT_MAX_N:
         exact = _exact(p, stats)
         if exact is not None:
@@ -464,6 +456,11 @@ def solve_groups(
         stats["start"] = "cp-sat"
     if iterations is None and time_limit is None:
         iterations = 30
+    # The bound's cut rounds get a tenth of a time limit; without one they run to the end
+    # (so that the reported bound depends on the inputs only).
+    found = upper_bound(D, lo, up, None if time_limit is None else BOUND_SHARE * time_limit)
+    bound = found.value
+    stats["bound_method"] = found.method
     deadline = None if time_limit is None else t0 + time_limit
     search.deadline = deadline
 

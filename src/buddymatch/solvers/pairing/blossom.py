@@ -749,7 +749,7 @@ def _tight_edge(s: State, v: int, w: int, q: int) -> int:
 
 
 @nb.njit(cache=True)
-def _grow(s: State) -> int:
+def _grow(s: State) -> int:  # noqa: C901 - numba kernel: the inner loop, flat for speed
     """Scan queued S-vertices' edges; 1 if an augmenting path was found and used.
 
     Arrays are bound to locals once: numba reference-counts every array taken

@@ -125,7 +125,7 @@ def _search(root: int, ptr: np.ndarray, adj: np.ndarray, mate: np.ndarray, dead:
 
 
 @nb.njit(cache=True)
-def _grow(ptr: np.ndarray, adj: np.ndarray, mate: np.ndarray) -> int:
+def _grow(ptr: np.ndarray, adj: np.ndarray, mate: np.ndarray) -> int:  # noqa: C901 - numba kernel
     """Augment ``mate`` to a maximum matching; returns its size."""
     n = len(mate)
     ws = np.zeros((7, n + 1), dtype=np.int64)

@@ -8,6 +8,7 @@ report ratios (not absolute seconds as goals) and peak memory.
     python -m benchmarks.run                # every scenario, full size
     python -m benchmarks.run --quick        # small sizes, a smoke run
     python -m benchmarks.run mentoring      # scenarios whose name contains "mentoring"
+    python -m benchmarks.run peer           # exactly scenario_peer (an exact name wins)
 """
 
 from __future__ import annotations
@@ -32,7 +33,14 @@ def main() -> None:
         m.name for m in pkgutil.iter_modules([str(HERE)]) if m.name.startswith("scenario_")
     )
     if args.only:
-        names = [n for n in names if any(o in n for o in args.only)]
+        # a scenario's exact name picks that one ("peer": not also peer_odd and peer_run)
+        names = [
+            n
+            for n in names
+            if any(
+                n == f"scenario_{o}" or (f"scenario_{o}" not in names and o in n) for o in args.only
+            )
+        ]
     sections = []
     for name in names:
         print(f"== {name}", flush=True)

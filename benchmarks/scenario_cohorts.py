@@ -112,7 +112,9 @@ def _load() -> str:
 
 
 def run(quick: bool) -> str:
-    size, limit = (1000, 10.0) if quick else (5000, 60.0)
+    # 50 s for the search leaves the whole run (reading, scoring, checks, writing) within
+    # the goal's 60 s; the search reached its final value well before 50 s in earlier runs.
+    size, limit = (1000, 10.0) if quick else (5000, 50.0)
     load_before = _load()
     r = _subprocess(size, limit, "base")
     alone = _subprocess(size, limit, "not_alone")
@@ -134,8 +136,10 @@ def run(quick: bool) -> str:
             f"{r['status']} | {r['objective']:,.0f} | {r['bound']:,.0f} | {gap:.1%} | "
             f"{r['mean_group_score']} / {r['lowest_group_score']} | all met (independent check) |",
             "",
-            f"Solver: {r['solver']}. The bound is the sum of each person's best possible "
-            "partners (loose); the gap says how far the bound is, not how far the optimum is.",
+            f"Solver: {r['solver']}. The bound is proven (docs/cohorts.md): partner slots "
+            "within the group sizes, tightened by a linear programme over people who are "
+            "alike; it relaxes the composition rules, so the true gap can only be smaller. "
+            f"Load average (1 min) {load_before} before the first run.",
             "",
             *_not_alone_section(size, limit, r, alone, load_before),
         ]

@@ -197,13 +197,14 @@ def _small_reduced(
     w: np.ndarray, active: np.ndarray, pen: np.ndarray, t_min: int, big: int, d: np.ndarray,
     top: np.ndarray, parent: np.ndarray, zcum: np.ndarray, pos: np.ndarray, lo: np.ndarray,
     hi: np.ndarray, budget: int, per_row: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:  # fmt: skip
-    """Pairs ``i < j`` with ``r2 - 2 Z_ij < 2 budget``: their ``r2`` and ``Z_ij``, and overflow.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:  # fmt: skip
+    """Pairs ``i < j`` with ``r2 - 2 Z_ij < 2 budget``: their ``r2`` and ``Z_ij``, and the most
+    pairs any row had.
 
     ``r2 - 2 Z_ij`` is the reduced cost without the blossom duals; a pair in
     a triangle ``T`` whose bound beats the incumbent by ``budget`` passes
     this test, because ``Z_T <= Z_ij``.  Keeps the ``per_row`` pairs with the
-    smallest such value per row; overflow is True when a row had more.
+    smallest such value per row; the list is complete when no row had more.
     """
     n = w.shape[0]
     nv = len(top)  # the state's vertex count (blossom ids start there)
@@ -215,7 +216,7 @@ def _small_reduced(
     best_v = np.empty(max(per_row, 1), dtype=np.int64)
     best_j = np.empty(max(per_row, 1), dtype=np.int64)
     cnt = 0
-    overflow = False
+    most = 0
     thr = max(t_min, 0)
     for i in range(n):
         if not active[i]:
@@ -232,7 +233,7 @@ def _small_reduced(
                 continue
             seen += 1
             m = _keep_best(best_v, best_j, m, per_row, -rr, j)
-        overflow = overflow or seen > per_row
+        most = max(most, seen)
         if m:
             fill_row(i, nv, top, parent, zcum, lo, hi, zrow)
         for q in range(m):
@@ -242,7 +243,7 @@ def _small_reduced(
             out_z[cnt] = z_of(i, j, top, pos, zrow)
             out_r[cnt] = -best_v[q] + 2 * out_z[cnt]
             cnt += 1
-    return out_a[:cnt], out_b[:cnt], out_r[:cnt], out_z[:cnt], overflow
+    return out_a[:cnt], out_b[:cnt], out_r[:cnt], out_z[:cnt], most
 
 
 @nb.njit(cache=True)
@@ -339,13 +340,14 @@ class Pricer:
 
     def small_reduced(
         self, t: Tree, budget: int, per_row: int
-    ) -> tuple[Edges, np.ndarray, np.ndarray, bool]:
-        """Pairs that may sit in a trio beating the incumbent by ``budget`` (see the kernel)."""
-        a, b, r, z, over = _small_reduced(
+    ) -> tuple[Edges, np.ndarray, np.ndarray, int]:
+        """Pairs that may sit in a trio beating the incumbent by ``budget`` (see the kernel),
+        and the most pairs one row had (the list is complete when that is ``<= per_row``)."""
+        a, b, r, z, most = _small_reduced(
             self.w, self.active, self.pen, self.t_min, self.big, t.d, t.top, t.parent,
             t.zcum, t.pos, t.lo, t.hi, budget, per_row,
         )  # fmt: skip
-        return (a, b), r, z, bool(over)
+        return (a, b), r, z, int(most)
 
     def row_min_slack(self, t: Tree, cand: Edges) -> np.ndarray:
         n = self.w.shape[0]

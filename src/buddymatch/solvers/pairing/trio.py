@@ -41,7 +41,10 @@ from buddymatch.solvers.pairing import blossom as bl
 from buddymatch.solvers.pairing.price import Edges, Pricer, Tree, tree
 
 SMALL_PER_ROW = 64
-"""Low-reduced-cost partners listed per person when looking for triangles."""
+"""Low-reduced-cost partners listed per person when looking for triangles (first try)."""
+MAX_LISTED = 16_000_000
+"""Most entries (people x partners per person) the triangle scan may list when people are
+alike and a row has many low-reduced-cost partners: past it the search is not complete."""
 MAX_TRIANGLES = 2_000_000
 MAX_EVALUATIONS = 20_000
 MAX_RECHECK_ROUNDS = 30
@@ -372,7 +375,7 @@ def search(sr: Search, pairs_only: Best) -> Outcome:
     if ceiling <= best.c2:
         return Outcome(best, best.c2, True, {"trio_s": round(time.perf_counter() - t0, 3)})
     budget = sr.d2 - best.c2 - floor_out
-    edges, r2, zz, overflow = sr.pricer.small_reduced(sr.tree, budget, SMALL_PER_ROW)
+    edges, r2, zz, overflow = _small_pairs(sr, budget)
     by = np.lexsort((edges[1], edges[0]))
     tri, ub, over2 = _triangles(
         edges[0][by], edges[1][by], r2[by], zz[by], sr.tree.d, sr.trio_pen, out_d, out_id,
@@ -390,6 +393,21 @@ def search(sr: Search, pairs_only: Best) -> Outcome:
         "trio_s": round(time.perf_counter() - t0, 3),
     }
     return Outcome(best, bound, complete and rest is None, stats)
+
+
+def _small_pairs(sr: Search, budget: int) -> tuple[Edges, np.ndarray, np.ndarray, bool]:
+    """Pairs that may sit in a winning triangle, and whether some were left off.
+
+    Listed ``SMALL_PER_ROW`` per person; when a row had more (pools of people
+    who are alike have many near-ties), listed again with room for the most
+    any row had, so the list is complete unless that exceeds ``MAX_LISTED``.
+    """
+    n = len(sr.pricer.active)
+    edges, r2, zz, most = sr.pricer.small_reduced(sr.tree, budget, SMALL_PER_ROW)
+    if most > SMALL_PER_ROW and n * most <= MAX_LISTED:
+        edges, r2, zz, most = sr.pricer.small_reduced(sr.tree, budget, most)
+        return edges, r2, zz, False
+    return edges, r2, zz, most > SMALL_PER_ROW
 
 
 def _settle_in_order(

@@ -226,13 +226,41 @@ def check_composition(
     lower = np.asarray(lower, dtype=np.int64)
     upper = np.asarray(upper, dtype=np.int64)
     G = int(lower.shape[0])
-    reasons: list[str] = []
-    for g in np.flatnonzero(lower > upper):
-        reasons.append(f"group {g + 1} must have at least {lower[g]} but at most {upper[g]}")
+    reasons = _size_reasons(lower, upper, n)
+    reasons += _count_reasons(rules, G)
+    reasons += _attribute_reasons(rules, G, upper)
+    reasons += alone_reasons(rules, G, upper)
+    reasons += alone_apart_reasons(rules, apart)
+    reasons += common_reasons(common)
+    for k, s in enumerate(apart):
+        if len(np.unique(s)) > G:
+            reasons.append(
+                f"keep-apart set {k + 1} has {len(np.unique(s))} people; only {G} groups"
+            )
+    locked = None if locked is None else np.asarray(locked)
+    if locked is not None:
+        reasons += _locked_reasons(locked, G, upper)
+    reasons += _together_reasons(together, apart, locked, G, upper)
+    return reasons
+
+
+def _size_reasons(lower: np.ndarray, upper: np.ndarray, n: int) -> list[str]:
+    """Group size ranges that are empty or cannot hold the pool."""
+    G = int(lower.shape[0])
+    reasons = [
+        f"group {g + 1} must have at least {lower[g]} but at most {upper[g]}"
+        for g in np.flatnonzero(lower > upper)
+    ]
     if lower.sum() > n:
         reasons.append(f"the {G} groups need at least {lower.sum()} people; the pool has {n}")
     if upper.sum() < n:
         reasons.append(f"the {G} groups hold at most {upper.sum()} people; the pool has {n}")
+    return reasons
+
+
+def _count_reasons(rules: Sequence[CountRule], G: int) -> list[str]:
+    """Each count rule's value alone: too few or too many people for the groups."""
+    reasons: list[str] = []
     for rule in rules:
         labels = np.asarray(rule.labels)
         for code in rule.codes():
@@ -248,38 +276,46 @@ def check_composition(
                 )
             if rule.max is not None and rule.min > rule.max:
                 reasons.append(f"{what}: at least {rule.min} and at most {rule.max} conflict")
-    # mins of one attribute's values are disjoint: their sum must fit the smallest group
+    return reasons
+
+
+def _attribute_reasons(rules: Sequence[CountRule], G: int, upper: np.ndarray) -> list[str]:
+    """Mins of one attribute's values are disjoint: their sum must fit the smallest group."""
     seen: dict[int, list[CountRule]] = {}
     for rule in rules:
         seen.setdefault(id(rule.labels), []).append(rule)
+    reasons: list[str] = []
     for group in seen.values():
-        need = 0
-        for rule in group:
-            need += rule.min * len(rule.codes())
+        need = sum(rule.min * len(rule.codes()) for rule in group)
         if G and need > int(upper.min()):
             reasons.append(
                 f"rules on {group[0].name or 'one attribute'} need {need} people in every "
                 f"group; a group holds at most {int(upper.min())}"
             )
-    reasons += alone_reasons(rules, G, upper)
-    reasons += alone_apart_reasons(rules, apart)
-    reasons += common_reasons(common)
-    for k, s in enumerate(apart):
-        if len(np.unique(s)) > G:
-            reasons.append(
-                f"keep-apart set {k + 1} has {len(np.unique(s))} people; only {G} groups"
-            )
-    if locked is not None:
-        locked = np.asarray(locked)
-        bad = locked[(locked >= G) | (locked < -1)]
-        if bad.size:
-            reasons.append(f"locked to group {int(bad[0]) + 1}, but there are {G} groups")
-        else:
-            counts = np.bincount(locked[locked >= 0], minlength=G)
-            for g in np.flatnonzero(counts > upper):
-                reasons.append(
-                    f"{counts[g]} people are locked to group {g + 1}, which holds {upper[g]}"
-                )
+    return reasons
+
+
+def _locked_reasons(locked: np.ndarray, G: int, upper: np.ndarray) -> list[str]:
+    """Locks to groups that do not exist, or more locked people than a group holds."""
+    bad = locked[(locked >= G) | (locked < -1)]
+    if bad.size:
+        return [f"locked to group {int(bad[0]) + 1}, but there are {G} groups"]
+    counts = np.bincount(locked[locked >= 0], minlength=G)
+    return [
+        f"{counts[g]} people are locked to group {g + 1}, which holds {upper[g]}"
+        for g in np.flatnonzero(counts > upper)
+    ]
+
+
+def _together_reasons(
+    together: Sequence[np.ndarray],
+    apart: Sequence[np.ndarray],
+    locked: np.ndarray | None,
+    G: int,
+    upper: np.ndarray,
+) -> list[str]:
+    """Keep-together sets too big, locked apart, or overlapping a keep-apart set."""
+    reasons: list[str] = []
     for k, s in enumerate(together):
         s = np.unique(np.asarray(s, dtype=np.int64))
         if G and s.size > int(upper.max()):

@@ -395,6 +395,60 @@ def solve_groups(
     UNKNOWN (no valid grouping found in time).
     """
     t0 = time.perf_counter()
+    D, lo, up, lk = _checked_arrays(benefit, lower, upper, locked, rules, common)
+    n, G = int(D.shape[0]), int(lo.shape[0])
+    stats: dict[str, float | int | str] = {"n": n, "groups": G, "seed": seed}
+    none = np.full(n, -1, np.int64)
+    reasons = check_composition(lo, up, rules, lk, together, apart, n, common)
+    if reasons:
+        stats["method"] = "counting check"
+        return _outcome(Status.INFEASIBLE, none, D, None, stats, reasons)
+    if n == 0:
+        return _outcome(Status.OPTIMAL, none, D, 0.0, stats)
+    p = _problem(D, lo, up, lk, together, apart, rules, common)
+    if n <= EXACT_MAX_N:
+        exact = _exact(p, stats)
+        if exact is not None:
+            stats["runtime_s"] = time.perf_counter() - t0
+            return exact
+    rng = np.random.default_rng(seed % 2**63)
+    search = _Search(p, seed)
+    start = _start(p, rng, time_limit, seed, stats)
+    if isinstance(start, GroupOutcome):
+        return start
+    if iterations is None and time_limit is None:
+        iterations = 30
+    # The bound's cut rounds get a tenth of a time limit; without one they run to the end
+    # (so that the reported bound depends on the inputs only).
+    found = upper_bound(D, lo, up, None if time_limit is None else BOUND_SHARE * time_limit)
+    stats["bound_method"] = found.method
+    search.deadline = None if time_limit is None else t0 + time_limit
+    evolution = _Evolution(search, rng, _Budget(t0, search.deadline, iterations, callback))
+    best_a, best_f = evolution.run(start)
+    if not search.feasible(best_a):
+        raise SolverError("the grouping search returned a grouping that breaks a rule (a bug)")
+    if callback is not None:
+        callback({"elapsed": time.perf_counter() - t0, "best": best_f, "iteration": evolution.gen})
+    stats.update(
+        method="memetic tabu search" if search.small else "decomposed tabu search",
+        generations=evolution.gen,
+        tabu_iterations=search.tabu_iterations,
+        failed_crossovers=search.failed_crossovers,
+        restarts=evolution.restarts,
+        runtime_s=time.perf_counter() - t0,
+    )
+    return _outcome(Status.FEASIBLE, best_a, D, found.value, stats)
+
+
+def _checked_arrays(
+    benefit: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    locked: np.ndarray | None,
+    rules: Sequence[CountRule],
+    common: Sequence[CommonRule],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """The arguments as arrays (benefit copied, zero diagonal); ValueError when malformed."""
     D = np.array(benefit, dtype=np.float64, copy=True)
     n = int(D.shape[0])
     if D.shape != (n, n) or not np.allclose(D, D.T):
@@ -402,7 +456,6 @@ def solve_groups(
     np.fill_diagonal(D, 0.0)
     lo = np.asarray(lower, dtype=np.int64)
     up = np.asarray(upper, dtype=np.int64)
-    G = int(lo.shape[0])
     lk = None if locked is None else np.asarray(locked, dtype=np.int64)
     if lo.shape != up.shape or lo.ndim != 1:
         raise ValueError("lower and upper must be 1-D arrays of the same length")
@@ -414,135 +467,162 @@ def solve_groups(
     for shared in common:
         if np.ndim(shared.values) != 2 or np.shape(shared.values)[0] != n:
             raise ValueError(f"rule {shared.name!r}: values must have one row per person ({n})")
-    stats: dict[str, float | int | str] = {"n": n, "groups": G, "seed": seed}
-    none = np.full(n, -1, np.int64)
-    reasons = check_composition(lo, up, rules, lk, together, apart, n, common)
-    if reasons:
-        stats["method"] = "counting check"
-        return _outcome(Status.INFEASIBLE, none, D, None, stats, reasons)
-    if n == 0:
-        return _outcome(Status.OPTIMAL, none, D, 0.0, stats)
+    return D, lo, up, lk
+
+
+def _problem(
+    D: np.ndarray,
+    lo: np.ndarray,
+    up: np.ndarray,
+    lk: np.ndarray | None,
+    together: Sequence[np.ndarray],
+    apart: Sequence[np.ndarray],
+    rules: Sequence[CountRule],
+    common: Sequence[CommonRule],
+) -> _Problem:
+    """The kernels' arrays: merged keep-together blocks, who may move, compiled classes."""
+    n = int(D.shape[0])
     blocks = _merge_blocks(n, together)
     movable = np.ones(n, np.bool_)
     if lk is not None:
         movable &= lk < 0
     for blk in blocks:
         movable[blk] = False
-    p = _Problem(D, lo, up, compile_classes(n, rules, apart, common), movable, lk, blocks)
-    if n <= EXACT_MAX_N:
-        exact = _exact(p, stats)
-        if exact is not None:
-            stats["runtime_s"] = time.perf_counter() - t0
-            return exact
-    rng = np.random.default_rng(seed % 2**63)
-    search = _Search(p, seed)
-    start = None
+    return _Problem(D, lo, up, compile_classes(n, rules, apart, common), movable, lk, blocks)
+
+
+def _start(
+    p: _Problem,
+    rng: np.random.Generator,
+    time_limit: float | None,
+    seed: int,
+    stats: dict[str, float | int | str],
+) -> np.ndarray | GroupOutcome:
+    """A valid grouping to start from: greedy constructions, else CP-SAT.
+
+    When CP-SAT finds none, the outcome to return (INFEASIBLE if proven, else UNKNOWN).
+    """
     for _ in range(5):
-        start = construct(n, lo, up, p.classes, lk, blocks, rng)
+        start = construct(p.n, p.lo, p.up, p.classes, p.locked, p.blocks, rng)
         if start is not None:
-            break
+            return start
+    budget = 10.0 if time_limit is None else max(1.0, time_limit / 2)
+    start, proven = cpsat_start(p.n, p.lo, p.up, p.classes, p.locked, p.blocks, budget, seed)
     if start is None:
-        budget = 10.0 if time_limit is None else max(1.0, time_limit / 2)
-        start, proven = cpsat_start(n, lo, up, p.classes, lk, blocks, budget, seed)
-        if start is None:
-            stats["method"] = "CP-SAT feasibility"
-            status = Status.INFEASIBLE if proven else Status.UNKNOWN
-            why = (
-                "no grouping meets every rule at once (proven by CP-SAT)"
-                if proven
-                else "no grouping meeting every rule was found in the time allowed"
-            )
-            return _outcome(status, none, D, None, stats, [why])
-        stats["start"] = "cp-sat"
-    if iterations is None and time_limit is None:
-        iterations = 30
-    # The bound's cut rounds get a tenth of a time limit; without one they run to the end
-    # (so that the reported bound depends on the inputs only).
-    found = upper_bound(D, lo, up, None if time_limit is None else BOUND_SHARE * time_limit)
-    bound = found.value
-    stats["bound_method"] = found.method
-    deadline = None if time_limit is None else t0 + time_limit
-    search.deadline = deadline
+        stats["method"] = "CP-SAT feasibility"
+        status = Status.INFEASIBLE if proven else Status.UNKNOWN
+        why = (
+            "no grouping meets every rule at once (proven by CP-SAT)"
+            if proven
+            else "no grouping meeting every rule was found in the time allowed"
+        )
+        return _outcome(status, np.full(p.n, -1, np.int64), p.D, None, stats, [why])
+    stats["start"] = "cp-sat"
+    return start
 
-    def out_of_budget(gen: int) -> bool:
-        if deadline is not None and time.perf_counter() >= deadline:
+
+@dataclass
+class _Budget:
+    """When the search stops, and progress reports at most 5 times a second."""
+
+    t0: float
+    deadline: float | None
+    iterations: int | None
+    callback: Callable[[dict[str, float | int | str]], None] | None
+    last_report: float = 0.0
+
+    def spent(self, gen: int) -> bool:
+        if self.deadline is not None and time.perf_counter() >= self.deadline:
             return True
-        return iterations is not None and gen >= iterations
+        return self.iterations is not None and gen >= self.iterations
 
-    last_report = [0.0]
-
-    def report(gen: int, best: float) -> None:
+    def report(self, gen: int, best: float) -> None:
         now = time.perf_counter()
-        if callback is not None and now - last_report[0] >= 0.2:
-            last_report[0] = now
-            callback({"elapsed": now - t0, "best": best, "iteration": gen})
+        if self.callback is not None and now - self.last_report >= 0.2:
+            self.last_report = now
+            self.callback({"elapsed": now - self.t0, "best": best, "iteration": gen})
 
-    pop_size = 8 if n <= 300 else (4 if search.small else 1)
-    pop: list[np.ndarray] = []
-    fit: list[float] = []
-    a, f = search.improve(start)
-    pop.append(a)
-    fit.append(f)
-    best_a, best_f = a, f
-    gen = 0
-    while len(pop) < pop_size and not out_of_budget(gen):
-        s = construct(n, lo, up, p.classes, lk, blocks, rng, varied=True)
-        s = search.perturbed(pop[0]) if s is None else s
-        a, f = search.improve(s)
-        pop.append(a)
-        fit.append(f)
-        if f > best_f:
-            best_a, best_f = a, f
-        report(gen, best_f)
-    last_gain = 0
-    restarts = 0
-    while not out_of_budget(gen):
-        gen += 1
-        if len(pop) >= 2:
-            i, j = rng.choice(len(pop), size=2, replace=False)
-            kid = search.child(pop[i], pop[j])
-        else:
-            a, f = search.improve_part(best_a, best_f, rng)
-            if f > best_f + 1e-9:
-                best_a, best_f = a, f
-            report(gen, best_f)
-            continue
-        a, f = search.improve(kid)
-        if f > best_f + 1e-9:
-            best_a, best_f = a, f
-            last_gain = gen
-        elif len(pop) >= 2 and gen - last_gain >= RESTART_AFTER * len(pop):
-            # the population has converged: keep the best, rebuild the rest from fresh
-            # starts (or strong perturbations of the best when greedy cannot build one)
-            last_gain = gen
-            restarts += 1
-            keep = int(np.argmax(fit))
-            for k in range(len(pop)):
-                if k != keep and not out_of_budget(gen):
-                    s = construct(n, lo, up, p.classes, lk, blocks, rng, varied=True)
-                    s = search.perturbed(best_a, 3) if s is None else s
-                    pop[k], fit[k] = search.improve(s)
-            continue
+
+class _Evolution:
+    """The memetic loop: a population improved by tabu search, crossed, restarted."""
+
+    def __init__(self, search: _Search, rng: np.random.Generator, budget: _Budget) -> None:
+        self.search, self.rng, self.budget = search, rng, budget
+        n = search.p.n
+        self.pop_size = 8 if n <= 300 else (4 if search.small else 1)
+        self.pop: list[np.ndarray] = []
+        self.fit: list[float] = []
+        self.best_a = np.zeros(0, np.int64)
+        self.best_f = -np.inf
+        self.gen = 0
+        self.restarts = 0
+        self.last_gain = 0
+
+    def run(self, start: np.ndarray) -> tuple[np.ndarray, float]:
+        """Best assignment and value when the budget is spent."""
+        self._populate(start)
+        while not self.budget.spent(self.gen):
+            self.gen += 1
+            if len(self.pop) >= 2:
+                self._generation()
+            else:
+                self._improve_part()
+        return self.best_a, self.best_f
+
+    def _fresh(self, fallback: np.ndarray, scale: int = 1) -> np.ndarray:
+        """A varied greedy construction, or a perturbed ``fallback`` when none is found."""
+        p = self.search.p
+        s = construct(p.n, p.lo, p.up, p.classes, p.locked, p.blocks, self.rng, varied=True)
+        return self.search.perturbed(fallback, scale) if s is None else s
+
+    def _populate(self, start: np.ndarray) -> None:
+        a, f = self.search.improve(start)
+        self.pop.append(a)
+        self.fit.append(f)
+        self.best_a, self.best_f = a, f
+        while len(self.pop) < self.pop_size and not self.budget.spent(self.gen):
+            a, f = self.search.improve(self._fresh(self.pop[0]))
+            self.pop.append(a)
+            self.fit.append(f)
+            if f > self.best_f:
+                self.best_a, self.best_f = a, f
+            self.budget.report(self.gen, self.best_f)
+
+    def _improve_part(self) -> None:
+        """One decomposition step on the single member (very large pools)."""
+        a, f = self.search.improve_part(self.best_a, self.best_f, self.rng)
+        if f > self.best_f + 1e-9:
+            self.best_a, self.best_f = a, f
+        self.budget.report(self.gen, self.best_f)
+
+    def _generation(self) -> None:
+        """Cross two parents, improve the child, keep it if new and better than the worst."""
+        pop, fit, search = self.pop, self.fit, self.search
+        i, j = self.rng.choice(len(pop), size=2, replace=False)
+        a, f = search.improve(search.child(pop[i], pop[j]))
+        if f > self.best_f + 1e-9:
+            self.best_a, self.best_f = a, f
+            self.last_gain = self.gen
+        elif self.gen - self.last_gain >= RESTART_AFTER * len(pop):
+            self._restart()
+            return
         worst = int(np.argmin(fit))
         if f > fit[worst] + 1e-9 and all(abs(f - x) > 1e-9 for x in fit):
             pop[worst] = a
             fit[worst] = f
-        elif len(pop) >= 2:
+        else:
             # stagnation guard: replace a random non-best member by a perturbed copy of it
-            k = int(rng.integers(len(pop)))
+            k = int(self.rng.integers(len(pop)))
             if fit[k] < max(fit):
                 pop[k], fit[k] = search.improve(search.perturbed(pop[k]))
-        report(gen, best_f)
-    if not search.feasible(best_a):
-        raise SolverError("the grouping search returned a grouping that breaks a rule (a bug)")
-    if callback is not None:
-        callback({"elapsed": time.perf_counter() - t0, "best": best_f, "iteration": gen})
-    stats.update(
-        method="memetic tabu search" if search.small else "decomposed tabu search",
-        generations=gen,
-        tabu_iterations=search.tabu_iterations,
-        failed_crossovers=search.failed_crossovers,
-        restarts=restarts,
-        runtime_s=time.perf_counter() - t0,
-    )
-    return _outcome(Status.FEASIBLE, best_a, D, bound, stats)
+        self.budget.report(self.gen, self.best_f)
+
+    def _restart(self) -> None:
+        """The population has converged: keep the best, rebuild the rest from fresh starts
+        (or strong perturbations of the best when greedy cannot build one)."""
+        self.last_gain = self.gen
+        self.restarts += 1
+        keep = int(np.argmax(self.fit))
+        for k in range(len(self.pop)):
+            if k != keep and not self.budget.spent(self.gen):
+                self.pop[k], self.fit[k] = self.search.improve(self._fresh(self.best_a, 3))

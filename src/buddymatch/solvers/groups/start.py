@@ -106,38 +106,63 @@ def construct(
     groups half the time instead, since the search keeps that number.
     """
     b = _Builder(n, lo, up, classes)
-    G = lo.shape[0]
     block_of = np.full(n, -1, np.int64)
     for k, blk in enumerate(blocks):
         block_of[blk] = k
+    if not _place_fixed(b, locked, blocks, block_of, rng):
+        return None
+    members: list[list[int]] = [[] for _ in range(classes.count)]
+    p, x = classes.ptr, classes.idx
+    for person in range(n):
+        for c in x[p[person] : p[person + 1]]:
+            members[int(c)].append(person)
+    if not _place_minimums(b, members, block_of, rng):
+        return None
+    if not _place_not_alone(b, members, block_of, rng, varied):
+        return None
+    if not _place_rest(b, rng):
+        return None
+    if np.any(b.sizes < lo) or not classes_hold(classes, b.cnt):
+        return None
+    return b.a
 
-    def unit(i: int) -> np.ndarray:
-        return blocks[block_of[i]] if block_of[i] >= 0 else np.array([i], np.int64)
 
+def _place_fixed(
+    b: _Builder,
+    locked: np.ndarray | None,
+    blocks: Sequence[np.ndarray],
+    block_of: np.ndarray,
+    rng: np.random.Generator,
+) -> bool:
+    """Locked people (with their keep-together block), then the other blocks, each whole
+    in a random roomy group that fits it; False when one does not fit."""
+    G = b.lo.shape[0]
     if locked is not None:
         for i in np.flatnonzero(locked >= 0):
             if b.a[i] < 0:
-                blk = unit(int(i))
+                blk = blocks[block_of[i]] if block_of[i] >= 0 else np.array([i], np.int64)
                 if not b.fits(blk)[locked[i]]:
-                    return None
+                    return False
                 b.place(blk, int(locked[i]))
     for blk in blocks:
         if b.a[blk[0]] >= 0:
             continue
         ok = b.fits(blk)
         if not ok.any():
-            return None
+            return False
         room = np.where(ok, b.up - b.sizes, -1) + rng.random(G) * 0.5
         b.place(blk, int(np.argmax(room)))
-    # class minimums, scarcest class first
-    p, x = classes.ptr, classes.idx
-    members: list[list[int]] = [[] for _ in range(classes.count)]
-    for person in range(n):
-        for c in x[p[person] : p[person + 1]]:
-            members[int(c)].append(person)
+    return True
+
+
+def _place_minimums(
+    b: _Builder, members: list[list[int]], block_of: np.ndarray, rng: np.random.Generator
+) -> bool:
+    """Class minimums in every group, scarcest class first; False when one cannot be met."""
+    classes, G = b.classes, b.lo.shape[0]
     need = [c for c in range(classes.count) if classes.cmin[c] > 0]
     need.sort(key=lambda c: len(members[c]) - G * int(classes.cmin[c]))
-    alone = _AloneOrder(classes, members, n)
+    alone = _AloneOrder(classes, members, b.a.shape[0])
     for c in need:
         pool = np.array(members[c], np.int64)
         pool = pool[rng.permutation(pool.size)]
@@ -148,22 +173,23 @@ def construct(
                 if b.a[i] < 0 and block_of[i] < 0 and b.fits(np.array([i]))[g]:
                     b.place(np.array([i]), int(g))
             if b.cnt[c, g] < classes.cmin[c]:
-                return None
-    if not _place_not_alone(b, members, block_of, rng, varied):
-        return None
-    rest = rng.permutation(np.flatnonzero(b.a < 0))
-    for i in rest:
+                return False
+    return True
+
+
+def _place_rest(b: _Builder, rng: np.random.Generator) -> bool:
+    """Everyone left, in random order, to a roomy group below its lower size if any."""
+    G = b.lo.shape[0]
+    for i in rng.permutation(np.flatnonzero(b.a < 0)):
         one = np.array([i], np.int64)
         ok = b.fits(one)
         if not ok.any():
-            return None
+            return False
         short = ok & (b.sizes < b.lo)
         pick = short if short.any() else ok
         room = np.where(pick, b.up - b.sizes, -1) + rng.random(G) * 0.5
         b.place(one, int(np.argmax(room)))
-    if np.any(b.sizes < lo) or not classes_hold(classes, b.cnt):
-        return None
-    return b.a
+    return True
 
 
 class _AloneOrder:

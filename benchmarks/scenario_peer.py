@@ -171,7 +171,6 @@ def run(quick: bool) -> str:
         "",
         f"Peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"
         f" MB. Load average (1 min) {load:.1f} before, {os.getloadavg()[0]:.1f} after (2 shared "
-        "cores). Command: `.venv/bin/python -m benchmarks.run peer`"
-        f"{' --quick' if quick else ''}.",
+        f"cores). Command: `.venv/bin/python -m benchmarks.run peer{' --quick' if quick else ''}`.",
     ]
     return "\n".join(lines) + "\n"

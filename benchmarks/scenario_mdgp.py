@@ -40,6 +40,7 @@ def baseline(benefit: np.ndarray, lower: np.ndarray, upper: np.ndarray, starts: 
     ptr = np.zeros(n + 1, np.int64)
     idx = np.zeros(0, np.int64)
     none = np.zeros(0, np.int64)
+    no_families = np.zeros((0, 3), np.int64)
     best = -np.inf
     for s in range(starts):
         a = np.repeat(np.arange(G), lower)
@@ -49,8 +50,8 @@ def baseline(benefit: np.ndarray, lower: np.ndarray, upper: np.ndarray, starts: 
         state = np.array([np.uint64(12345 + s)], np.uint64)
         out = np.empty_like(a)
         f, _ = K.tabu_search(
-            benefit, a, M, sizes, cnt, f, lower, upper, ptr, idx, none, none,
-            np.ones(n, np.bool_), 10**9, 1, 1, 0, state, out,
+            benefit, a, M, sizes, cnt, f, lower, upper, ptr, idx, none, none, none,
+            no_families, np.ones(n, np.bool_), 10**9, 1, 1, 0, state, out,
         )  # fmt: skip
         best = max(best, f)
     return float(best)

@@ -1,0 +1,253 @@
+"""One-pool (peer buddy) pairing: disjoint pairs, plus one trio for an odd pool.
+
+Definitions (these are what the user documentation promises):
+
+* A **solution** is a set of disjoint pairs plus, with ``leftover="trio"``, at
+  most one trio.  Every pair used, including the three pairs inside a trio,
+  is allowed (weight ``!= NOT_ALLOWED``).  Locked pairs are always made as
+  pairs (a trio is never built on a locked pair).
+* **pair value** = its weight ``w_ij``; **trio value** = ``(w_ab + w_ac + w_bc) / 2``
+  (a trio covers three people, about 1.5 pairs).  **Total value** = sum over
+  pairs and the trio, minus ``exclude_penalty[i]`` for every person left out.
+* ``max-matched``: maximise the number of people placed (in a pair or the
+  trio), then the total value.
+* ``max-score``: maximise the total value.
+* ``fair``: maximise people placed, then the **bottleneck** (the smallest
+  weight among all pairs that meet, trio-internal pairs included), then the
+  total value.
+* With ``leftover="trio"`` the trio is chosen optimally for the objective (the
+  same value as trying every trio), not by attaching whoever was left last.
+  With ``"exclude"`` no trio is formed.
+
+Guarantees: ``status`` is ``OPTIMAL`` only when proven — on small graphs by an
+exact blossom matching on every allowed pair, on large ones by an LP
+certificate (duals ``y`` per person and ``z`` per odd set with
+``y_i + y_j + sum of z over odd sets holding both >= w_ij`` for every allowed
+pair, checked against the full matrix) plus reduced-cost fixing.  Otherwise it is
+``FEASIBLE`` and ``bound`` is a certified upper bound on ``objective``
+(``stats["gap"]`` is the relative gap).  Same inputs and seed give the same
+outcome.  The matching engine is rustworkx's blossom implementation; the LP
+is OR-Tools GLOP.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from buddymatch.solvers import NOT_ALLOWED, Status
+from buddymatch.solvers.pairing.classic.core import CoreResult, View, solve_view
+
+OBJECTIVES = ("max-matched", "max-score", "fair")
+LEFTOVERS = ("trio", "exclude")
+MAX_WEIGHT = 100_000
+
+
+@dataclass(frozen=True)
+class PairingOutcome:
+    """Result of one pairing solve.
+
+    ``pairs`` is ``(k, 2)`` int64 with each row sorted and rows sorted;
+    ``trios`` is ``(t, 3)`` likewise (``t`` is 0 or 1).  ``objective`` is the
+    total value as defined in the module docstring; ``bound`` a certified upper
+    bound on it (``None`` when nothing was solved).  ``stats`` holds at least
+    ``people_placed``, ``people_left_out``, ``method``, ``runtime_s``; ``reason``
+    when INFEASIBLE; ``bottleneck`` for ``fair``; ``gap`` when FEASIBLE.
+    """
+
+    status: Status
+    pairs: np.ndarray
+    trios: np.ndarray
+    objective: float
+    bound: float | None
+    stats: dict[str, float | int | str]
+
+
+def _empty_pairs() -> np.ndarray:
+    return np.zeros((0, 2), dtype=np.int64)
+
+
+def _infeasible(reason: str) -> PairingOutcome:
+    return PairingOutcome(
+        Status.INFEASIBLE, _empty_pairs(), np.zeros((0, 3), dtype=np.int64), 0.0, None,
+        {"reason": reason},
+    )  # fmt: skip
+
+
+def _check_inputs(
+    weights: np.ndarray, objective: str, leftover: str, exclude_penalty: np.ndarray | None
+) -> None:
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
+    if leftover not in LEFTOVERS:
+        raise ValueError(f"leftover must be one of {LEFTOVERS}, got {leftover!r}")
+    if weights.ndim != 2 or weights.shape[0] != weights.shape[1]:
+        raise ValueError(f"weights must be a square matrix, got shape {weights.shape}")
+    if not np.issubdtype(weights.dtype, np.integer):
+        raise ValueError("weights must be an integer matrix")
+    if exclude_penalty is not None and exclude_penalty.shape != (weights.shape[0],):
+        raise ValueError("exclude_penalty must have shape (n,)")
+    if exclude_penalty is not None and len(exclude_penalty) and int(exclude_penalty.min()) < 0:
+        raise ValueError("exclude_penalty must be >= 0")
+
+
+def _check_locks(weights: np.ndarray, locked: np.ndarray | None) -> tuple[np.ndarray, str | None]:
+    n = weights.shape[0]
+    if locked is None or len(locked) == 0:
+        return _empty_pairs(), None
+    lk = np.asarray(locked, dtype=np.int64).reshape(-1, 2)
+    if lk.min() < 0 or lk.max() >= n:
+        return lk, "a locked pair names a person outside the pool"
+    if np.any(lk[:, 0] == lk[:, 1]):
+        return lk, "a locked pair pairs a person with themself"
+    lk = np.sort(lk, axis=1)
+    lk = np.unique(lk, axis=0)
+    if len(np.unique(lk.ravel())) != lk.size:
+        return lk, "a person appears in two locked pairs"
+    if np.any(weights[lk[:, 0], lk[:, 1]] == NOT_ALLOWED):
+        return lk, "a locked pair is not allowed by the rules"
+    return lk, None
+
+
+def _bottleneck_levels(w: np.ndarray, active: np.ndarray) -> np.ndarray:
+    sub = w[np.ix_(active, active)] if active.sum() < w.shape[0] else w
+    vals = np.unique(sub[sub >= 0])
+    return vals.astype(np.int64)
+
+
+def _solve_fair(
+    w: np.ndarray, base: View, deadline: float | None, lock_min: int | None
+) -> tuple[CoreResult, int | None, bool]:
+    """People first, then the largest bottleneck, then value (binary search on a threshold)."""
+    first = solve_view(base, deadline)
+    levels = _bottleneck_levels(w, base.active)
+    if first.people == 0 or len(levels) == 0:
+        return first, None, first.proven
+    target = first.people
+    lo, hi = 0, len(levels) - 1  # levels[lo] is feasible (it is the minimum: no threshold)
+    proven = first.proven
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        res = solve_view(_with_threshold(base, int(levels[mid])), deadline)
+        proven = proven and res.proven
+        if res.people >= target:
+            lo = mid
+        else:
+            hi = mid - 1
+    t = int(levels[lo])
+    if lock_min is not None:
+        t = min(t, lock_min)
+    final = solve_view(_with_threshold(base, t), deadline)
+    return final, t, proven and final.proven
+
+
+def _with_threshold(v: View, t: int) -> View:
+    return View(v.w, v.active, v.pen, v.trio_pen, t, v.card, v.trio)
+
+
+def solve_pairing(
+    weights: np.ndarray,
+    *,
+    objective: str = "max-matched",
+    locked: np.ndarray | None = None,
+    leftover: str = "trio",
+    exclude_penalty: np.ndarray | None = None,
+    time_limit: float | None = None,
+    seed: int = 0,
+    trio_penalty: np.ndarray | None = None,
+) -> PairingOutcome:
+    """Pair a pool of ``n`` people (see the module docstring for the exact objective).
+
+    ``weights`` is ``(n, n)`` symmetric integer with ``NOT_ALLOWED`` (-1) for
+    forbidden pairs (the diagonal included), else ``0..100_000``; it is read,
+    never copied (a 20,000-person int32 matrix is 1.6 GB).  ``locked`` pairs
+    are always made; if that is impossible the outcome is INFEASIBLE with
+    ``stats["reason"]``.  ``trio_penalty`` (n,) is subtracted from the value
+    for each trio member (used by :func:`solve_rounds` to rotate who is
+    trio'd).  ``seed`` is accepted for interface symmetry: the method is
+    deterministic and does not use randomness.
+    """
+    start = time.perf_counter()
+    w = np.asarray(weights)
+    _check_inputs(w, objective, leftover, exclude_penalty)
+    n = w.shape[0]
+    lk, reason = _check_locks(w, locked)
+    if reason is not None:
+        out = _infeasible(reason)
+        out.stats["runtime_s"] = time.perf_counter() - start
+        return out
+    active = np.ones(n, dtype=bool)
+    active[lk.ravel()] = False
+    pen = (
+        np.zeros(n, dtype=np.int64)
+        if exclude_penalty is None
+        else np.asarray(exclude_penalty, dtype=np.int64)
+    )
+    tpen = (
+        np.zeros(n, dtype=np.int64) if trio_penalty is None else np.asarray(trio_penalty, np.int64)
+    )
+    deadline = None if time_limit is None else start + time_limit
+    view = View(w, active, pen, tpen, 0, objective != "max-score", leftover == "trio")
+    lock_w = w[lk[:, 0], lk[:, 1]].astype(np.int64) if len(lk) else np.zeros(0, np.int64)
+    bottleneck: int | None = None
+    if objective == "fair":
+        lock_min = int(lock_w.min()) if len(lock_w) else None
+        res, bottleneck, proven = _solve_fair(w, view, deadline, lock_min)
+        res.stats["fair"] = 1
+    else:
+        res = solve_view(view, deadline)
+        proven = res.proven
+    return _outcome(w, res, lk, lock_w, pen, active, proven, bottleneck, start)
+
+
+def _bottleneck(w: np.ndarray, pairs: np.ndarray, trios: np.ndarray) -> int:
+    """Smallest weight among all pairs that meet (trio-internal pairs included); -1 if none."""
+    vals = [w[pairs[:, 0], pairs[:, 1]]]
+    for a, b, c in trios.tolist():
+        vals.append(np.array([w[a, b], w[a, c], w[b, c]]))
+    allv = np.concatenate(vals)
+    return int(allv.min()) if len(allv) else -1
+
+
+def _outcome(
+    w: np.ndarray,
+    res: CoreResult,
+    lk: np.ndarray,
+    lock_w: np.ndarray,
+    pen: np.ndarray,
+    active: np.ndarray,
+    proven: bool,
+    bottleneck: int | None,
+    start: float,
+) -> PairingOutcome:
+    pairs = np.concatenate([lk, np.stack(res.pairs, axis=1).reshape(-1, 2)]).astype(np.int64)
+    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))] if len(pairs) else _empty_pairs()
+    trios = (
+        np.array([sorted(res.trio)], dtype=np.int64)
+        if res.trio is not None
+        else np.zeros((0, 3), dtype=np.int64)
+    )
+    base = int(lock_w.sum()) - int(pen[active].sum())
+    objective = base + res.value2 / 2
+    bound = base + res.bound2 / 2
+    n = len(active)
+    placed = res.people + 2 * len(lk)
+    stats: dict[str, float | int | str] = dict(res.stats)
+    stats.setdefault("method", "blossom" if stats.get("allowed_pairs", 0) else "trivial")
+    stats.update(
+        people_placed=placed,
+        people_left_out=n - placed,
+        people_bound=res.people_bound + 2 * len(lk),
+        runtime_s=time.perf_counter() - start,
+    )
+    if bottleneck is not None or res.stats.get("fair"):
+        stats["bottleneck"] = _bottleneck(w, pairs, trios)
+    status = Status.OPTIMAL if proven else Status.FEASIBLE
+    if not proven:
+        stats["gap"] = (bound - objective) / max(abs(bound), 1e-9)
+    return PairingOutcome(status, pairs, trios, float(objective), float(bound), stats)
+
+
+__all__ = ["PairingOutcome", "solve_pairing"]

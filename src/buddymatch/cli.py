@@ -793,7 +793,7 @@ class _batch_progress:
 @click.option("--quiet", is_flag=True, help="Print nothing.")
 @handle_errors
 def warm_up(quiet: bool) -> None:
-    """Compile the solver kernels once (tens of seconds) so later runs start fast.
+    """Compile the solver kernels once (about two minutes) so later runs start fast.
 
     The Makefile runs this after installing; after a plain `pip install`, run it
     once yourself. Only the kernel cache is written (see docs/install.md).

@@ -2,12 +2,12 @@
 
 Why: the solvers' inner loops are numba kernels compiled on first use and
 cached (:func:`buddymatch.solvers.numba_cache_dir`).  Compiling all of them
-takes tens of seconds, which would otherwise land on the first real run after
-an install.  ``buddymatch warm-up`` (run by the Makefile right after it
-installs the package) runs a small synthetic pool through every scheme and
-objective, odd and even, so every kernel and type signature a run uses is
-compiled and cached.  Nothing is written but the cache; the results are
-thrown away.
+takes about two minutes on 2 cores (the peer blossom engine most), which
+would otherwise land on the first real run after an install.
+``buddymatch warm-up`` (run by the Makefile right after it installs the
+package) runs a small synthetic pool through every scheme and objective, odd
+and even, so every kernel and type signature a run uses is compiled and
+cached.  Nothing is written but the cache; the results are thrown away.
 
 Callers may rely on: :func:`warm_up` never raises for a scheme whose small
 sample happens to be infeasible (that scheme is reported as skipped) and

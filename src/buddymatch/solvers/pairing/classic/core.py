@@ -29,18 +29,16 @@ import numpy as np
 
 from buddymatch.solvers.pairing.classic.graph import (
     Dual,
-    Edges,
     FracLP,
-    all_edges,
-    count_allowed,
     edge_values,
     exact_matching,
     odd_set_cuts,
     price,
     repair,
-    top_k_edges,
     union_edges,
 )
+from buddymatch.solvers.pairing.core import View  # the same view of a pool
+from buddymatch.solvers.pairing.graph import Edges, all_edges, count_allowed, top_k_edges
 
 FULL_EDGE_LIMIT = 20_000
 """Graphs with at most this many allowed pairs are solved on all of them."""
@@ -57,19 +55,6 @@ MAX_CUT_ROUNDS_LARGE = 3
 FIX_PER_ROW = 8
 MAX_TRIO_EVALUATIONS = 400
 EXHAUSTIVE_TRIANGLES = 3_000
-
-
-@dataclass(frozen=True)
-class View:
-    """Which part of the dense matrix a solve sees (nothing is copied)."""
-
-    w: np.ndarray
-    active: np.ndarray  # bool (n,)
-    pen: np.ndarray  # int64 (n,), bonus for placing i (= penalty for leaving i out)
-    trio_pen: np.ndarray  # int64 (n,), cost of putting i in the trio
-    t_min: int
-    card: bool
-    trio: bool
 
 
 @dataclass

@@ -28,48 +28,10 @@ import numba as nb
 import numpy as np
 from ortools.linear_solver import pywraplp
 
-Edges = tuple[np.ndarray, np.ndarray]
-
-
-@nb.njit(cache=True)
-def _top_k_kernel(
-    w: np.ndarray, active: np.ndarray, pen: np.ndarray, t_min: int, k: int
-) -> tuple[np.ndarray, np.ndarray]:
-    n = w.shape[0]
-    out_a = np.empty(n * k, dtype=np.int64)
-    out_b = np.empty(n * k, dtype=np.int64)
-    cnt = 0
-    best_v = np.empty(k, dtype=np.int64)
-    best_j = np.empty(k, dtype=np.int64)
-    for i in range(n):
-        if not active[i]:
-            continue
-        m = 0
-        for j in range(n):
-            if j == i or not active[j]:
-                continue
-            wij = w[i, j]
-            if wij < 0 or wij < t_min:
-                continue
-            v = np.int64(wij) + pen[i] + pen[j]
-            if m < k:
-                p = m
-                m += 1
-            elif v > best_v[m - 1]:
-                p = m - 1
-            else:
-                continue
-            while p > 0 and best_v[p - 1] < v:
-                best_v[p] = best_v[p - 1]
-                best_j[p] = best_j[p - 1]
-                p -= 1
-            best_v[p] = v
-            best_j[p] = j
-        for q in range(m):
-            out_a[cnt] = i
-            out_b[cnt] = best_j[q]
-            cnt += 1
-    return out_a[:cnt], out_b[:cnt]
+from buddymatch.solvers.pairing.graph import (  # shared with the blossom engine
+    Edges,
+    normalise_edges,
+)
 
 
 @nb.njit(cache=True)
@@ -266,42 +228,9 @@ def odd_set_cuts(n: int, edges: Edges, x: np.ndarray, eps: float = 1e-6) -> list
     return cuts
 
 
-def normalise_edges(a: np.ndarray, b: np.ndarray, n: int) -> Edges:
-    """Sorted unique undirected edges with ``a < b``."""
-    lo = np.minimum(a, b).astype(np.int64)
-    hi = np.maximum(a, b).astype(np.int64)
-    key = np.unique(lo * max(n, 1) + hi)
-    return key // max(n, 1), key % max(n, 1)
-
-
 def union_edges(e1: Edges, e2: Edges, n: int) -> Edges:
     """Union of two edge sets, normalised."""
     return normalise_edges(np.concatenate([e1[0], e2[0]]), np.concatenate([e1[1], e2[1]]), n)
-
-
-def all_edges(w: np.ndarray, active: np.ndarray, t_min: int) -> Edges:
-    """Every allowed active pair (for small pools, where the full graph is cheap)."""
-    iu, ju = np.triu_indices(w.shape[0], k=1)
-    keep = (w[iu, ju] >= max(t_min, 0)) & active[iu] & active[ju]
-    return iu[keep].astype(np.int64), ju[keep].astype(np.int64)
-
-
-def count_allowed(w: np.ndarray, active: np.ndarray, t_min: int) -> int:
-    """Number of allowed active pairs (counted in row blocks, no full copy)."""
-    total = 0
-    n = w.shape[0]
-    step = max(1, 4_000_000 // max(n, 1))
-    for s in range(0, n, step):
-        blk = w[s : s + step]
-        ok = (blk >= max(t_min, 0)) & active[None, :] & active[s : s + step, None]
-        total += int(ok.sum())
-    return total // 2  # the diagonal is NOT_ALLOWED by contract
-
-
-def top_k_edges(w: np.ndarray, active: np.ndarray, pen: np.ndarray, t_min: int, k: int) -> Edges:
-    """Each active person's ``k`` best allowed partners (by ``w'``), as undirected edges."""
-    a, b = _top_k_kernel(w, active, pen, int(t_min), int(k))
-    return normalise_edges(a, b, w.shape[0])
 
 
 def edge_values(w: np.ndarray, pen: np.ndarray, edges: Edges) -> np.ndarray:

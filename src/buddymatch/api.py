@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .candidates import top_mask, weight_matrix
-from .config import load_scheme, read_scheme_file, with_overrides
+from .config import load_scheme_as_written, with_overrides
 from .errors import ConfigError, InputError, Issue
 from .io.profiles import build_problem
 from .io.readers import ReadLimits, Table, read_tables
@@ -103,17 +103,17 @@ def load_problem(
     >>> problem.n, len(problem.mentors()), len(problem.mentees())
     (150, 61, 101)
     """
+    written: dict[str, Any] | None = None  # a Scheme object has no "as written" form
     if isinstance(scheme, Scheme):
         spec, base = scheme, None
     else:
-        spec, base = load_scheme(scheme)
+        spec, base, written = load_scheme_as_written(scheme)
     if overrides:
         spec = with_overrides(spec, overrides, label="options")
     tables = _tables(profiles, limits)
     problem = build_problem(tables, spec, base_dir=base)
-    if isinstance(scheme, Scheme):
-        return problem  # no scheme as written to re-check against
-    written = dict(scheme) if isinstance(scheme, Mapping) else read_scheme_file(Path(scheme))
+    if written is None:
+        return problem
     cells = raw_cells([t.frame for t in tables], written)
     return replace(problem, raw=RawInputs(written, base, cells))
 

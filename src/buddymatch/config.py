@@ -54,11 +54,21 @@ def load_scheme(source: str | Path | Mapping[str, Any]) -> tuple[Scheme, Path | 
     Returns the scheme and the folder relative to which files it names
     (``forbid: {file: ...}``, ``history: {file: ...}``) are resolved.
     """
+    scheme, base, _ = load_scheme_as_written(source)
+    return scheme, base
+
+
+def load_scheme_as_written(
+    source: str | Path | Mapping[str, Any],
+) -> tuple[Scheme, Path | None, dict[str, Any]]:
+    """:func:`load_scheme` plus the plain data it was validated from (the file read
+    once), for the re-check against the raw input (:mod:`buddymatch.recheck`)."""
     if isinstance(source, Mapping):
-        return validate_scheme(source, label="scheme"), None
+        data = dict(source)
+        return validate_scheme(data, label="scheme"), None, data
     path = Path(source)
     data = read_scheme_file(path)
-    return validate_scheme(data, label=str(source)), path.parent
+    return validate_scheme(data, label=str(source)), path.parent, data
 
 
 def read_scheme_file(path: Path) -> dict[str, Any]:

@@ -10,8 +10,9 @@ candidate pairs, ``price`` checks the duals against every allowed pair,
 """
 
 from buddymatch.solvers.pairing.budget import PairingChanges, solve_pairing_with_changes
+from buddymatch.solvers.pairing.outcome import OBJECTIVES, PairingOutcome
 from buddymatch.solvers.pairing.rounds import solve_rounds
-from buddymatch.solvers.pairing.solve import OBJECTIVES, PairingOutcome, solve_pairing
+from buddymatch.solvers.pairing.solve import solve_pairing
 
 __all__ = [
     "OBJECTIVES",

@@ -24,7 +24,8 @@ from __future__ import annotations
 import numpy as np
 
 from buddymatch.solvers import NOT_ALLOWED, WEIGHT_SCALE
-from buddymatch.solvers.pairing.solve import PairingOutcome, solve_pairing
+from buddymatch.solvers.pairing.outcome import PairingOutcome
+from buddymatch.solvers.pairing.solve import solve_pairing
 
 DEFAULT_REPEAT_PENALTY = 20 * WEIGHT_SCALE
 ROTATE_PENALTY = 5 * WEIGHT_SCALE

@@ -38,7 +38,7 @@ import numpy as np
 
 from buddymatch.solvers import Status
 from buddymatch.solvers.pairing.classic.core import CoreResult, View, solve_view
-from buddymatch.solvers.pairing.solve import (  # the entry point's checks and outcome
+from buddymatch.solvers.pairing.outcome import (  # shared with the blossom engine
     PairingOutcome,
     _bottleneck,
     _check_inputs,
@@ -46,10 +46,6 @@ from buddymatch.solvers.pairing.solve import (  # the entry point's checks and o
     _empty_pairs,
     _infeasible,
 )
-
-OBJECTIVES = ("max-matched", "max-score", "fair")
-LEFTOVERS = ("trio", "exclude")
-MAX_WEIGHT = 100_000
 
 
 def _bottleneck_levels(w: np.ndarray, active: np.ndarray) -> np.ndarray:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,33 @@ def _attribute_of(settings: Any) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _AttributeAsWritten:
+    """One attribute of ``participants.attributes`` as written, read once."""
+
+    column: str
+    aliases: dict[str, str]  # answer key -> canonical answer
+    multi: str | None  # the separator
+    steps: dict[str, int] | None  # scale value key -> step
+    numeric: bool
+
+    @classmethod
+    def read(cls, written: Any) -> _AttributeAsWritten | None:
+        """None for forms this module does not read (grids, requests by name)."""
+        if isinstance(written, str):
+            written = {"column": written}
+        if not isinstance(written, Mapping) or "column" not in written or written.get("names"):
+            return None
+        scale = written.get("scale")
+        return cls(
+            column=str(written["column"]),
+            aliases={text_key(k): str(v) for k, v in (written.get("aliases") or {}).items()},
+            multi=None if not written.get("multi") else str(written["multi"]),
+            steps=None if scale is None else {text_key(v): k for k, v in enumerate(scale)},
+            numeric=bool(written.get("numeric")),
+        )
+
+
 class _Raw:
     """The raw scheme mapping, each person's cells (by id key) and side files."""
 
@@ -123,6 +151,11 @@ class _Raw:
             cells = {str(k): str(v) for k, v in record.items()}
             self.rows[text_key(cells.get(str(id_col), ""))] = cells
         self.items = [_settings(item) for item in self.scheme.get("rules") or ()]
+        self.specs = {
+            name: spec
+            for name, written in self.attrs.items()
+            if (spec := _AttributeAsWritten.read(written)) is not None
+        }
 
     # --- values as written -------------------------------------------------------------
 
@@ -130,28 +163,22 @@ class _Raw:
         """A person's value: a set for multi-valued, a number for numeric (and, with
         ``step``, the scale step), else the value's key; ``None`` for a blank and ``...``
         when this module cannot read the attribute or the cell."""
-        spec = self.attrs.get(attribute)
-        if isinstance(spec, str):
-            spec = {"column": spec}
-        if not isinstance(spec, Mapping) or "column" not in spec or spec.get("names"):
-            return ...
+        spec = self.specs.get(attribute)
         row = self.rows.get(text_key(person))
-        if row is None:
+        if spec is None or row is None:
             return ...
-        text = str(row.get(spec["column"], "")).strip()
-        aliases = {text_key(k): str(v) for k, v in (spec.get("aliases") or {}).items()}
-        if spec.get("multi"):
-            parts = [p.strip() for p in text.split(str(spec["multi"]))]
-            return {text_key(aliases.get(text_key(p), p)) for p in parts if p} or None
+        text = str(row.get(spec.column, "")).strip()
+        if spec.multi is not None:
+            parts = [p.strip() for p in text.split(spec.multi)]
+            return {text_key(spec.aliases.get(text_key(p), p)) for p in parts if p} or None
         if not text:
             return None
-        text = aliases.get(text_key(text), text)
-        if spec.get("scale") is not None and step:
-            scale = [text_key(s) for s in spec["scale"]]
-            return scale.index(text_key(text)) if text_key(text) in scale else ...
-        if spec.get("numeric"):
-            return _number(text)
-        return text_key(text)
+        key = text_key(spec.aliases.get(text_key(text), text))
+        if spec.steps is not None and step:
+            return spec.steps.get(key, ...)
+        if spec.numeric:
+            return _number(spec.aliases.get(text_key(text), text))
+        return key
 
     # --- pair rules ----------------------------------------------------------------------
 

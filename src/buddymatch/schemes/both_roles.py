@@ -59,6 +59,11 @@ def conflicts(problem: Problem, pairs: Pairs) -> list[list[np.ndarray]]:
     return out
 
 
+def _open(options: list[np.ndarray], locked: set[tuple[int, int]]) -> list[np.ndarray]:
+    """The branches of a conflict that forbid no locked pair (a lock is always made)."""
+    return [o for o in options if not any((int(a), int(b)) in locked for a, b in o)]
+
+
 def _rank(out: Any) -> tuple[float, ...]:
     """Larger is better: the levels when the solver reports them, else pairs then weight."""
     levels = getattr(out, "levels", ())
@@ -93,9 +98,7 @@ def solve_without_conflicts(
         found = conflicts(problem, to_pairs(out))
         if not found:
             return out
-        for option in found[0]:
-            if any((int(a), int(b)) in locked for a, b in option):
-                continue  # a locked pair is always made: this branch is empty
+        for option in _open(found[0], locked):  # a branch forbidding a lock is empty
             child_forbid = np.concatenate([forbid, option])
             child = solve(child_forbid)
             if solved(child):
@@ -122,7 +125,7 @@ def _dive(
     from ..solvers import Status
 
     while found := conflicts(problem, to_pairs(out)):
-        options = [o for o in found[0] if not any((int(a), int(b)) in locked for a, b in o)]
+        options = _open(found[0], locked)
         if not options:
             raise InfeasibleError("locked pairs pair two people both ways; unlock one of them")
         forbid = np.concatenate([forbid, options[0]])

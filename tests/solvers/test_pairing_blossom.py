@@ -136,3 +136,37 @@ def test_rejects_negative_weights_and_loops() -> None:
         bl.new_state(3, np.array([0]), np.array([1]), np.array([-1]))
     with pytest.raises(ValueError):
         bl.new_state(3, np.array([1]), np.array([1]), np.array([5]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(graphs(), st.data())
+def test_starting_from_given_feasible_duals(
+    graph: tuple[int, list[Edge]], data: st.DataObject
+) -> None:
+    """Any feasible starting duals (here: each person's heaviest edge, doubled, plus a random
+    extra) and any preferred edges lead to the same optimum and a valid certificate."""
+    n, edges = graph
+    eu, ev, ew = arrays(edges)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    d = np.zeros(n, dtype=np.int64)
+    np.maximum.at(d, eu, ew)
+    np.maximum.at(d, ev, ew)
+    d += rng.integers(0, 3, size=n) * data.draw(st.sampled_from([0, 1, 7]))
+    prefer = rng.permutation(len(edges))[: data.draw(st.integers(0, max(len(edges), 0)))]
+    s = bl.new_state(n, eu, ev, ew, duals=d, prefer=prefer)
+    a, b, k = bl.pairs(s)
+    assert (s.dual[a] + s.dual[b] == 2 * s.ew[k]).all()  # only tight edges start paired
+    bl.run(s)
+    assert check_certificate(s, np.ones(n, dtype=bool)) == networkx_weight(edges)
+
+
+def test_infeasible_starting_duals_are_refused() -> None:
+    eu, ev, ew = np.array([0]), np.array([1]), np.array([5])
+    with pytest.raises(ValueError, match="feasible"):
+        bl.new_state(2, eu, ev, ew, duals=np.array([4, 5]))
+    with pytest.raises(ValueError, match="feasible"):
+        bl.new_state(2, eu, ev, ew, duals=np.array([11, -1]))
+    with pytest.raises(ValueError, match="feasible"):
+        bl.new_state(3, eu, ev, ew, duals=np.array([10, 10]))
+    s = bl.new_state(2, eu, ev, ew, duals=np.array([4, 6]), prefer=np.array([0]))
+    assert s.mate[0] == 1 and s.mate[1] == 0  # tight and preferred: starts paired

@@ -952,8 +952,36 @@ def _jump_start(s: State) -> None:
                 break
 
 
-def new_state(n: int, eu: np.ndarray, ev: np.ndarray, ew: np.ndarray) -> State:
-    """A problem on ``n`` vertices with edges ``(eu, ev, ew)`` (int64, ``eu != ev``), unsolved."""
+@nb.njit(cache=True)
+def _warm_start(s: State, duals: np.ndarray, prefer: np.ndarray) -> None:
+    """Given feasible doubled duals: pair the ``prefer`` edges that are tight, then any
+    other tight edge in edge order (every pair made is tight, as the algorithm needs)."""
+    for v in range(len(duals)):
+        s.dual[v] = duals[v]
+    for r in range(len(prefer) + len(s.eu)):
+        k = prefer[r] if r < len(prefer) else r - len(prefer)
+        i, j = s.eu[k], s.ev[k]
+        if s.mate[i] == -1 and s.mate[j] == -1 and s.dual[i] + s.dual[j] == 2 * s.ew[k]:
+            s.mate[i] = 2 * k + 1
+            s.mate[j] = 2 * k
+
+
+def new_state(
+    n: int,
+    eu: np.ndarray,
+    ev: np.ndarray,
+    ew: np.ndarray,
+    duals: np.ndarray | None = None,
+    prefer: np.ndarray | None = None,
+) -> State:
+    """A problem on ``n`` vertices with edges ``(eu, ev, ew)`` (int64, ``eu != ev``), unsolved.
+
+    Without ``duals`` the engine starts from its own greedy duals and pairs.
+    ``duals`` (doubled, ``>= 0``, one per vertex) start it from a known feasible
+    point instead, e.g. a fractional-matching LP's (:mod:`.lp`); the tight
+    edges among ``prefer`` (edge ids) are paired first.  Infeasible duals are
+    refused (ValueError).
+    """
     eu = np.ascontiguousarray(eu, dtype=np.int64)
     ev = np.ascontiguousarray(ev, dtype=np.int64)
     ew = np.ascontiguousarray(ew, dtype=np.int64)
@@ -976,7 +1004,14 @@ def new_state(n: int, eu: np.ndarray, ev: np.ndarray, ew: np.ndarray) -> State:
         np.zeros(2 * n, i64), np.zeros(2 * n, i64), np.zeros(2 * n, i64), np.full(2 * n, -1, i64),
         np.zeros(n, i64), *_heaps(n, m), np.array([0, n, 0, 0, 0, 0, 0, 0, 0, _BIG, -1], dtype=i64),
     )  # fmt: skip
-    _jump_start(s)
+    if duals is None:
+        _jump_start(s)
+        return s
+    d = np.ascontiguousarray(duals, dtype=i64)
+    if len(d) != n or (n and d.min() < 0) or (m and (d[eu] + d[ev] - 2 * ew).min() < 0):
+        raise ValueError("starting duals must be >= 0, one per vertex, and feasible on every edge")
+    pick = np.zeros(0, i64) if prefer is None else np.ascontiguousarray(prefer, dtype=i64)
+    _warm_start(s, d, pick)
     return s
 
 

@@ -12,11 +12,13 @@ Everything is exact integer arithmetic on *doubled* values:
 
 Method.  Small graphs (``<= FULL_EDGE_LIMIT`` allowed pairs) use every
 allowed pair as candidates; larger ones start from each person's best
-``TOP_K`` partners.  The blossom engine (:mod:`.blossom`) finds the best
-pairs on the candidates with their dual certificate; every allowed pair of
-the dense matrix is then priced against those duals (:mod:`.price`), the
-pairs that violate them are added and the engine re-optimises warm, until
-none does: the duals then certify the answer over the whole allowed graph.
+``TOP_K`` partners, and pools of ``LP_START_PEOPLE`` or more from the
+fractional matching LP's duals and integral pairs (:mod:`.lp`).  The
+blossom engine (:mod:`.blossom`) finds the best pairs on the candidates
+with their dual certificate; every allowed pair of the dense matrix is
+then priced against those duals (:mod:`.price`), the pairs that violate
+them are added and the engine re-optimises warm, until none does: the
+duals then certify the answer over the whole allowed graph.
 With ``leftover="trio"`` the trio is then chosen by :mod:`.trio`.
 """
 
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from buddymatch.solvers.pairing import blossom as bl
+from buddymatch.solvers.pairing import lp
 from buddymatch.solvers.pairing import trio as tr
 from buddymatch.solvers.pairing.graph import all_edges, count_allowed, top_k_edges
 from buddymatch.solvers.pairing.price import Certificate, Edges, Pricer, certificate, tree
@@ -39,6 +42,9 @@ TOP_K = 6
 PRICE_PER_ROW = 4
 """Violated pairs added per person and pricing round."""
 MAX_PRICE_ROUNDS = 100
+LP_START_PEOPLE = 1_000
+"""Pools of at least this many people (on larger graphs) start from the fractional
+matching LP (:mod:`.lp`) instead of the engine's greedy start."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,17 @@ def _match(view: View, deadline: float | None) -> _Matched:
     n = view.w.shape[0]
     pricer = Pricer(view.w, view.active, view.pen, int(view.t_min), people_weight(view))
     edges, n_allowed = _candidates(view)
-    state = bl.new_state(n + tr.SPARE, edges[0], edges[1], pricer.values(edges))
+    stats: dict[str, float | int | str] = {"allowed_pairs": n_allowed}
+    if n_allowed > FULL_EDGE_LIMIT and int(view.active.sum()) >= LP_START_PEOPLE:
+        t0 = time.perf_counter()
+        start = lp.lp_start(pricer, edges, n + tr.SPARE)
+        edges = start.edges
+        stats.update(start.stats, lp_s=round(time.perf_counter() - t0, 2))
+        state = bl.new_state(
+            n + tr.SPARE, edges[0], edges[1], pricer.values(edges), start.duals, start.prefer
+        )
+    else:
+        state = bl.new_state(n + tr.SPARE, edges[0], edges[1], pricer.values(edges))
     stages = bl.run(state)
     rounds, certified = 0, False
     t_price = 0.0
@@ -120,13 +136,12 @@ def _match(view: View, deadline: float | None) -> _Matched:
         stages += bl.run(state)
         rounds += 1
     bound2 = bl.dual_bound2(state) + (0 if certified else int(worst.sum()))
-    stats: dict[str, float | int | str] = {
-        "allowed_pairs": n_allowed,
-        "candidate_pairs": len(state.eu),
-        "pricing_rounds": rounds,
-        "pricing_s": round(t_price, 2),
-        "augmenting_searches": stages,
-    }
+    stats.update(
+        candidate_pairs=len(state.eu),
+        pricing_rounds=rounds,
+        pricing_s=round(t_price, 2),
+        augmenting_searches=stages,
+    )
     return _Matched(state, pricer, certified, bound2, stats)
 
 

@@ -1,8 +1,8 @@
-"""What every peer pairing engine shares: the outcome type and the entry point's checks.
+"""The outcome of one-pool pairing and the entry point's argument checks.
 
-Both the primal-dual blossom engine (:mod:`.solve`) and the previous engine kept
-for large pools (:mod:`.classic`) validate their arguments and report their
-answer through these, so a caller sees one contract whichever engine ran.
+:func:`~buddymatch.solvers.pairing.solve_pairing` and the budgeted re-pairing
+(:mod:`.budget`) validate their arguments and report their answer through
+these, so a caller sees one contract.
 """
 
 from __future__ import annotations

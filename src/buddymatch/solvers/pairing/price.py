@@ -90,6 +90,17 @@ def tree(s: bl.State) -> Tree:
     return Tree(s.inblossom.copy(), s.parent.copy(), zc, d, pos, lo, hi)
 
 
+def flat_tree(d: np.ndarray) -> Tree:
+    """A tree without blossoms: prices pairs against person duals ``d`` alone."""
+    nv = len(d)
+    none = np.full(2 * nv, -1, dtype=np.int64)
+    lo = np.arange(2 * nv, dtype=np.int64)
+    return Tree(
+        np.arange(nv, dtype=np.int64), none, np.zeros(2 * nv, dtype=np.int64),
+        np.asarray(d, dtype=np.int64), lo[:nv].copy(), lo, lo + 1,
+    )  # fmt: skip
+
+
 @nb.njit(cache=True, inline="always")
 def fill_row(
     i: int, n: int, top: np.ndarray, parent: np.ndarray, zcum: np.ndarray, lo: np.ndarray,

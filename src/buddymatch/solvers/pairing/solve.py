@@ -29,13 +29,13 @@ by bounding every triangle from those duals and settling each one whose
 bound could beat the answer.  Otherwise (a time limit, or a search cap) it is
 ``FEASIBLE`` and ``bound`` is a certified upper bound on ``objective``
 (``stats["gap"]`` is the relative gap).  Same inputs give the same outcome.
-The matching engine is a primal-dual blossom algorithm (:mod:`.blossom`).
+The matching engine is a primal-dual blossom algorithm (:mod:`.blossom`);
+large pools start it from the fractional matching LP (:mod:`.lp`).
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import numpy as np
 
@@ -50,20 +50,6 @@ from buddymatch.solvers.pairing.outcome import (
     _empty_pairs,
     _infeasible,
 )
-
-BLOSSOM_MAX_PEOPLE = 3_000
-"""Largest pool the primal-dual blossom engine takes; larger pools use the previous
-engine (:mod:`buddymatch.solvers.pairing.classic`).  Measured on the sampler's peer
-pools, whole runs: 3,000 people 5.8 s here vs 4.1 s there; 5,000: 141 s vs 8.2 s."""
-
-
-def _classic(w: np.ndarray, **kwargs: Any) -> PairingOutcome:
-    """The previous engine's outcome (no dual certificate), marked as its."""
-    from buddymatch.solvers.pairing.classic import solve_pairing as classic
-
-    out = classic(w, **kwargs)
-    out.stats["engine"] = "classic"
-    return out
 
 
 def solve_pairing(
@@ -92,12 +78,6 @@ def solve_pairing(
     w = np.asarray(weights)
     _check_inputs(w, objective, leftover, exclude_penalty)
     n = w.shape[0]
-    if n > BLOSSOM_MAX_PEOPLE:
-        return _classic(
-            w, objective=objective, locked=locked, leftover=leftover,
-            exclude_penalty=exclude_penalty, time_limit=time_limit, seed=seed,
-            trio_penalty=trio_penalty,
-        )  # fmt: skip
     lk, reason = _check_locks(w, locked)
     if reason is not None:
         out = _infeasible(reason)

@@ -1,0 +1,81 @@
+"""Large pools start the blossom engine from the fractional matching LP (solvers/pairing/lp.py).
+
+The thresholds are lowered to 0 so that small pools take that path; answers
+must equal brute force and networkx, and the certificate must pass the
+independent check (tests/solvers/test_pairing_certificate.py) exactly as on
+the engine's own start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+from buddymatch.solvers import Status
+from buddymatch.solvers.pairing import core, lp, solve_pairing
+from buddymatch.solvers.pairing.price import Pricer
+from tests.solvers.test_pairing import random_weights, score, structures
+from tests.solvers.test_pairing_certificate import check_certificate, networkx_best, odd_pools
+
+
+@pytest.fixture(autouse=True)
+def lp_start_everywhere() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(core, "FULL_EDGE_LIMIT", 0)
+        mp.setattr(core, "LP_START_PEOPLE", 0)
+        mp.setattr(core, "TOP_K", 2)  # few first candidates: the pricing must find the rest
+        yield
+
+
+@settings(max_examples=40, deadline=None)
+@given(odd_pools())
+def test_equals_brute_force(case: tuple[np.ndarray, str, np.ndarray]) -> None:
+    w, objective, pen = case
+    best = max(score(w, s, objective, pen) for s in structures(w, [], True))
+    out = solve_pairing(w, objective=objective, leftover="trio", exclude_penalty=pen)
+    assert out.status is Status.OPTIMAL
+    if (w >= 0).any():
+        assert "lp_rounds" in out.stats
+    trio = tuple(out.trios[0].tolist()) if len(out.trios) else None
+    got = score(w, ([tuple(p) for p in out.pairs.tolist()], trio), objective, pen)  # type: ignore[arg-type]
+    assert got == best
+
+
+@pytest.mark.parametrize("objective", ["max-score", "max-matched"])
+def test_certificate_checks_out_on_random_graphs_up_to_300_nodes(objective: str) -> None:
+    rng = np.random.default_rng(41)
+    for n, p, top in ((12, 0.5, 100_001), (60, 0.3, 7), (150, 0.8, 100_001), (300, 0.2, 4)):
+        w = random_weights(rng, n, p, top=top)  # top 4 / 7: mostly ties, as in real schemes
+        out = solve_pairing(w, objective=objective, leftover="exclude")
+        assert out.status is Status.OPTIMAL and int(out.stats["lp_rounds"]) >= 1
+        check_certificate(w, out)
+        people, value = networkx_best(w, objective == "max-matched")
+        assert out.objective == value
+        if objective == "max-matched":
+            assert out.stats["people_placed"] == people
+
+
+def test_the_start_is_feasible_for_every_allowed_pair() -> None:
+    rng = np.random.default_rng(5)
+    w = random_weights(rng, 80, 0.4, top=5)
+    n = len(w)
+    active = np.ones(n, dtype=bool)
+    active[[3, 7]] = False
+    pen = rng.integers(0, 3, size=n).astype(np.int64)
+    pricer = Pricer(w, active, pen, 0, 1000)
+    ok = (w >= 0) & active[:, None] & active[None, :]
+    np.fill_diagonal(ok, False)
+    first = np.argwhere(np.triu(ok, 1))[:2]  # two allowed pairs: the pricing finds the rest
+    edges = (first[:, 0].astype(np.int64), first[:, 1].astype(np.int64))
+    start = lp.lp_start(pricer, edges, n + 3)
+    d = start.duals
+    assert len(d) == n + 3 and (d >= 0).all() and (d[n:] == 0).all()
+    c = 1000 + w.astype(np.int64) + pen[:, None] + pen[None, :]
+    assert ((d[:n, None] + d[None, :n])[ok] >= 2 * c[ok]).all()
+    a, b = start.edges
+    assert (a < b).all() and ok[a, b].all()
+    used = np.concatenate([a[start.prefer], b[start.prefer]])
+    assert len(used) == len(set(used.tolist()))  # the LP's firm pairs are disjoint

@@ -20,12 +20,18 @@ from buddymatch.solvers.pairing.price import Pricer
 from tests.solvers.test_pairing import random_weights, score, structures
 from tests.solvers.test_pairing_certificate import check_certificate, networkx_best, odd_pools
 
+SHIPPED = {
+    name: getattr(core, name)
+    for name in ("FULL_EDGE_LIMIT", "LP_START_PEOPLE", "LP_START_DISTINCT")
+}
+
 
 @pytest.fixture(autouse=True)
 def lp_start_everywhere() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(core, "FULL_EDGE_LIMIT", 0)
         mp.setattr(core, "LP_START_PEOPLE", 0)
+        mp.setattr(core, "LP_START_DISTINCT", 10**9)
         mp.setattr(core, "TOP_K", 2)  # few first candidates: the pricing must find the rest
         yield
 
@@ -79,3 +85,34 @@ def test_the_start_is_feasible_for_every_allowed_pair() -> None:
     assert (a < b).all() and ok[a, b].all()
     used = np.concatenate([a[start.prefer], b[start.prefer]])
     assert len(used) == len(set(used.tolist()))  # the LP's firm pairs are disjoint
+
+
+def test_locks_penalties_and_fair_on_the_lp_start() -> None:
+    rng = np.random.default_rng(12)
+    for n in (9, 11, 12):
+        w = random_weights(rng, n, 0.3, top=6)
+        pen = rng.integers(0, 4, size=n)
+        lock = np.argwhere(np.triu(w >= 0, 1))[:1]
+        for objective in ("max-matched", "max-score", "fair"):
+            locked = [tuple(int(x) for x in p) for p in lock.tolist()]
+            best = max(score(w, s, objective, pen) for s in structures(w, locked, True))
+            out = solve_pairing(w, objective=objective, locked=lock, exclude_penalty=pen)
+            assert out.status is Status.OPTIMAL
+            trio = tuple(out.trios[0].tolist()) if len(out.trios) else None
+            pairs = [tuple(p) for p in out.pairs.tolist()]
+            assert score(w, (pairs, trio), objective, pen) == best  # type: ignore[arg-type]
+
+
+def test_the_lp_start_is_chosen_for_large_pools_of_tied_scores() -> None:
+    rng = np.random.default_rng(3)
+    n = 1_200
+    tied = random_weights(rng, n, 0.2, top=40) * 1000  # 40 distinct scores
+    spread = random_weights(rng, n, 0.2, top=100_001)  # nearly all distinct
+    zero = np.zeros(n, np.int64)
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in SHIPPED.items():  # the module's own thresholds, not the fixture's
+            mp.setattr(core, name, value)
+        for w, expect in ((tied, True), (spread, False)):
+            view = core.View(w, np.ones(n, dtype=bool), zero, zero, 0, True, True)
+            assert core._lp_start_pays(view, 10**6) is expect
+            assert not core._lp_start_pays(view, 1_000)  # a small graph: all pairs, no LP

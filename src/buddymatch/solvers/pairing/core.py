@@ -114,7 +114,7 @@ def _match(view: View, deadline: float | None) -> _Matched:
     stats: dict[str, float | int | str] = {"allowed_pairs": n_allowed}
     if _lp_start_pays(view, n_allowed):
         t0 = time.perf_counter()
-        start = lp.lp_start(pricer, edges, n + tr.SPARE)
+        start = lp.lp_start(pricer, edges, n + tr.SPARE, deadline)
         edges = start.edges
         stats.update(start.stats, lp_s=round(time.perf_counter() - t0, 2))
         state = bl.new_state(

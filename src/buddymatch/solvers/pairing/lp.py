@@ -21,6 +21,7 @@ reduced cost unchanged.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,14 +94,15 @@ class FracLP:
         return np.array(self.a, dtype=np.int64), np.array(self.b, dtype=np.int64)
 
 
-def lp_start(pricer: Pricer, edges: Edges, n_state: int) -> Start:
+def lp_start(pricer: Pricer, edges: Edges, n_state: int, deadline: float | None = None) -> Start:
     """Solve the LP on ``edges``, pricing the whole matrix, and return the engine's start.
 
     ``n_state`` is the engine's vertex count (people plus spare vertices,
     which get dual 0 and no pairs).  The returned duals satisfy
     ``d_i + d_j >= 2 c_ij`` for every allowed pair of the view (a repair pass
     raises each person's dual by their worst violation), so the engine may
-    start from them.
+    start from them.  Past ``deadline`` (a ``time.perf_counter`` value) no
+    further pricing round starts; the duals are repaired all the same.
     """
     n = len(pricer.active)
     big = pricer.big
@@ -114,7 +116,8 @@ def lp_start(pricer: Pricer, edges: Edges, n_state: int) -> Start:
         d[:n] = np.where(pricer.active, y2 + big, 0)
         new, worst = pricer.violations(flat_tree(d), PRICE_PER_ROW)
         added = lp.add_edges(new, pricer.values(new) - big) if len(new[0]) else 0
-        if added <= max(1, len(lp.vars) // STOP_SHARE) or rounds >= MAX_ROUNDS:
+        late = deadline is not None and time.perf_counter() > deadline
+        if added <= max(1, len(lp.vars) // STOP_SHARE) or rounds >= MAX_ROUNDS or late:
             break
     d[:n] += worst
     a, b = lp.edges

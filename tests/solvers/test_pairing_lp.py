@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from buddymatch.solvers import Status
 from buddymatch.solvers.pairing import core, lp, solve_pairing
 from buddymatch.solvers.pairing.price import Pricer
-from tests.solvers.test_pairing import random_weights, score, structures
+from tests.solvers.test_pairing import assert_valid, random_weights, score, structures
 from tests.solvers.test_pairing_certificate import check_certificate, networkx_best, odd_pools
 
 SHIPPED = {
@@ -116,3 +116,15 @@ def test_the_lp_start_is_chosen_for_large_pools_of_tied_scores() -> None:
             view = core.View(w, np.ones(n, dtype=bool), zero, zero, 0, True, True)
             assert core._lp_start_pays(view, 10**6) is expect
             assert not core._lp_start_pays(view, 1_000)  # a small graph: all pairs, no LP
+
+
+def test_a_spent_time_limit_still_gives_a_valid_answer_and_bound() -> None:
+    rng = np.random.default_rng(4)
+    w = random_weights(rng, 120, 0.3, top=5)
+    exact = solve_pairing(w, leftover="exclude")
+    late = solve_pairing(w, leftover="exclude", time_limit=0.0)
+    assert_valid(w, late)
+    assert late.bound is not None and late.bound >= exact.objective >= late.objective
+    if late.status is Status.OPTIMAL:
+        check_certificate(w, late)
+        assert late.objective == exact.objective

@@ -100,3 +100,20 @@ def test_run_hash_follows_every_input_byte_and_option(tmp_path: Path) -> None:
     assert second != first
     (tmp_path / "people.csv").write_text(PROFILES_CSV.replace("Band 6", "Band 7", 1))
     assert key() not in (first, second)
+
+
+def test_a_file_named_only_in_an_override_is_part_of_the_run_hash(tmp_path: Path) -> None:
+    """--resume must re-run a run whose priority file changed, even when only the manifest's
+    overrides name that file (noticed as a possible gap while building batch runs)."""
+    (tmp_path / "previous.csv").write_text("participant_id\nP001\n", encoding="utf-8")
+    body = (
+        f"  - name: next\n    profiles: {ROOT}/sample_data/profiles.csv\n"
+        f"    scheme: {ROOT}/constraints/mentoring.yaml\n"
+        f"    overrides:\n      priority: {{file: {tmp_path}/previous.csv, bonus: 10}}\n"
+    )
+    manifest = _manifest(tmp_path, body)
+    first = plan_runs(load_manifest(manifest), tmp_path / "out").runs[0].key
+    again = plan_runs(load_manifest(manifest), tmp_path / "out").runs[0].key
+    (tmp_path / "previous.csv").write_text("participant_id\nP002\n", encoding="utf-8")
+    changed = plan_runs(load_manifest(manifest), tmp_path / "out").runs[0].key
+    assert first == again != changed

@@ -79,6 +79,19 @@ def test_nested_key_path_and_did_you_mean_for_keys() -> None:
     assert _errors(data) == ['s.yaml: key "rules[0].gap.mx": unknown key — did you mean "max"?']
 
 
+def test_did_you_mean_inside_a_criterion_whose_kind_is_also_a_rule() -> None:
+    """``same`` is both a rule and a criterion: a criterion's keys come from the criterion
+    (it suggested from the rule, which has no weight: "expected one of: attribute")."""
+    data = _with(criteria=[{"same": {"attribute": "region", "wieght": 3}}])
+    assert _errors(data) == [
+        's.yaml: key "criteria[0].same.wieght": unknown key — did you mean "weight"?'
+    ]
+    data = _with(rules=[{"same": {"attribute": "region", "wieght": 3}}])
+    assert _errors(data) == [
+        's.yaml: key "rules[0].same.wieght": unknown key — expected one of: attribute'
+    ]
+
+
 def test_did_you_mean_for_values() -> None:
     assert _errors(_with(objective="max-matchd")) == [
         's.yaml: key "objective": "max-matchd" is not allowed; expected '

@@ -433,14 +433,16 @@ def _allowed_keys(loc: Sequence[Any], data: Any) -> list[str]:
     model: Any = Scheme
     node: Any = data
     map_key = False
+    field = ""
     for part in loc:
         if isinstance(part, int):
             node = node[part] if isinstance(node, list) and part < len(node) else None
             if isinstance(node, dict) and "kind" in node:
-                model = _model_for_kind(model, node["kind"])
+                model = _model_for_kind(field, node["kind"])
             continue
         if isinstance(node, dict) and part == node.get("kind"):
             continue
+        field = str(part)
         node = node.get(part) if isinstance(node, dict) else None
         if map_key:  # a user-chosen key of a dict field, e.g. an attribute name
             map_key = False
@@ -485,8 +487,10 @@ def _unwrap(annotation: Any) -> Any:
     return annotation if args else None
 
 
-def _model_for_kind(container: Any, kind: str) -> Any:
-    for union in (Rule, Criterion):
+def _model_for_kind(field: str, kind: str) -> Any:
+    """The rule or criterion model of ``kind`` in the list ``field`` (both have a ``same``)."""
+    unions = {"rules": (Rule,), "criteria": (Criterion,)}.get(field, (Rule, Criterion))
+    for union in unions:
         for member in get_args(get_args(union)[0]):
             field = member.model_fields.get("kind")
             if field is not None and kind in get_args(field.annotation):

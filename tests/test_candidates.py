@@ -234,3 +234,23 @@ def test_directed_blocks_block_one_direction_only(df: pd.DataFrame, data: st.Dat
     for a, b in blocks:
         expected[row[b], col[a]] = NOT_ALLOWED
     assert (got == expected).all()
+
+
+@pytest.mark.parametrize("threads", [2, 4])
+def test_scoring_blocks_in_threads_gives_the_same_matrix(
+    threads: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Row blocks are scored in parallel: the matrix must not depend on how many ran at once
+    (history penalties, feedback points and forbidden pairs included)."""
+    root = Path(__file__).resolve().parents[1]
+    problem = load_problem(
+        root / "sample_data" / "profiles.csv", root / "constraints" / "mentoring-feedback.yaml"
+    )
+    pool = np.arange(problem.n)
+    used = np.array([[0, 5], [7, 3]])
+    monkeypatch.setattr(buddymatch.scoring, "BLOCK_ENTRIES", 150 * 7)  # 7 rows a block
+    monkeypatch.setattr(candidates, "SCORING_THREADS", 1)
+    one = weight_matrix(problem, pool, pool, extra_forbidden=used)
+    monkeypatch.setattr(candidates, "SCORING_THREADS", threads)
+    monkeypatch.setattr(candidates.os, "cpu_count", lambda: threads)
+    assert (weight_matrix(problem, pool, pool, extra_forbidden=used) == one).all()

@@ -26,7 +26,9 @@ The rule semantics (repeated in the user docs):
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -221,6 +223,11 @@ def rule_cuts(
     return Cuts(labels, counts, remaining)
 
 
+SCORING_THREADS = 4
+"""Row blocks scored at once (numpy releases the GIL; at most one per core).  Each block
+writes its own rows, so the matrix does not depend on how many threads ran."""
+
+
 def weight_matrix(
     problem: Problem,
     rows: np.ndarray,
@@ -238,27 +245,48 @@ def weight_matrix(
     """
     rows, cols = np.asarray(rows), np.asarray(cols)
     out = np.empty((len(rows), len(cols)), dtype=np.int32)
-    spec = problem.scheme.history_rules
+    blocks = list(row_blocks(len(rows), len(cols)))
     older = _older_history(problem)
-    for block in row_blocks(len(rows), len(cols)):
-        r = rows[block]
-        scores = score_block(problem, r, cols)
-        allowed = np.ones(scores.shape, dtype=bool)
-        for _, mask in rule_masks(problem, r, cols):
-            allowed &= mask
-        if problem.scheme.min_score is not None:
-            allowed &= scores >= np.float32(problem.scheme.min_score - SCORE_TOLERANCE)
-        if extra_forbidden is not None and len(extra_forbidden):
-            allowed &= ~_pair_mask(extra_forbidden, r, cols)
-        weights = np.rint(scores * np.float32(WEIGHT_SCALE)).astype(np.int32)
-        if len(older) and spec is not None:
-            met = _pair_mask(older, r, cols)
-            penalty = np.int32(round(spec.penalty * WEIGHT_SCALE))
-            weights = np.where(met, np.maximum(weights - penalty, 0), weights).astype(np.int32)
-        _add_feedback_points(problem, r, cols, weights)
-        weights[~allowed] = NOT_ALLOWED
-        out[block] = weights
+
+    def fill(block: slice) -> None:
+        out[block] = _weight_block(problem, rows[block], cols, extra_forbidden, older)
+
+    threads = min(len(blocks), os.cpu_count() or 1, SCORING_THREADS)
+    if threads <= 1:
+        for block in blocks:
+            fill(block)
+        return out
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for done in [pool.submit(fill, block) for block in blocks]:
+            done.result()  # re-raises a block's error
     return out
+
+
+def _weight_block(
+    problem: Problem,
+    r: np.ndarray,
+    cols: np.ndarray,
+    extra_forbidden: np.ndarray | None,
+    older: np.ndarray,
+) -> np.ndarray:
+    """One row block of :func:`weight_matrix`."""
+    spec = problem.scheme.history_rules
+    scores = score_block(problem, r, cols)
+    allowed = np.ones(scores.shape, dtype=bool)
+    for _, mask in rule_masks(problem, r, cols):
+        allowed &= mask
+    if problem.scheme.min_score is not None:
+        allowed &= scores >= np.float32(problem.scheme.min_score - SCORE_TOLERANCE)
+    if extra_forbidden is not None and len(extra_forbidden):
+        allowed &= ~_pair_mask(extra_forbidden, r, cols)
+    weights = np.rint(scores * np.float32(WEIGHT_SCALE)).astype(np.int32)
+    if len(older) and spec is not None:
+        met = _pair_mask(older, r, cols)
+        penalty = np.int32(round(spec.penalty * WEIGHT_SCALE))
+        weights = np.where(met, np.maximum(weights - penalty, 0), weights).astype(np.int32)
+    _add_feedback_points(problem, r, cols, weights)
+    weights[~allowed] = NOT_ALLOWED
+    return weights
 
 
 def feedback_positions(

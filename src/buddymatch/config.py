@@ -492,8 +492,8 @@ def _model_for_kind(field: str, kind: str) -> Any:
     unions = {"rules": (Rule,), "criteria": (Criterion,)}.get(field, (Rule, Criterion))
     for union in unions:
         for member in get_args(get_args(union)[0]):
-            field = member.model_fields.get("kind")
-            if field is not None and kind in get_args(field.annotation):
+            tag = member.model_fields.get("kind")
+            if tag is not None and kind in get_args(tag.annotation):
                 return member
     return None
 

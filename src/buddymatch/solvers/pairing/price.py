@@ -31,6 +31,9 @@ import numpy as np
 from buddymatch.solvers.pairing import blossom as bl
 from buddymatch.solvers.pairing.graph import Edges
 
+PRICE_CHUNKS = 64
+"""Row tasks of one pricing pass (spread over numba's threads; any count gives the same answer)."""
+
 
 @dataclass(frozen=True)
 class Tree:
@@ -128,56 +131,67 @@ def z_of(i: int, j: int, top: np.ndarray, pos: np.ndarray, zrow: np.ndarray) -> 
     return zrow[pos[j]]
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, parallel=True)
 def _violations(
     w: np.ndarray, active: np.ndarray, pen: np.ndarray, t_min: int, big: int, d: np.ndarray,
     top: np.ndarray, parent: np.ndarray, zcum: np.ndarray, pos: np.ndarray, lo: np.ndarray,
-    hi: np.ndarray, per_row: int,
+    hi: np.ndarray, per_row: int, chunks: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """Pairs ``i < j`` with negative reduced cost: up to ``per_row`` worst per row ``i``.
 
     Also returns each row's worst violation (``max(-r2, 0)`` over ``j > i``)
-    and how many violated pairs each row has.
+    and how many violated pairs each row has.  Rows are shared among
+    ``chunks`` parallel tasks (task ``c`` takes rows ``c, c + chunks, ...``,
+    so the triangle's long and short rows mix); each row writes only its own
+    slots, so the answer does not depend on the number of threads.
     """
     n = w.shape[0]
     nv = len(top)  # the state's vertex count (blossom ids start there)
-    zrow = np.zeros(nv, dtype=np.int64)
-    out_a = np.empty(n * per_row, dtype=np.int64)
-    out_b = np.empty(n * per_row, dtype=np.int64)
+    slot = np.empty(n * per_row, dtype=np.int64)
+    kept = np.zeros(n, dtype=np.int64)
     worst = np.zeros(n, dtype=np.int64)
     count = np.zeros(n, dtype=np.int64)
-    best_v = np.empty(max(per_row, 1), dtype=np.int64)
-    best_j = np.empty(max(per_row, 1), dtype=np.int64)
-    cnt = 0
     thr = max(t_min, 0)
+    for c in nb.prange(chunks):
+        zrow = np.zeros(nv, dtype=np.int64)
+        best_v = np.empty(max(per_row, 1), dtype=np.int64)
+        best_j = np.empty(max(per_row, 1), dtype=np.int64)
+        for i in range(c, n, chunks):
+            if not active[i]:
+                continue
+            filled = False
+            m = 0
+            base_i = d[i] - 2 * (big + pen[i])
+            for j in range(i + 1, n):
+                wij = w[i, j]
+                if wij < thr or not active[j]:
+                    continue
+                r2 = base_i + d[j] - 2 * (np.int64(wij) + pen[j])
+                if r2 >= 0 or (top[j] == top[i] and r2 + 2 * zcum[top[i]] >= 0):
+                    continue  # Z_ij is at least the top-level blossom's dual
+                if not filled:
+                    fill_row(i, nv, top, parent, zcum, lo, hi, zrow)
+                    filled = True
+                r2 += 2 * z_of(i, j, top, pos, zrow)
+                if r2 >= 0:
+                    continue
+                v = -r2
+                count[i] += 1
+                worst[i] = max(worst[i], v)
+                m = _keep_best(best_v, best_j, m, per_row, v, j)
+            kept[i] = m
+            for q in range(m):
+                slot[i * per_row + q] = best_j[q]
+    total = int(kept.sum())
+    out_a = np.empty(total, dtype=np.int64)
+    out_b = np.empty(total, dtype=np.int64)
+    cnt = 0
     for i in range(n):
-        if not active[i]:
-            continue
-        filled = False
-        m = 0
-        base_i = d[i] - 2 * (big + pen[i])
-        for j in range(i + 1, n):
-            wij = w[i, j]
-            if wij < thr or not active[j]:
-                continue
-            r2 = base_i + d[j] - 2 * (np.int64(wij) + pen[j])
-            if r2 >= 0 or (top[j] == top[i] and r2 + 2 * zcum[top[i]] >= 0):
-                continue  # Z_ij is at least the top-level blossom's dual
-            if not filled:
-                fill_row(i, nv, top, parent, zcum, lo, hi, zrow)
-                filled = True
-            r2 += 2 * z_of(i, j, top, pos, zrow)
-            if r2 >= 0:
-                continue
-            v = -r2
-            count[i] += 1
-            worst[i] = max(worst[i], v)
-            m = _keep_best(best_v, best_j, m, per_row, v, j)
-        for q in range(m):
+        for q in range(kept[i]):
             out_a[cnt] = i
-            out_b[cnt] = best_j[q]
+            out_b[cnt] = slot[i * per_row + q]
             cnt += 1
-    return out_a[:cnt], out_b[:cnt], worst, count
+    return out_a, out_b, worst, count
 
 
 @nb.njit(cache=True, inline="always")
@@ -345,7 +359,7 @@ class Pricer:
         """Up to ``per_row`` violated pairs per row, and each row's worst violation."""
         a, b, worst, _ = _violations(
             self.w, self.active, self.pen, self.t_min, self.big, t.d, t.top, t.parent,
-            t.zcum, t.pos, t.lo, t.hi, per_row,
+            t.zcum, t.pos, t.lo, t.hi, per_row, PRICE_CHUNKS,
         )  # fmt: skip
         return (a, b), worst
 

@@ -296,6 +296,7 @@ def match(
 
     _refuse_existing(output, force)
     refuse_overwriting_inputs(Path(os.path.abspath(output)), [*profiles, scheme], str(output))
+    _note_cold_start(quiet)
     with _progress(quiet) as progress:
         result = api.match(
             list(profiles),
@@ -385,6 +386,7 @@ def rematch(
 
     _refuse_existing(output, force)
     refuse_overwriting_inputs(Path(os.path.abspath(output)), [*profiles, scheme], str(output))
+    _note_cold_start(quiet)
     with _progress(quiet) as progress:
         result = api.rematch(
             previous,
@@ -787,6 +789,18 @@ class _batch_progress:
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.stop()
+
+
+def _note_cold_start(quiet: bool) -> None:
+    """Say why a first run after a plain install is slow (on a terminal only)."""
+    from .warmup import warmed_up
+
+    if not quiet and sys.stderr.isatty() and not warmed_up():
+        click.echo(
+            "Note: the solver kernels compile on first use (up to two minutes, once per "
+            "version); `buddymatch warm-up` does it ahead of time and ends this note.",
+            err=True,
+        )
 
 
 @cli.command("warm-up")

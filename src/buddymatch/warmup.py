@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from .errors import BuddymatchError
 
@@ -67,7 +68,22 @@ def warm_up(say: Callable[[str], None] | None = None) -> dict[str, float]:
     spent["large pools"] = time.perf_counter() - started
     if say is not None:
         say(f"large pools: {spent['large pools']:.1f} s")
+    marker = _marker()
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text("compiled by buddymatch warm-up\n", encoding="utf-8")
     return spent
+
+
+def warmed_up() -> bool:
+    """Whether ``buddymatch warm-up`` has filled the kernel cache for this version."""
+    return _marker().is_file()
+
+
+def _marker() -> Path:
+    from . import __version__
+    from .solvers import numba_cache_dir
+
+    return numba_cache_dir() / f"warmed-up-{__version__}"
 
 
 def _large_pool_kernels() -> None:

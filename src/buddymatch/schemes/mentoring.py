@@ -158,7 +158,11 @@ class Mentoring(PairScheme):
         if max_changes > 0 and scheme.objective not in ("max-matched", "max-score"):
             raise ConfigError(issues=[_max_changes_issue(scheme.objective_name)])
         mentees, mentors = problem.mentees(), problem.mentors()
-        weights = weight_matrix(problem, mentees, mentors, extra_forbidden=forbid)
+        weights: Any = (
+            pair_weights(problem, mentees, mentors, extra_forbidden=forbid)
+            if max_changes == 0  # by profile class, as a first match stores it
+            else weight_matrix(problem, mentees, mentors, extra_forbidden=forbid)
+        )
         locks = local_locks(problem, mentees, mentors, weights)
         locks = np.zeros((0, 2), np.int64) if locks is None else locks
         row = {int(x): k for k, x in enumerate(mentees)}
@@ -198,7 +202,7 @@ class Mentoring(PairScheme):
         room = problem.capacity[mentors] - np.array([taken_m[int(j)] for j in mentors], np.int64)
         rows, cols = mentees[want > 0], mentors[room > 0]
         kept_arr = np.array(kept, dtype=np.int64).reshape(-1, 2)
-        weights = weight_matrix(
+        weights = pair_weights(
             problem, rows, cols, extra_forbidden=np.concatenate([forbid, kept_arr])
         )
         locked = problem.locked[[tuple(p) not in set(kept) for p in problem.locked.tolist()]]

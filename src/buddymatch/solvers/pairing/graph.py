@@ -14,47 +14,68 @@ import numba as nb
 import numpy as np
 
 Edges = tuple[np.ndarray, np.ndarray]
+TASKS = 64
+"""Row tasks of a parallel scan (spread over numba's threads)."""
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
+def keep_best(
+    best_v: np.ndarray, best_j: np.ndarray, m: int, cap: int, v: int, j: int
+) -> int:  # fmt: skip
+    """Insert ``(v, j)`` into the descending top-``cap`` list of length ``m``; new length."""
+    if cap == 0:
+        return 0
+    if m < cap:
+        p = m
+        m += 1
+    elif v > best_v[m - 1]:
+        p = m - 1
+    else:
+        return m
+    while p > 0 and best_v[p - 1] < v:
+        best_v[p] = best_v[p - 1]
+        best_j[p] = best_j[p - 1]
+        p -= 1
+    best_v[p] = v
+    best_j[p] = j
+    return m
+
+
+@nb.njit(cache=True, parallel=True)
 def _top_k_kernel(
     w: np.ndarray, active: np.ndarray, pen: np.ndarray, t_min: int, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Each active row's ``k`` best partners; rows run in parallel tasks (``c, c + TASKS, ...``),
+    each writing its own slots, so the answer does not depend on the number of threads."""
     n = w.shape[0]
-    out_a = np.empty(n * k, dtype=np.int64)
-    out_b = np.empty(n * k, dtype=np.int64)
+    slot = np.empty(n * k, dtype=np.int64)
+    kept = np.zeros(n, dtype=np.int64)
+    for c in nb.prange(TASKS):
+        best_v = np.empty(k, dtype=np.int64)
+        best_j = np.empty(k, dtype=np.int64)
+        for i in range(c, n, TASKS):
+            if not active[i]:
+                continue
+            m = 0
+            for j in range(n):
+                if j == i or not active[j]:
+                    continue
+                wij = w[i, j]
+                if wij < 0 or wij < t_min:
+                    continue
+                m = keep_best(best_v, best_j, m, k, np.int64(wij) + pen[i] + pen[j], j)
+            kept[i] = m
+            for q in range(m):
+                slot[i * k + q] = best_j[q]
+    out_a = np.empty(int(kept.sum()), dtype=np.int64)
+    out_b = np.empty(len(out_a), dtype=np.int64)
     cnt = 0
-    best_v = np.empty(k, dtype=np.int64)
-    best_j = np.empty(k, dtype=np.int64)
     for i in range(n):
-        if not active[i]:
-            continue
-        m = 0
-        for j in range(n):
-            if j == i or not active[j]:
-                continue
-            wij = w[i, j]
-            if wij < 0 or wij < t_min:
-                continue
-            v = np.int64(wij) + pen[i] + pen[j]
-            if m < k:
-                p = m
-                m += 1
-            elif v > best_v[m - 1]:
-                p = m - 1
-            else:
-                continue
-            while p > 0 and best_v[p - 1] < v:
-                best_v[p] = best_v[p - 1]
-                best_j[p] = best_j[p - 1]
-                p -= 1
-            best_v[p] = v
-            best_j[p] = j
-        for q in range(m):
+        for q in range(kept[i]):
             out_a[cnt] = i
-            out_b[cnt] = best_j[q]
+            out_b[cnt] = slot[i * k + q]
             cnt += 1
-    return out_a[:cnt], out_b[:cnt]
+    return out_a, out_b
 
 
 def normalise_edges(a: np.ndarray, b: np.ndarray, n: int) -> Edges:

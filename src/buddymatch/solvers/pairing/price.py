@@ -29,7 +29,7 @@ import numba as nb
 import numpy as np
 
 from buddymatch.solvers.pairing import blossom as bl
-from buddymatch.solvers.pairing.graph import Edges
+from buddymatch.solvers.pairing.graph import Edges, keep_best
 
 PRICE_CHUNKS = 64
 """Row tasks of one pricing pass (spread over numba's threads; any count gives the same answer)."""
@@ -178,7 +178,7 @@ def _violations(
                 v = -r2
                 count[i] += 1
                 worst[i] = max(worst[i], v)
-                m = _keep_best(best_v, best_j, m, per_row, v, j)
+                m = keep_best(best_v, best_j, m, per_row, v, j)
             kept[i] = m
             for q in range(m):
                 slot[i * per_row + q] = best_j[q]
@@ -192,29 +192,6 @@ def _violations(
             out_b[cnt] = slot[i * per_row + q]
             cnt += 1
     return out_a, out_b, worst, count
-
-
-@nb.njit(cache=True, inline="always")
-def _keep_best(
-    best_v: np.ndarray, best_j: np.ndarray, m: int, cap: int, v: int, j: int
-) -> int:  # fmt: skip
-    """Insert ``(v, j)`` into the descending top-``cap`` list of length ``m``; new length."""
-    if cap == 0:
-        return 0
-    if m < cap:
-        p = m
-        m += 1
-    elif v > best_v[m - 1]:
-        p = m - 1
-    else:
-        return m
-    while p > 0 and best_v[p - 1] < v:
-        best_v[p] = best_v[p - 1]
-        best_j[p] = best_j[p - 1]
-        p -= 1
-    best_v[p] = v
-    best_j[p] = j
-    return m
 
 
 @nb.njit(cache=True)
@@ -257,7 +234,7 @@ def _small_reduced(
             if rr >= 2 * budget:
                 continue
             seen += 1
-            m = _keep_best(best_v, best_j, m, per_row, -rr, j)
+            m = keep_best(best_v, best_j, m, per_row, -rr, j)
         most = max(most, seen)
         if m:
             fill_row(i, nv, top, parent, zcum, lo, hi, zrow)

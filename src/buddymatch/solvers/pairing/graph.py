@@ -10,12 +10,18 @@ arrays with ``a < b``.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
 import numba as nb
 import numpy as np
 
 Edges = tuple[np.ndarray, np.ndarray]
-TASKS = 64
-"""Row tasks of a parallel scan (spread over numba's threads)."""
+TASKS = 16
+"""Interleaved row sets of a scan over the dense matrix (run in threads)."""
+MIN_PARALLEL_ROWS = 512
+"""Smaller matrices are scanned in the calling thread."""
 
 
 @nb.njit(cache=True, inline="always")
@@ -41,41 +47,53 @@ def keep_best(
     return m
 
 
-@nb.njit(cache=True, parallel=True)
-def _top_k_kernel(
-    w: np.ndarray, active: np.ndarray, pen: np.ndarray, t_min: int, k: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each active row's ``k`` best partners; rows run in parallel tasks (``c, c + TASKS, ...``),
-    each writing its own slots, so the answer does not depend on the number of threads."""
+@nb.njit(cache=True, nogil=True)
+def _top_k_rows(
+    w: np.ndarray, active: np.ndarray, pen: np.ndarray, t_min: int, k: int, first: int,
+    step: int, slot: np.ndarray, kept: np.ndarray,
+) -> None:  # fmt: skip
+    """Rows ``first, first + step, ...``: each active row's ``k`` best partners into its slots."""
     n = w.shape[0]
-    slot = np.empty(n * k, dtype=np.int64)
-    kept = np.zeros(n, dtype=np.int64)
-    for c in nb.prange(TASKS):
-        best_v = np.empty(k, dtype=np.int64)
-        best_j = np.empty(k, dtype=np.int64)
-        for i in range(c, n, TASKS):
-            if not active[i]:
+    best_v = np.empty(k, dtype=np.int64)
+    best_j = np.empty(k, dtype=np.int64)
+    for i in range(first, n, step):
+        if not active[i]:
+            continue
+        m = 0
+        for j in range(n):
+            if j == i or not active[j]:
                 continue
-            m = 0
-            for j in range(n):
-                if j == i or not active[j]:
-                    continue
-                wij = w[i, j]
-                if wij < 0 or wij < t_min:
-                    continue
-                m = keep_best(best_v, best_j, m, k, np.int64(wij) + pen[i] + pen[j], j)
-            kept[i] = m
-            for q in range(m):
-                slot[i * k + q] = best_j[q]
-    out_a = np.empty(int(kept.sum()), dtype=np.int64)
-    out_b = np.empty(len(out_a), dtype=np.int64)
-    cnt = 0
-    for i in range(n):
-        for q in range(kept[i]):
-            out_a[cnt] = i
-            out_b[cnt] = slot[i * k + q]
-            cnt += 1
-    return out_a, out_b
+            wij = w[i, j]
+            if wij < 0 or wij < t_min:
+                continue
+            m = keep_best(best_v, best_j, m, k, np.int64(wij) + pen[i] + pen[j], j)
+        kept[i] = m
+        slot[i * k : i * k + m] = best_j[:m]
+
+
+def in_row_tasks(task: Callable[[int, int], None], n_rows: int) -> None:
+    """Run ``task(first, step)`` over interleaved row sets in threads.
+
+    The kernels release the GIL (``nogil``) and each row writes only its own
+    slots, so the answer does not depend on how many threads ran.  Rows
+    ``first, first + step, ...`` mix the long and short rows of a triangle.
+    No numba threading layer is involved: safe in threads and forked processes.
+    """
+    tasks = min(TASKS, max(n_rows, 1))
+    workers = min(tasks, os.cpu_count() or 1)
+    if workers <= 1 or n_rows < MIN_PARALLEL_ROWS:
+        task(0, 1)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for done in [pool.submit(task, c, tasks) for c in range(tasks)]:
+            done.result()
+
+
+def gather_slots(slot: np.ndarray, kept: np.ndarray, width: int) -> Edges:
+    """``(row, slot value)`` for each row's first ``kept`` of its ``width`` slots, by row."""
+    rows = np.repeat(np.arange(len(kept), dtype=np.int64), kept)
+    offset = np.arange(len(rows), dtype=np.int64) - np.repeat(np.cumsum(kept) - kept, kept)
+    return rows, slot[rows * width + offset]
 
 
 def normalise_edges(a: np.ndarray, b: np.ndarray, n: int) -> Edges:
@@ -107,5 +125,14 @@ def count_allowed(w: np.ndarray, active: np.ndarray, t_min: int) -> int:
 
 def top_k_edges(w: np.ndarray, active: np.ndarray, pen: np.ndarray, t_min: int, k: int) -> Edges:
     """Each active person's ``k`` best allowed partners (by ``w'``), as undirected edges."""
-    a, b = _top_k_kernel(w, active, pen, int(t_min), int(k))
-    return normalise_edges(a, b, w.shape[0])
+    n = w.shape[0]
+    slot = np.empty(n * k, dtype=np.int64)
+    kept = np.zeros(n, dtype=np.int64)
+    in_row_tasks(
+        lambda first, step: _top_k_rows(
+            w, active, pen, int(t_min), int(k), first, step, slot, kept
+        ),
+        n,
+    )
+    a, b = gather_slots(slot, kept, k)
+    return normalise_edges(a, b, n)

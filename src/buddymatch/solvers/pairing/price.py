@@ -29,10 +29,7 @@ import numba as nb
 import numpy as np
 
 from buddymatch.solvers.pairing import blossom as bl
-from buddymatch.solvers.pairing.graph import Edges, keep_best
-
-PRICE_CHUNKS = 64
-"""Row tasks of one pricing pass (spread over numba's threads; any count gives the same answer)."""
+from buddymatch.solvers.pairing.graph import Edges, gather_slots, in_row_tasks, keep_best
 
 
 @dataclass(frozen=True)
@@ -131,67 +128,46 @@ def z_of(i: int, j: int, top: np.ndarray, pos: np.ndarray, zrow: np.ndarray) -> 
     return zrow[pos[j]]
 
 
-@nb.njit(cache=True, parallel=True)
-def _violations(
+@nb.njit(cache=True, nogil=True)
+def _violation_rows(
     w: np.ndarray, active: np.ndarray, pen: np.ndarray, t_min: int, big: int, d: np.ndarray,
     top: np.ndarray, parent: np.ndarray, zcum: np.ndarray, pos: np.ndarray, lo: np.ndarray,
-    hi: np.ndarray, per_row: int, chunks: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-    """Pairs ``i < j`` with negative reduced cost: up to ``per_row`` worst per row ``i``.
-
-    Also returns each row's worst violation (``max(-r2, 0)`` over ``j > i``)
-    and how many violated pairs each row has.  Rows are shared among
-    ``chunks`` parallel tasks (task ``c`` takes rows ``c, c + chunks, ...``,
-    so the triangle's long and short rows mix); each row writes only its own
-    slots, so the answer does not depend on the number of threads.
-    """
+    hi: np.ndarray, per_row: int, first: int, step: int, slot: np.ndarray, kept: np.ndarray,
+    worst: np.ndarray, count: np.ndarray,
+) -> None:  # fmt: skip
+    """Rows ``first, first + step, ...``: pairs ``i < j`` with negative reduced cost, up to
+    ``per_row`` worst per row into the row's slots, and each row's worst violation
+    (``max(-r2, 0)`` over ``j > i``) and count of violated pairs."""
     n = w.shape[0]
     nv = len(top)  # the state's vertex count (blossom ids start there)
-    slot = np.empty(n * per_row, dtype=np.int64)
-    kept = np.zeros(n, dtype=np.int64)
-    worst = np.zeros(n, dtype=np.int64)
-    count = np.zeros(n, dtype=np.int64)
+    zrow = np.zeros(nv, dtype=np.int64)
+    best_v = np.empty(max(per_row, 1), dtype=np.int64)
+    best_j = np.empty(max(per_row, 1), dtype=np.int64)
     thr = max(t_min, 0)
-    for c in nb.prange(chunks):
-        zrow = np.zeros(nv, dtype=np.int64)
-        best_v = np.empty(max(per_row, 1), dtype=np.int64)
-        best_j = np.empty(max(per_row, 1), dtype=np.int64)
-        for i in range(c, n, chunks):
-            if not active[i]:
+    for i in range(first, n, step):
+        if not active[i]:
+            continue
+        filled = False
+        m = 0
+        base_i = d[i] - 2 * (big + pen[i])
+        for j in range(i + 1, n):
+            wij = w[i, j]
+            if wij < thr or not active[j]:
                 continue
-            filled = False
-            m = 0
-            base_i = d[i] - 2 * (big + pen[i])
-            for j in range(i + 1, n):
-                wij = w[i, j]
-                if wij < thr or not active[j]:
-                    continue
-                r2 = base_i + d[j] - 2 * (np.int64(wij) + pen[j])
-                if r2 >= 0 or (top[j] == top[i] and r2 + 2 * zcum[top[i]] >= 0):
-                    continue  # Z_ij is at least the top-level blossom's dual
-                if not filled:
-                    fill_row(i, nv, top, parent, zcum, lo, hi, zrow)
-                    filled = True
-                r2 += 2 * z_of(i, j, top, pos, zrow)
-                if r2 >= 0:
-                    continue
-                v = -r2
-                count[i] += 1
-                worst[i] = max(worst[i], v)
-                m = keep_best(best_v, best_j, m, per_row, v, j)
-            kept[i] = m
-            for q in range(m):
-                slot[i * per_row + q] = best_j[q]
-    total = int(kept.sum())
-    out_a = np.empty(total, dtype=np.int64)
-    out_b = np.empty(total, dtype=np.int64)
-    cnt = 0
-    for i in range(n):
-        for q in range(kept[i]):
-            out_a[cnt] = i
-            out_b[cnt] = slot[i * per_row + q]
-            cnt += 1
-    return out_a, out_b, worst, count
+            r2 = base_i + d[j] - 2 * (np.int64(wij) + pen[j])
+            if r2 >= 0 or (top[j] == top[i] and r2 + 2 * zcum[top[i]] >= 0):
+                continue  # Z_ij is at least the top-level blossom's dual
+            if not filled:
+                fill_row(i, nv, top, parent, zcum, lo, hi, zrow)
+                filled = True
+            r2 += 2 * z_of(i, j, top, pos, zrow)
+            if r2 >= 0:
+                continue
+            count[i] += 1
+            worst[i] = max(worst[i], -r2)
+            m = keep_best(best_v, best_j, m, per_row, -r2, j)
+        kept[i] = m
+        slot[i * per_row : i * per_row + m] = best_j[:m]
 
 
 @nb.njit(cache=True)
@@ -334,11 +310,20 @@ class Pricer:
 
     def violations(self, t: Tree, per_row: int) -> tuple[Edges, np.ndarray]:
         """Up to ``per_row`` violated pairs per row, and each row's worst violation."""
-        a, b, worst, _ = _violations(
-            self.w, self.active, self.pen, self.t_min, self.big, t.d, t.top, t.parent,
-            t.zcum, t.pos, t.lo, t.hi, per_row, PRICE_CHUNKS,
-        )  # fmt: skip
-        return (a, b), worst
+        n = self.w.shape[0]
+        slot = np.empty(n * per_row, dtype=np.int64)
+        kept = np.zeros(n, dtype=np.int64)
+        worst = np.zeros(n, dtype=np.int64)
+        count = np.zeros(n, dtype=np.int64)
+
+        def rows(first: int, step: int) -> None:
+            _violation_rows(
+                self.w, self.active, self.pen, self.t_min, self.big, t.d, t.top, t.parent,
+                t.zcum, t.pos, t.lo, t.hi, per_row, first, step, slot, kept, worst, count,
+            )  # fmt: skip
+
+        in_row_tasks(rows, n)
+        return gather_slots(slot, kept, per_row), worst
 
     def small_reduced(
         self, t: Tree, budget: int, per_row: int

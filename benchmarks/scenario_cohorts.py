@@ -50,10 +50,10 @@ def _scheme(folder: Path, variant: str) -> Path:
 
 
 def worker(size: int, time_limit: float, variant: str = "base") -> dict:
-    import resource
     import shutil
 
     import buddymatch
+    from benchmarks.memory import peak_mb
 
     folder = WORK / str(size)
     folder.mkdir(parents=True, exist_ok=True)
@@ -76,7 +76,7 @@ def worker(size: int, time_limit: float, variant: str = "base") -> dict:
     summary = result.tables["group_summary"]
     return {
         "seconds": seconds,
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "peak_mb": peak_mb(),
         "status": s["status"],
         "objective": s["objective_value"],
         "bound": s["bound"],

@@ -10,11 +10,11 @@ search) and the solver's result; every rule is re-checked independently.
 
 from __future__ import annotations
 
-import resource
 import time
 
 import numpy as np
 
+from benchmarks.memory import peak_mb
 from buddymatch.solvers.groups import CountRule, group_bounds, solve_groups
 from buddymatch.solvers.groups.rules import compile_classes
 from buddymatch.solvers.groups.start import construct
@@ -83,7 +83,7 @@ def run(quick: bool) -> str:
     t_solve = time.perf_counter() - t
     ok = _valid(out.assignment, lower, upper, rules)
     pairs = float((np.bincount(out.assignment) * (np.bincount(out.assignment) - 1) // 2).sum())
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_mb()
     bound = out.bound or float("nan")
     lines = [
         "## Cohorts solver (composition rules at scale)",

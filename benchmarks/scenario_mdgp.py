@@ -15,13 +15,13 @@ scale limits with ``MDGP_TIME_SCALE`` (e.g. ``0.5``).
 from __future__ import annotations
 
 import os
-import resource
 import time
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks.mdgplib import instance_paths, load_instance, reference_values
+from benchmarks.memory import peak_mb
 from buddymatch.solvers.groups import kernel as K
 from buddymatch.solvers.groups import solve_groups
 
@@ -86,7 +86,7 @@ def run(quick: bool) -> str:
             f"{gap:.4%} | {base_gap:.3%} | {out.stats.get('generations')} |"
         )
         print(rows[-1], flush=True)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_mb()
     summary = [
         f"| n = {n} | {len(v)} | {np.mean([g for g, _ in v]):.4%} | "
         f"{max(g for g, _ in v):.4%} | {np.mean([b for _, b in v]):.3%} |"

@@ -82,6 +82,7 @@ def prepare(n_mentees: int, n_mentors: int, capacity: int) -> tuple[Path, Path]:
 
 _WORKER = r"""
 import json, resource, sys, time
+from benchmarks.memory import peak_mb
 t_start = time.perf_counter()
 method, profiles, scheme, out = sys.argv[1:5]
 
@@ -116,7 +117,7 @@ cold, cold_cpu = time.perf_counter() - t_start, cpu()
 t1 = time.perf_counter()
 second = run()
 warm, warm_cpu = time.perf_counter() - t1, cpu() - cold_cpu
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+peak = peak_mb()
 print(json.dumps({"cold": cold, "cold_cpu": cold_cpu, "warm": warm, "warm_cpu": warm_cpu,
                   "peak_mb": peak, "first": first, "second": second}))
 """

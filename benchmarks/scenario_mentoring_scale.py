@@ -31,6 +31,7 @@ GOALS = {100_000: (60.0, 4096.0, 0.0), 250_000: (300.0, 8192.0, 1e-4)}
 
 _WORKER = r"""
 import json, resource, sys, time
+from benchmarks.memory import peak_mb
 t0 = time.perf_counter()
 import buddymatch
 imports = time.perf_counter() - t0
@@ -47,7 +48,7 @@ seconds, cpu_s = time.perf_counter() - t1, cpu() - c0
 s = result.summary
 print(json.dumps({
     "seconds": seconds, "cpu": cpu_s, "imports": imports,
-    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "peak_mb": peak_mb(),
     "status": s["status"], "gap": s["gap"], "pairs": s["units"], "matched": s["matched"],
     "participants": s["participants"],
 }))

@@ -77,9 +77,9 @@ def make_instance(n_mentees: int, n_mentors: int, seed: int = SEED) -> np.ndarra
 
 
 def _peak_mb() -> float:
-    import resource
+    from benchmarks.memory import peak_mb
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return peak_mb()
 
 
 def _expanded(weights: np.ndarray, capacity: int, bonus: int) -> np.ndarray:

@@ -11,13 +11,13 @@ filled in row blocks so generating it never needs more than the matrix.
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import time
 
 import numpy as np
 
+from benchmarks.memory import peak_mb
 from buddymatch.solvers import NOT_ALLOWED
 from buddymatch.solvers.pairing import solve_pairing
 
@@ -91,7 +91,8 @@ dt = time.perf_counter() - t
 gap = (out.bound - out.objective) / out.bound
 print(f"{{dt:.1f}}|{{gap:.2e}}|{{out.status.value}}|{{out.stats['people_placed']}}|"
       f"{{out.stats.get('candidate_pairs')}}|{{out.stats.get('pricing_rounds')}}")
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+from benchmarks.memory import peak_mb
+print(int(peak_mb() * 1024))
 """
     line, peak = _child_peak_mb(code)
     dt, gap, status, placed, cand, rounds = line.split("|")
@@ -169,7 +170,7 @@ def run(quick: bool) -> str:
         f"fewest placed in a round: {placed}; status of each round: "
         f"{', '.join(sorted({o.status.value for o in outs}))}.",
         "",
-        f"Peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}"
+        f"Peak RSS of this process: {peak_mb():.0f}"
         f" MB. Load average (1 min) {load:.1f} before, {os.getloadavg()[0]:.1f} after (2 shared "
         f"cores). Command: `.venv/bin/python -m benchmarks.run peer{' --quick' if quick else ''}`.",
     ]

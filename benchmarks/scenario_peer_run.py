@@ -22,12 +22,12 @@ SEED = 5
 
 
 def worker(size: int) -> dict:
-    import resource
     import shutil
 
     import yaml
 
     import buddymatch
+    from benchmarks.memory import peak_mb
 
     folder = WORK / str(size)
     folder.mkdir(parents=True, exist_ok=True)
@@ -47,7 +47,7 @@ def worker(size: int) -> dict:
     return {
         "seconds": time.perf_counter() - t0,
         "cpu_s": time.process_time() - c0,
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "peak_mb": peak_mb(),
         "status": s["status"],
         "gap": s["gap"],
         "matched": s["matched"],

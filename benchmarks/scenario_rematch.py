@@ -149,10 +149,10 @@ def scale_worker(size: int, step: str) -> dict[str, float | int | str]:
     """One step of the programme at ``size`` in this (fresh) process: ``first`` writes the
     first result's folder, ``again`` matches the later intake, ``rematch`` re-matches the
     folder on it.  Seconds include reading and writing; peak RSS is this process's."""
-    import resource
     import shutil
 
     import buddymatch
+    from benchmarks.memory import peak_mb
 
     folder = WORK / f"scale-{size}"
     first_csv, scheme, later_csv = make_scenario(size, folder)
@@ -169,7 +169,7 @@ def scale_worker(size: int, step: str) -> dict[str, float | int | str]:
     s = result.summary
     return {
         "seconds": time.perf_counter() - t0,
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "peak_mb": peak_mb(),
         "status": s["status"],
         "pairs": len(result.matches),
         "kept": int(result.matches["kept"].sum()) if "kept" in result.matches else 0,

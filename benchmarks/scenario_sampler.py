@@ -24,13 +24,14 @@ from pathlib import Path
 _STEP = textwrap.dedent(
     """
     import json, resource, sys, time
+    from benchmarks.memory import peak_mb
     from pathlib import Path
     import numpy as np, pandas as pd
     from buddymatch.sample import sample_profiles, write_sample
     from buddymatch.io.readers import read_table
 
     step, size, folder = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base = int(peak_mb() * 1024)
     t = time.perf_counter()
     if step == "sample":
         rows = len(sample_profiles("mentoring", size, 1))
@@ -40,7 +41,7 @@ _STEP = textwrap.dedent(
     else:
         rows = len(read_table(folder / "profiles.csv").frame)
     seconds = time.perf_counter() - t
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = int(peak_mb() * 1024)
     print(json.dumps({"seconds": seconds, "rows": rows, "peak_kb": peak, "base_kb": base}))
     """
 )

@@ -102,3 +102,21 @@ def test_no_repeat_while_a_repeat_free_round_exists(
 def test_rejects_bad_history_shape() -> None:
     with pytest.raises(ValueError, match="last_met"):
         solve_rounds(full(3), 1, last_met=np.zeros((2, 2)))
+
+
+def test_rounds_never_change_the_callers_matrix() -> None:
+    """A round forbids this run's earlier pairs in its own copy and restores them after."""
+    rng = np.random.default_rng(11)
+    w = rng.integers(0, 50, size=(9, 9)).astype(np.int32)
+    w = np.triu(w, 1) + np.triu(w, 1).T
+    np.fill_diagonal(w, NOT_ALLOWED)
+    before = w.copy()
+    last = np.zeros((9, 9), dtype=np.int64)
+    last[0, 1] = last[1, 0] = 2
+    for history in (None, last):
+        outs = solve_rounds(w, 5, last_met=history, cooldown=1)
+        assert (w == before).all()
+        seen: set[tuple[int, int]] = set()
+        for out in outs[:4]:  # 9 people, 36 pairs: four rounds can avoid every repeat
+            assert out.stats["repeats"] == 0 and not (met(out) & seen)
+            seen |= met(out)

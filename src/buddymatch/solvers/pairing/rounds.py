@@ -69,7 +69,7 @@ def solve_rounds(
         raise ValueError("last_met must have shape (n, n)")
     left_out = np.zeros(n, dtype=np.int64)
     in_trio = np.zeros(n, dtype=np.int64)
-    met_in_run: np.ndarray | None = None
+    met_a = met_b = np.zeros(0, dtype=np.int64)  # this run's meetings, both directions
     outcomes: list[PairingOutcome] = []
     for r in range(rounds):
         if ago is None:
@@ -80,10 +80,14 @@ def solve_rounds(
             w[old] = np.maximum(w[old] - repeat_penalty, 0)
             del old
             w[(ago >= 1) & (ago <= cooldown)] = NOT_ALLOWED
-        fresh = w
-        if met_in_run is not None:
-            fresh = w.copy()
-            fresh[met_in_run] = NOT_ALLOWED
+        # This run's meetings are not allowed at first: written into the round's own
+        # copy (rounds after the first always have one) and restored after the solve,
+        # instead of a second n x n copy.
+        if len(met_a) and w is w0:  # pragma: no cover - met pairs imply a history copy
+            w = w0.copy()
+        saved = w[met_a, met_b].copy()
+        if len(met_a):
+            w[met_a, met_b] = NOT_ALLOWED
         kwargs: dict[str, object] = dict(
             objective=objective,
             leftover=leftover,
@@ -93,15 +97,19 @@ def solve_rounds(
             seed=seed,
             locked=locked if r == 0 else None,
         )
-        out = solve_pairing(fresh, **kwargs)  # type: ignore[arg-type]
-        del fresh
+        out = solve_pairing(w, **kwargs)  # type: ignore[arg-type]
+        if len(met_a):
+            w[met_a, met_b] = saved
         repeated: list[tuple[int, int]] = []
-        short = met_in_run is not None and int(out.stats["people_placed"]) < n
-        if short and met_in_run is not None and bool((met_in_run & (w >= 0)).any()):
+        short = len(met_a) > 0 and int(out.stats["people_placed"]) < n
+        if short and bool((saved >= 0).any()):
+            met_in_run = np.zeros((n, n), dtype=bool)
+            met_in_run[met_a, met_b] = True
             alt = _with_repeats(w, met_in_run, kwargs)
             if int(alt.stats["people_placed"]) > int(out.stats["people_placed"]):
                 out = alt
                 repeated = [p for p in _met_pairs(out) if met_in_run[p]]
+            del met_in_run
         out.stats["repeated_pairs"] = ";".join(f"{a}-{b}" for a, b in repeated)
         out.stats["repeats"] = len(repeated)
         pairs = np.asarray(_met_pairs(out), dtype=np.int64).reshape(-1, 2)
@@ -114,9 +122,8 @@ def solve_rounds(
         outcomes.append(out)
         if r + 1 == rounds:
             break
-        if met_in_run is None:
-            met_in_run = np.zeros((n, n), dtype=bool)
-        met_in_run[pairs[:, 0], pairs[:, 1]] = met_in_run[pairs[:, 1], pairs[:, 0]] = True
+        met_a = np.concatenate([met_a, pairs[:, 0], pairs[:, 1]])
+        met_b = np.concatenate([met_b, pairs[:, 1], pairs[:, 0]])
         # Everyone's meetings age by one round; this round's become "1 round ago".
         if ago is None:
             ago = np.zeros((n, n), dtype=np.int16)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.linear_solver import pywraplp
 
-from buddymatch.solvers.pairing.graph import Edges, normalise_edges
+from buddymatch.solvers.pairing.graph import Edges
 from buddymatch.solvers.pairing.price import Pricer, flat_tree
 
 PRICE_PER_ROW = 4
@@ -120,14 +120,11 @@ def lp_start(pricer: Pricer, edges: Edges, n_state: int, deadline: float | None 
         if added <= max(1, len(lp.vars) // STOP_SHARE) or rounds >= MAX_ROUNDS or late:
             break
     d[:n] += worst
-    a, b = lp.edges
+    a, b = lp.edges  # each pair once, a < b: sorting is all the engine's order needs
     order = np.lexsort((b, a))
-    firm = np.zeros(len(a), dtype=bool)
-    firm[np.flatnonzero(x > 0.5)] = True  # x covers the pairs of the last solve
     rank = np.empty(len(a), dtype=np.int64)
     rank[order] = np.arange(len(a))
-    cand = normalise_edges(a, b, n)
-    assert len(cand[0]) == len(a)  # the LP holds each pair once, so sorting keeps them all
-    prefer = np.sort(rank[firm])
+    cand = (a[order], b[order])
+    prefer = np.sort(rank[np.flatnonzero(x > 0.5)])  # x covers the pairs of the last solve
     stats: dict[str, float | int] = {"lp_rounds": rounds, "lp_pairs": len(a)}
     return Start(cand, d, prefer, stats)

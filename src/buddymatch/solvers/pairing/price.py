@@ -133,11 +133,11 @@ def _violation_rows(
     w: np.ndarray, active: np.ndarray, pen: np.ndarray, t_min: int, big: int, d: np.ndarray,
     top: np.ndarray, parent: np.ndarray, zcum: np.ndarray, pos: np.ndarray, lo: np.ndarray,
     hi: np.ndarray, per_row: int, first: int, step: int, slot: np.ndarray, kept: np.ndarray,
-    worst: np.ndarray, count: np.ndarray,
+    worst: np.ndarray,
 ) -> None:  # fmt: skip
     """Rows ``first, first + step, ...``: pairs ``i < j`` with negative reduced cost, up to
     ``per_row`` worst per row into the row's slots, and each row's worst violation
-    (``max(-r2, 0)`` over ``j > i``) and count of violated pairs."""
+    (``max(-r2, 0)`` over ``j > i``)."""
     n = w.shape[0]
     nv = len(top)  # the state's vertex count (blossom ids start there)
     zrow = np.zeros(nv, dtype=np.int64)
@@ -163,7 +163,6 @@ def _violation_rows(
             r2 += 2 * z_of(i, j, top, pos, zrow)
             if r2 >= 0:
                 continue
-            count[i] += 1
             worst[i] = max(worst[i], -r2)
             m = keep_best(best_v, best_j, m, per_row, -r2, j)
         kept[i] = m
@@ -314,12 +313,11 @@ class Pricer:
         slot = np.empty(n * per_row, dtype=np.int64)
         kept = np.zeros(n, dtype=np.int64)
         worst = np.zeros(n, dtype=np.int64)
-        count = np.zeros(n, dtype=np.int64)
 
         def rows(first: int, step: int) -> None:
             _violation_rows(
                 self.w, self.active, self.pen, self.t_min, self.big, t.d, t.top, t.parent,
-                t.zcum, t.pos, t.lo, t.hi, per_row, first, step, slot, kept, worst, count,
+                t.zcum, t.pos, t.lo, t.hi, per_row, first, step, slot, kept, worst,
             )  # fmt: skip
 
         in_row_tasks(rows, n)

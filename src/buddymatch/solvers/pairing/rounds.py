@@ -81,10 +81,8 @@ def solve_rounds(
             del old
             w[(ago >= 1) & (ago <= cooldown)] = NOT_ALLOWED
         # This run's meetings are not allowed at first: written into the round's own
-        # copy (rounds after the first always have one) and restored after the solve,
-        # instead of a second n x n copy.
-        if len(met_a) and w is w0:  # pragma: no cover - met pairs imply a history copy
-            w = w0.copy()
+        # copy (rounds after the first always have one: ``ago`` is set once a round is
+        # made) and restored after the solve, instead of a second n x n copy.
         saved = w[met_a, met_b].copy()
         if len(met_a):
             w[met_a, met_b] = NOT_ALLOWED

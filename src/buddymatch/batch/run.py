@@ -28,7 +28,11 @@ Progress = Callable[[str, dict[str, Any]], None]
 
 @dataclass
 class BatchReport:
-    """What a batch did: one row per run in manifest order, and where it wrote."""
+    """What a batch did: one row per run in manifest order, and where it wrote.
+
+    ``executed`` and ``reused`` name runs in manifest order too, whatever order
+    the workers finished them in.
+    """
 
     out: Path
     rows: list[dict[str, Any]] = field(default_factory=list)
@@ -107,6 +111,8 @@ def _run(
         if progress is not None:
             progress("run", row)
     report.rows = [rows[n] for n in plan.order]
+    ran = set(report.executed)
+    report.executed = [n for n in plan.order if n in ran]
     outputs.write_batch_csv(target, report.rows, timings=how[2])
     report.sweep_report = write_sweep_report(target, parsed, plan, rows)
     report.seconds = time.perf_counter() - started

@@ -6,7 +6,7 @@ buddymatch side by side with a baseline in the same process and run, and
 report ratios (not absolute seconds as goals) and peak memory.
 
     python -m benchmarks.run                # every scenario, full size
-    python -m benchmarks.run --quick        # small sizes, a smoke run
+    python -m benchmarks.run --quick        # small sizes, a smoke run (RESULTS-quick.md)
     python -m benchmarks.run mentoring      # scenarios whose name contains "mentoring"
     python -m benchmarks.run peer           # exactly scenario_peer (an exact name wins)
 """
@@ -27,7 +27,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("only", nargs="*", help="run scenarios whose name contains any of these")
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
-    parser.add_argument("--output", default=str(HERE / "RESULTS.md"))
+    parser.add_argument(
+        "--output", help="default RESULTS.md, or RESULTS-quick.md with --quick (never mixed)"
+    )
     args = parser.parse_args()
     names = sorted(
         m.name for m in pkgutil.iter_modules([str(HERE)]) if m.name.startswith("scenario_")
@@ -53,18 +55,21 @@ def main() -> None:
         f"Python {platform.python_version()}. Ratios compare runs made side by side "
         "in the same process on the same machine.\n\n"
     )
-    out = Path(args.output)
+    out = Path(args.output or HERE / ("RESULTS-quick.md" if args.quick else "RESULTS.md"))
     previous = out.read_text() if out.exists() and args.only else ""
-    if previous:
-        # Keep sections of scenarios not re-run this time.
-        kept = [
-            s
-            for s in previous.split("\n## ")[1:]
-            if not any(s.startswith(sec.removeprefix("## ").split("\n", 1)[0]) for sec in sections)
-        ]
-        sections = [*sections, *("## " + s for s in kept)]
+    sections = merge_sections(previous, sections)
     out.write_text(header + "\n\n".join(s.strip() + "\n" for s in sections))
     print(f"wrote {out}")
+
+
+def merge_sections(previous: str, sections: list[str]) -> list[str]:
+    """Sections re-run replace theirs where they stood in ``previous``; the rest are kept."""
+    fresh = {sec.removeprefix("## ").split("\n", 1)[0]: sec for sec in sections}
+    merged = []
+    for old in previous.split("\n## ")[1:]:
+        title = old.split("\n", 1)[0]
+        merged.append(fresh.pop(title) if title in fresh else "## " + old)
+    return [*merged, *fresh.values()]
 
 
 if __name__ == "__main__":

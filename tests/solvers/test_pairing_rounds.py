@@ -120,3 +120,95 @@ def test_rounds_never_change_the_callers_matrix() -> None:
         for out in outs[:4]:  # 9 people, 36 pairs: four rounds can avoid every repeat
             assert out.stats["repeats"] == 0 and not (met(out) & seen)
             seen |= met(out)
+
+
+def _reference_round(
+    w: np.ndarray, last: np.ndarray, earlier: list[PairingOutcome], cooldown: int, penalty: int
+) -> np.ndarray:
+    """Round ``len(earlier)``'s matrix built densely from the module's rules."""
+    r = len(earlier)
+    ago = np.where(last > 0, np.minimum(last + r, 30_000), 0)
+    for k, out in enumerate(earlier):  # later rounds overwrite: the latest meeting counts
+        for a, b in met(out):
+            ago[a, b] = ago[b, a] = r - k
+    ref = w.astype(np.int64)
+    old = (ago > cooldown) & (ref >= 0)
+    ref[old] = np.maximum(ref[old] - penalty, 0)
+    ref[(ago >= 1) & (ago <= cooldown)] = NOT_ALLOWED
+    for out in earlier:
+        for a, b in met(out):
+            ref[a, b] = ref[b, a] = NOT_ALLOWED
+    return ref
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(2, 11),
+    st.integers(1, 4),
+    st.integers(0, 2),
+    st.integers(0, 2**32 - 1),
+    st.booleans(),
+    st.booleans(),
+)
+def test_each_round_solves_the_dense_reference_matrix(
+    n: int, rounds: int, cooldown: int, seed: int, trio: bool, overwrite: bool
+) -> None:
+    """Sparse history bookkeeping = the rules applied to a dense matrix, round by round."""
+    rng = np.random.default_rng(seed)
+    w = rng.integers(0, 60, size=(n, n))
+    w = (np.triu(w, 1) + np.triu(w, 1).T).astype(np.int32)
+    gone = np.triu(rng.random((n, n)) < 0.2, 1)
+    w[gone | gone.T] = NOT_ALLOWED
+    np.fill_diagonal(w, NOT_ALLOWED)
+    met_before = np.triu(rng.random((n, n)) < 0.3, 1)
+    last = np.where(met_before, rng.integers(1, 5, size=(n, n)), 0)
+    last = last + last.T
+    before = w.copy()
+    leftover = "trio" if trio else "exclude"
+    outs = solve_rounds(
+        w,
+        rounds,
+        last_met=last,
+        cooldown=cooldown,
+        repeat_penalty=25,
+        leftover=leftover,
+        seed=seed,
+        overwrite=overwrite,
+    )
+    assert (w == before).all()
+    left_out, in_trio = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    for r, out in enumerate(outs):
+        for a, b in met(out):  # cooldown holds in every round, last resort or not
+            ago = [r - k for k in range(r) if (a, b) in met(outs[k])]
+            ago += [int(last[a, b]) + r] if last[a, b] else []
+            assert not ago or min(ago) > cooldown
+        if not out.stats.get("repeat_fallback"):  # a last resort re-solves with repeats
+            ref = _reference_round(w, last, outs[:r], cooldown, 25)
+            expect = solve_pairing(
+                ref,
+                leftover=leftover,
+                seed=seed,
+                exclude_penalty=left_out * 5000,
+                trio_penalty=in_trio * 5000,
+            )
+            assert np.array_equal(out.pairs, expect.pairs)
+            assert np.array_equal(out.trios, expect.trios)
+            assert out.objective == expect.objective
+        placed = np.zeros(n, dtype=bool)
+        placed[[p for pair in met(out) for p in pair]] = True
+        left_out += ~placed
+        in_trio[out.trios.ravel()] += 1
+
+
+def test_overwrite_works_in_the_callers_matrix_and_restores_it() -> None:
+    w = full(10)
+    w[0, 1] = w[1, 0] = 5000
+    before = w.copy()
+    kept = solve_rounds(w, 4, leftover="exclude")
+    worked = solve_rounds(w, 4, leftover="exclude", overwrite=True)
+    assert (w == before).all()
+    for a, b in zip(kept, worked, strict=True):
+        assert np.array_equal(a.pairs, b.pairs) and a.objective == b.objective
+    frozen = before.copy()
+    frozen.flags.writeable = False  # read-only: a copy is made instead
+    assert np.array_equal(solve_rounds(frozen, 2, overwrite=True)[1].pairs, kept[1].pairs)

@@ -99,6 +99,7 @@ class Peer(PairScheme):
             seed=scheme.solver.seed,
             time_limit=scheme.solver.time_limit,
             locked=local_locks(problem, pool, pool, base),
+            overwrite=True,  # base is ours: rounds work in it, not in a second n x n copy
         )
         rounds: Rounds = []
         outcomes: list[RoundOutcome] = []

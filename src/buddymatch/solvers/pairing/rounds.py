@@ -29,6 +29,7 @@ from buddymatch.solvers.pairing.solve import solve_pairing
 
 DEFAULT_REPEAT_PENALTY = 20 * WEIGHT_SCALE
 ROTATE_PENALTY = 5 * WEIGHT_SCALE
+AGO_CAP = 30_000  # "rounds ago" stops counting here
 
 
 def _met_pairs(out: PairingOutcome) -> list[tuple[int, int]]:
@@ -50,42 +51,36 @@ def solve_rounds(
     seed: int = 0,
     time_limit: float | None = None,
     locked: np.ndarray | None = None,
+    overwrite: bool = False,
 ) -> list[PairingOutcome]:
     """One :class:`PairingOutcome` per round (see the module docstring for the rules).
 
     ``last_met[i, j]`` is how many rounds ago ``i`` and ``j`` last met before
     this run (0 = never).  ``locked`` pairs are made in the first round only.
     ``time_limit`` is per round.  Deterministic.
+
+    ``weights`` is never changed once this returns.  With ``overwrite=True``
+    (like scipy's ``overwrite_a``) the rounds work in the caller's matrix and
+    put every entry back afterwards, instead of in a copy: at 20,000 people
+    that saves 1.6 GB.  Only the few pairs that met change between rounds, so
+    they are kept as index arrays, never as n x n masks.
     """
     w0 = np.asarray(weights)
     n = w0.shape[0]
     if rounds < 0:
         raise ValueError("rounds must be >= 0")
-    # Memory: at 20,000 people each n × n array is 400M entries, so rounds are
-    # built in place in int32/int16 and the first round without history uses
-    # the caller's matrix as it is (no copy).
-    ago = None if last_met is None else np.minimum(np.asarray(last_met), 30_000).astype(np.int16)
-    if ago is not None and ago.shape != (n, n):
-        raise ValueError("last_met must have shape (n, n)")
+    hist = _History(n, last_met)
+    work: np.ndarray | None = w0 if overwrite and w0.flags.writeable else None
     left_out = np.zeros(n, dtype=np.int64)
     in_trio = np.zeros(n, dtype=np.int64)
-    met_a = met_b = np.zeros(0, dtype=np.int64)  # this run's meetings, both directions
     outcomes: list[PairingOutcome] = []
     for r in range(rounds):
-        if ago is None:
-            w = w0
-        else:
-            w = w0.astype(np.int32, copy=True)
-            old = (ago > cooldown) & (w >= 0)
-            w[old] = np.maximum(w[old] - repeat_penalty, 0)
-            del old
-            w[(ago >= 1) & (ago <= cooldown)] = NOT_ALLOWED
-        # This run's meetings are not allowed at first: written into the round's own
-        # copy (rounds after the first always have one: ``ago`` is set once a round is
-        # made) and restored after the solve, instead of a second n x n copy.
-        saved = w[met_a, met_b].copy()
-        if len(met_a):
-            w[met_a, met_b] = NOT_ALLOWED
+        ci, cj, ago, fresh = hist.cells(r)
+        if len(ci) and work is None:
+            work = w0.copy()  # once, the first round that changes anything
+        w = w0 if work is None else work
+        original = w0[ci, cj]  # a copy (fancy indexing), read before any write
+        adjusted = _adjusted(original, ago, cooldown, repeat_penalty)
         kwargs: dict[str, object] = dict(
             objective=objective,
             leftover=leftover,
@@ -95,19 +90,19 @@ def solve_rounds(
             seed=seed,
             locked=locked if r == 0 else None,
         )
-        out = solve_pairing(w, **kwargs)  # type: ignore[arg-type]
-        if len(met_a):
-            w[met_a, met_b] = saved
-        repeated: list[tuple[int, int]] = []
-        short = len(met_a) > 0 and int(out.stats["people_placed"]) < n
-        if short and bool((saved >= 0).any()):
-            met_in_run = np.zeros((n, n), dtype=bool)
-            met_in_run[met_a, met_b] = True
-            alt = _with_repeats(w, met_in_run, kwargs)
-            if int(alt.stats["people_placed"]) > int(out.stats["people_placed"]):
-                out = alt
-                repeated = [p for p in _met_pairs(out) if met_in_run[p]]
-            del met_in_run
+        changed = len(ci) > 0  # (no write at all otherwise: w0 may be read-only)
+        try:
+            if changed:  # this run's meetings are not allowed at first
+                w[ci, cj] = np.where(fresh, adjusted, NOT_ALLOWED)
+            out = solve_pairing(w, **kwargs)  # type: ignore[arg-type]
+            if changed:
+                w[ci, cj] = adjusted
+            out, repeated = _last_resort(
+                w, out, hist.run_pairs(), (~fresh) & (adjusted >= 0), kwargs
+            )
+        finally:
+            if changed:
+                w[ci, cj] = original
         out.stats["repeated_pairs"] = ";".join(f"{a}-{b}" for a, b in repeated)
         out.stats["repeats"] = len(repeated)
         pairs = np.asarray(_met_pairs(out), dtype=np.int64).reshape(-1, 2)
@@ -118,31 +113,98 @@ def solve_rounds(
         out.stats["left_out_spread"] = int(left_out.max() - left_out.min()) if n else 0
         out.stats["trio_spread"] = int(in_trio.max() - in_trio.min()) if n else 0
         outcomes.append(out)
-        if r + 1 == rounds:
-            break
-        met_a = np.concatenate([met_a, pairs[:, 0], pairs[:, 1]])
-        met_b = np.concatenate([met_b, pairs[:, 1], pairs[:, 0]])
-        # Everyone's meetings age by one round; this round's become "1 round ago".
-        if ago is None:
-            ago = np.zeros((n, n), dtype=np.int16)
-        else:
-            np.add(ago, 1, out=ago, where=(ago > 0) & (ago < 30_000))
-        ago[pairs[:, 0], pairs[:, 1]] = ago[pairs[:, 1], pairs[:, 0]] = 1
+        hist.add(pairs, r)
     return outcomes
 
 
-def _with_repeats(w: np.ndarray, met: np.ndarray, kwargs: dict[str, object]) -> PairingOutcome:
+class _History:
+    """Who met whom and how many rounds ago, as index arrays (both directions)."""
+
+    def __init__(self, n: int, last_met: np.ndarray | None) -> None:
+        self.n = n
+        if last_met is None:
+            self.hi = self.hj = self.hago = np.zeros(0, dtype=np.int64)
+        else:
+            lm = np.asarray(last_met)
+            if lm.shape != (n, n):
+                raise ValueError("last_met must have shape (n, n)")
+            self.hi, self.hj = (a.astype(np.int64) for a in np.nonzero(lm > 0))
+            self.hago = np.minimum(lm[self.hi, self.hj], AGO_CAP).astype(np.int64)
+        self.ri = self.rj = self.rround = np.zeros(0, dtype=np.int64)
+
+    def add(self, pairs: np.ndarray, r: int) -> None:
+        """Pairs that met in round ``r`` of this run."""
+        self.ri = np.concatenate([self.ri, pairs[:, 0], pairs[:, 1]])
+        self.rj = np.concatenate([self.rj, pairs[:, 1], pairs[:, 0]])
+        self.rround = np.concatenate([self.rround, np.full(2 * len(pairs), r, dtype=np.int64)])
+
+    def run_pairs(self) -> set[tuple[int, int]]:
+        return set(zip(self.ri.tolist(), self.rj.tolist(), strict=True))
+
+    def cells(self, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Cells whose weight differs in round ``r``: (i, j, rounds ago, not met in this run).
+
+        Meetings before the run age by one per round (up to ``AGO_CAP``); a pair
+        that met in round ``k`` of this run met ``r - k`` rounds ago; the latest
+        meeting counts.
+        """
+        ci = np.concatenate([self.hi, self.ri])
+        cj = np.concatenate([self.hj, self.rj])
+        ago = np.concatenate([np.minimum(self.hago + r, AGO_CAP), r - self.rround])
+        fresh = np.concatenate([np.ones(len(self.hi), bool), np.zeros(len(self.ri), bool)])
+        if not len(ci):
+            return ci, cj, ago, fresh
+        # One entry per cell: the latest meeting; a meeting in this run makes it not fresh.
+        order = np.lexsort((ago, ci * self.n + cj))
+        key = (ci * self.n + cj)[order]
+        first = np.ones(len(key), dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        met_in_run = np.logical_or.reduceat(~fresh[order], np.flatnonzero(first))
+        keep = order[first]
+        return ci[keep], cj[keep], ago[keep], ~met_in_run
+
+
+def _adjusted(original: np.ndarray, ago: np.ndarray, cooldown: int, penalty: int) -> np.ndarray:
+    """Weights of pairs that met ``ago`` rounds ago: forbidden in cooldown, else penalised."""
+    out = np.where(original >= 0, np.maximum(original.astype(np.int64) - penalty, 0), original)
+    out[(ago >= 1) & (ago <= cooldown)] = NOT_ALLOWED
+    return out.astype(original.dtype)
+
+
+def _last_resort(
+    w: np.ndarray,
+    out: PairingOutcome,
+    met: set[tuple[int, int]],
+    reopened: np.ndarray,
+    kwargs: dict[str, object],
+) -> tuple[PairingOutcome, list[tuple[int, int]]]:
+    """Re-solve with this run's pairs allowed again if that places more people."""
+    if not met or int(out.stats["people_placed"]) >= w.shape[0] or not reopened.any():
+        return out, []
+    alt = _with_repeats(w, met, kwargs)
+    if int(alt.stats["people_placed"]) <= int(out.stats["people_placed"]):
+        return out, []
+    return alt, [p for p in _met_pairs(alt) if p in met]
+
+
+def _with_repeats(
+    w: np.ndarray, met: set[tuple[int, int]], kwargs: dict[str, object]
+) -> PairingOutcome:
     """Re-solve allowing this run's earlier pairs, preferring fresh pairs lexicographically."""
     n = w.shape[0]
     bonus = (n // 2 + 2) * (int(w.max(initial=0)) + 1)
     ww = w.astype(np.int64)
-    ok = (ww >= 0) & ~met
-    ww[ok] += bonus
+    ww[ww >= 0] += bonus
+    if met:
+        mi, mj = (np.asarray(x, dtype=np.int64) for x in zip(*met, strict=True))
+        back = ww[mi, mj] >= 0
+        ww[mi[back], mj[back]] -= bonus
     out = solve_pairing(ww, **kwargs)  # type: ignore[arg-type]
+    del ww
     # Report the objective in the caller's weights (without the fresh-pair bonus).
-    fresh_pairs = sum(1 for p in _met_pairs(out) if not met[p])
+    fresh_pairs = sum(1 for p in _met_pairs(out) if p not in met)
     trio_fresh = sum(
-        1 for a, b, c in out.trios.tolist() for p in ((a, b), (a, c), (b, c)) if not met[p]
+        1 for a, b, c in out.trios.tolist() for p in ((a, b), (a, c), (b, c)) if p not in met
     )
     pair_fresh = fresh_pairs - trio_fresh
     shift = bonus * (pair_fresh + trio_fresh / 2)

@@ -7,6 +7,9 @@ holding both ends, from the member lists alone.
 
 from __future__ import annotations
 
+import inspect
+import re
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -170,3 +173,9 @@ def test_infeasible_starting_duals_are_refused() -> None:
         bl.new_state(3, eu, ev, ew, duals=np.array([10, 10]))
     s = bl.new_state(2, eu, ev, ew, duals=np.array([4, 6]), prefer=np.array([0]))
     assert s.mate[0] == 1 and s.mate[1] == 0  # tight and preferred: starts paired
+
+
+def test_the_kernels_reference_lists_every_state_field_in_order() -> None:
+    """``_ref`` passes the fields positionally: a missed or swapped one would be silent."""
+    source = inspect.getsource(bl._ref.py_func)
+    assert re.findall(r"s\.(\w+),", source) == list(bl.State._fields)

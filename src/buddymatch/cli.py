@@ -797,7 +797,7 @@ def _note_cold_start(quiet: bool) -> None:
 
     if not quiet and sys.stderr.isatty() and not warmed_up():
         click.echo(
-            "Note: the solver kernels compile on first use (up to two minutes, once per "
+            "Note: the solver kernels compile on first use (about a minute, once per "
             "version); `buddymatch warm-up` does it ahead of time and ends this note.",
             err=True,
         )
@@ -807,10 +807,11 @@ def _note_cold_start(quiet: bool) -> None:
 @click.option("--quiet", is_flag=True, help="Print nothing.")
 @handle_errors
 def warm_up(quiet: bool) -> None:
-    """Compile the solver kernels once (about two minutes) so later runs start fast.
+    """Compile the solver kernels once (about a minute) so later runs start fast.
 
     The Makefile runs this after installing; after a plain `pip install`, run it
-    once yourself. Only the kernel cache is written (see docs/install.md).
+    once yourself. Only the kernel cache is written: ~/.cache/buddymatch/numba,
+    or BUDDYMATCH_CACHE_DIR/numba when that is set (see the README).
 
     \b
     Example:

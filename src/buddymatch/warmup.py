@@ -2,7 +2,7 @@
 
 Why: the solvers' inner loops are numba kernels compiled on first use and
 cached (:func:`buddymatch.solvers.numba_cache_dir`).  Compiling all of them
-takes about two minutes on 2 cores (the peer blossom engine most), which
+takes about a minute on 2 cores (the peer engine most: 67 s in all), which
 would otherwise land on the first real run after an install.
 ``buddymatch warm-up`` (run by the Makefile right after it installs the
 package) runs a small synthetic pool through every scheme and objective, odd

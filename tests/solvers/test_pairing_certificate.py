@@ -84,18 +84,23 @@ def networkx_best_with_trio(w: np.ndarray, maxcard: bool) -> tuple[int, float]:
     return best
 
 
+def assert_certified_optimum(w: np.ndarray, objective: str) -> PairingOutcome:
+    """Solve ``w`` (no leftover): optimal, the certificate checks out, and networkx agrees."""
+    out = solve_pairing(w, objective=objective, leftover="exclude")
+    assert out.status is Status.OPTIMAL
+    check_certificate(w, out)
+    people, value = networkx_best(w, objective == "max-matched")
+    assert out.objective == value
+    if objective == "max-matched":
+        assert out.stats["people_placed"] == people
+    return out
+
+
 @pytest.mark.parametrize("objective", ["max-score", "max-matched"])
 def test_certificate_checks_out_on_random_graphs_up_to_300_nodes(objective: str) -> None:
     rng = np.random.default_rng(17)
     for n, p in ((12, 0.5), (60, 0.3), (150, 0.8), (300, 0.95)):
-        w = random_weights(rng, n, p, top=100_001)
-        out = solve_pairing(w, objective=objective, leftover="exclude")
-        assert out.status is Status.OPTIMAL
-        check_certificate(w, out)
-        people, value = networkx_best(w, objective == "max-matched")
-        assert out.objective == value
-        if objective == "max-matched":
-            assert out.stats["people_placed"] == people
+        assert_certified_optimum(random_weights(rng, n, p, top=100_001), objective)
 
 
 def test_certificate_covers_pairs_outside_the_candidates() -> None:

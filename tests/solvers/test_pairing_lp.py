@@ -17,8 +17,18 @@ from hypothesis import given, settings
 from buddymatch.solvers import Status
 from buddymatch.solvers.pairing import core, lp, solve_pairing
 from buddymatch.solvers.pairing.price import Pricer
-from tests.solvers.test_pairing import assert_valid, random_weights, score, structures
-from tests.solvers.test_pairing_certificate import check_certificate, networkx_best, odd_pools
+from tests.solvers.test_pairing import (
+    assert_valid,
+    outcome_structure,
+    random_weights,
+    score,
+    structures,
+)
+from tests.solvers.test_pairing_certificate import (
+    assert_certified_optimum,
+    check_certificate,
+    odd_pools,
+)
 
 SHIPPED = {
     name: getattr(core, name)
@@ -45,9 +55,7 @@ def test_equals_brute_force(case: tuple[np.ndarray, str, np.ndarray]) -> None:
     assert out.status is Status.OPTIMAL
     if (w >= 0).any():
         assert "lp_rounds" in out.stats
-    trio = tuple(out.trios[0].tolist()) if len(out.trios) else None
-    got = score(w, ([tuple(p) for p in out.pairs.tolist()], trio), objective, pen)  # type: ignore[arg-type]
-    assert got == best
+    assert score(w, outcome_structure(out), objective, pen) == best
 
 
 @pytest.mark.parametrize("objective", ["max-score", "max-matched"])
@@ -55,13 +63,8 @@ def test_certificate_checks_out_on_random_graphs_up_to_300_nodes(objective: str)
     rng = np.random.default_rng(41)
     for n, p, top in ((12, 0.5, 100_001), (60, 0.3, 7), (150, 0.8, 100_001), (300, 0.2, 4)):
         w = random_weights(rng, n, p, top=top)  # top 4 / 7: mostly ties, as in real schemes
-        out = solve_pairing(w, objective=objective, leftover="exclude")
-        assert out.status is Status.OPTIMAL and int(out.stats["lp_rounds"]) >= 1
-        check_certificate(w, out)
-        people, value = networkx_best(w, objective == "max-matched")
-        assert out.objective == value
-        if objective == "max-matched":
-            assert out.stats["people_placed"] == people
+        out = assert_certified_optimum(w, objective)
+        assert int(out.stats["lp_rounds"]) >= 1
 
 
 def test_the_start_is_feasible_for_every_allowed_pair() -> None:
@@ -98,9 +101,7 @@ def test_locks_penalties_and_fair_on_the_lp_start() -> None:
             best = max(score(w, s, objective, pen) for s in structures(w, locked, True))
             out = solve_pairing(w, objective=objective, locked=lock, exclude_penalty=pen)
             assert out.status is Status.OPTIMAL
-            trio = tuple(out.trios[0].tolist()) if len(out.trios) else None
-            pairs = [tuple(p) for p in out.pairs.tolist()]
-            assert score(w, (pairs, trio), objective, pen) == best  # type: ignore[arg-type]
+            assert score(w, outcome_structure(out), objective, pen) == best
 
 
 def test_the_lp_start_is_chosen_for_large_pools_of_tied_scores() -> None:

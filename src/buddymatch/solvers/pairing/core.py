@@ -14,12 +14,11 @@ Method.  Small graphs (``<= FULL_EDGE_LIMIT`` allowed pairs) use every
 allowed pair as candidates; larger ones start from each person's best
 ``TOP_K`` partners, and pools of ``LP_START_PEOPLE`` or more with mostly
 tied scores from the fractional matching LP's duals and integral pairs
-(:mod:`.lp`).  The
-blossom engine (:mod:`.blossom`) finds the best pairs on the candidates
-with their dual certificate; every allowed pair of the dense matrix is
-then priced against those duals (:mod:`.price`), the pairs that violate
-them are added and the engine re-optimises warm, until none does: the
-duals then certify the answer over the whole allowed graph.
+(:mod:`.lp`).  The blossom engine (:mod:`.blossom`) finds the best pairs on
+the candidates with their dual certificate; every allowed pair of the dense
+matrix is then priced against those duals (:mod:`.price`), the pairs that
+violate them are added and the engine re-optimises warm, until none does:
+the duals then certify the answer over the whole allowed graph.
 With ``leftover="trio"`` the trio is then chosen by :mod:`.trio`.
 """
 
@@ -154,11 +153,12 @@ def _lp_start_pays(view: View, n_allowed: int) -> bool:
 
     Scores built from a few criteria take few distinct values (the sampler's
     peer scheme: 61), and there the engine's own start re-grows huge trees
-    (20,000 people: not finished in 10 minutes; from the LP: 36 s).  Where
+    (20,000 people: not finished in 10 minutes; from the LP: 23 s).  Where
     scores are nearly all distinct the LP's half-integral optimum is far
     from the engine's and its start costs more than it saves (structured
-    random scores, 20,000 people: 43 s from the LP, 11 s without).  The
-    distinct values are counted on up to ``TIE_SAMPLE_ROWS`` rows.
+    random scores, 20,000 people, measured once: 43 s from the LP, 11 s
+    without).  The distinct values are counted on up to ``TIE_SAMPLE_ROWS``
+    rows.
     """
     act = np.flatnonzero(view.active)
     if n_allowed <= FULL_EDGE_LIMIT or len(act) < LP_START_PEOPLE:

@@ -97,9 +97,7 @@ def solve_rounds(
             out = solve_pairing(w, **kwargs)  # type: ignore[arg-type]
             if changed:
                 w[ci, cj] = adjusted
-            out, repeated = _last_resort(
-                w, out, hist.run_pairs(), (~fresh) & (adjusted >= 0), kwargs
-            )
+            out, repeated = _last_resort(w, out, hist, (~fresh) & (adjusted >= 0), kwargs)
         finally:
             if changed:
                 w[ci, cj] = original
@@ -174,13 +172,18 @@ def _adjusted(original: np.ndarray, ago: np.ndarray, cooldown: int, penalty: int
 def _last_resort(
     w: np.ndarray,
     out: PairingOutcome,
-    met: set[tuple[int, int]],
+    hist: _History,
     reopened: np.ndarray,
     kwargs: dict[str, object],
 ) -> tuple[PairingOutcome, list[tuple[int, int]]]:
-    """Re-solve with this run's pairs allowed again if that places more people."""
-    if not met or int(out.stats["people_placed"]) >= w.shape[0] or not reopened.any():
+    """Re-solve with this run's pairs allowed again if that places more people.
+
+    ``reopened`` flags the round's changed cells that met in this run and are
+    not in cooldown: without one, there is nothing to allow again.
+    """
+    if int(out.stats["people_placed"]) >= w.shape[0] or not reopened.any():
         return out, []
+    met = hist.run_pairs()
     alt = _with_repeats(w, met, kwargs)
     if int(alt.stats["people_placed"]) <= int(out.stats["people_placed"]):
         return out, []

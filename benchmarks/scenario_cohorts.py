@@ -17,11 +17,11 @@ took to reach the *same* objective (the lower of the two final values, and
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from benchmarks.memory import in_fresh_process
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work" / "cohorts"
@@ -90,12 +90,7 @@ def worker(size: int, time_limit: float, variant: str = "base") -> dict:
 
 
 def _subprocess(size: int, limit: float, variant: str) -> dict:
-    code = (
-        "import json; from benchmarks.scenario_cohorts import worker; "
-        f"print(json.dumps(worker({size}, {limit}, {variant!r})))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    return in_fresh_process("benchmarks.scenario_cohorts", "worker", size, limit, variant)
 
 
 def time_to(trace: list[list[float]], target: float, clock: int = 0) -> float | None:

@@ -26,12 +26,12 @@ entry.  Objectives must be equal.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import time
 
 import numpy as np
+
+from benchmarks.memory import in_fresh_process
 
 SEED = 20260601
 N_ORGS = 40
@@ -147,14 +147,8 @@ def _worker(method: str, objective: str, n_mentees: int, n_mentors: int, cap: in
 
 
 def _run_sub(method: str, objective: str, n: int, m: int, cap: int) -> dict:
-    code = (
-        "import json, sys; from benchmarks.scenario_mentoring_solver import _worker; "
-        f"print(json.dumps(_worker({method!r}, {objective!r}, {n}, {m}, {cap})))"
-    )
-    env_out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    return json.loads(env_out.stdout.strip().splitlines()[-1])
+    module = "benchmarks.scenario_mentoring_solver"
+    return in_fresh_process(module, "_worker", method, objective, n, m, cap)
 
 
 def run(quick: bool) -> str:

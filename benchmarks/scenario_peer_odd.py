@@ -10,22 +10,16 @@ by side and the ratio, plus the solver alone on the structured weights of
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 import time
 
+from benchmarks.memory import in_fresh_process
 from benchmarks.scenario_peer import make_weights
 
 
 def _whole_run(size: int) -> dict:
-    code = (
-        "import json; from benchmarks.scenario_peer_run import worker; "
-        f"print(json.dumps(worker({size})))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return in_fresh_process("benchmarks.scenario_peer_run", "worker", size)
 
 
 def _solver_only(n: int) -> tuple[float, str, int]:

@@ -10,12 +10,12 @@ pairing (one pool)" section.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from benchmarks.memory import in_fresh_process
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work" / "peer"
@@ -57,20 +57,11 @@ def worker(size: int, rounds: int = 1) -> dict:
     }
 
 
-def _measure(size: int, rounds: int) -> dict:
-    code = (
-        "import json; from benchmarks.scenario_peer_run import worker; "
-        f"print(json.dumps(worker({size}, {rounds})))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
-
-
 def run(quick: bool) -> str:
     size = 2_000 if quick else 20_000
     rows = []
     for rounds in (1, 3):
-        r = _measure(size, rounds)
+        r = in_fresh_process("benchmarks.scenario_peer_run", "worker", size, rounds)
         gap = "–" if r["gap"] is None else f"{100 * r['gap']:.3f} %"
         rows.append(
             f"| {size:,} | {rounds} | {r['seconds']:.1f} | {r['cpu_s']:.1f} | "

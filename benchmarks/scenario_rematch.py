@@ -177,21 +177,15 @@ def scale_worker(size: int, step: str) -> dict[str, float | int | str]:
 
 
 def _scale(size: int) -> list[dict[str, float | int | str]]:
-    import json
-    import subprocess
-    import sys
+    from benchmarks.memory import in_fresh_process
 
-    rows = []
-    for step in ("first", "again", "rematch"):
-        code = (
-            "import json; from benchmarks.scenario_rematch import scale_worker; "
-            f"print(json.dumps(scale_worker({size}, {step!r})))"
-        )
-        done = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        )
-        rows.append({"step": step, **json.loads(done.stdout.strip().splitlines()[-1])})
-    return rows
+    return [
+        {
+            "step": step,
+            **in_fresh_process("benchmarks.scenario_rematch", "scale_worker", size, step),
+        }
+        for step in ("first", "again", "rematch")
+    ]
 
 
 def run(quick: bool) -> str:
